@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Cyclic repetition gradient code (Tandon et al. 2017 §III-B, Algorithm 2; reference [14] of
+// tang2024): node i holds partitions i, …, i+s (mod n); its row b_i lies in null(H) for a random
+// H ∈ R^{s×n} with H·1 = 0, so any n − s rows span null(H) ∋ 1.
+//
+// Algorithm 2 (per row): b_i(i) = 1 and H_{:, {i+1..i+s}} x = −H_{:, i} fixes the other s entries.
+// Numerically safe region: see null_space.hpp (same Gaussian conditioning); the decoder's
+// amplification check turns an ill-conditioned pattern into not_decodable.
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+#include <Eigen/Dense>
+
+#include "gradcode/codes/linear_code.hpp"
+#include "gradcode/detail/cyclic_support.hpp"
+
+namespace gradcode {
+
+struct cyclic_repetition_params {
+  Index nodes = 0;        ///< n
+  Index partitions = 0;   ///< K ≥ n (grouped into n blocks; K = n in Tandon et al.)
+  Index tolerance = 0;    ///< s
+  std::uint64_t seed = 1; ///< seed of the random H
+};
+
+template <class Scalar>
+class cyclic_repetition_code : public linear_code<Scalar> {
+ public:
+  explicit cyclic_repetition_code(const cyclic_repetition_params& params, const decode_options& options = {})
+      : linear_code<Scalar>(define(params), options) {}
+
+ private:
+  static code_definition define(const cyclic_repetition_params& p) {
+    const auto cyc = detail::cyclic_support::checked("cyclic repetition", p.nodes, p.partitions, p.tolerance);
+    const Index n = p.nodes, s = p.tolerance;
+    std::mt19937_64 rng(p.seed);
+    std::normal_distribution<double> normal;
+    matrix<double> rows = matrix<double>::Zero(n, s + 1);  // rows(i, t) = B̃_{i, i+t}
+    for (int attempt = 0;; ++attempt) {
+      matrix<double> H(s, n);
+      for (Index i = 0; i < H.size(); ++i) H.data()[i] = normal(rng);
+      if (s > 0) H.col(n - 1) = -H.leftCols(n - 1).rowwise().sum();  // H·1 = 0
+      bool ok = true;
+      for (Index i = 0; i < n && ok; ++i) {
+        rows(i, 0) = 1;
+        if (s == 0) continue;
+        matrix<double> Hs(s, s);
+        for (Index t = 1; t <= s; ++t) Hs.col(t - 1) = H.col((i + t) % n);
+        Eigen::FullPivLU<matrix<double>> lu(Hs);
+        if (!lu.isInvertible() || lu.rcond() < 1e-10) {
+          ok = false;
+          break;
+        }
+        rows.row(i).tail(s) = lu.solve(vector<double>(-H.col(i))).transpose();
+      }
+      if (ok) break;
+      if (attempt == 15) throw invalid_parameters("cyclic repetition: no well-conditioned H found in 16 draws");
+    }
+    return {cyc.support(), cyc.expand([&](Index i, Index t) { return rows(i, t); }), s};
+  }
+};
+
+}  // namespace gradcode

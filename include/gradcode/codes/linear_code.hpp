@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+// A linear gradient code given by its encoding matrix B (n × K, row i = what node i sends):
+// encode g ↦ Σ_k B_ik g_k, and decode from any responder set F with 1 ∈ rowspan(B_F)
+// (Tandon et al. 2017 §II; tang2024 Condition 1). Every single-layer code in codes/ is one.
+#pragma once
+
+#include <cmath>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gradcode/core/assignment.hpp"
+#include "gradcode/core/decoding_plan.hpp"
+#include "gradcode/core/decoding_solver.hpp"
+#include "gradcode/core/errors.hpp"
+#include "gradcode/core/pattern.hpp"
+#include "gradcode/core/span_verifier.hpp"
+#include "gradcode/core/types.hpp"
+#include "gradcode/detail/plan_cache.hpp"
+#include "gradcode/detail/weighted_sum.hpp"
+
+namespace gradcode {
+
+/// How decoding is run; all defaulted.
+struct decode_options {
+  /// A plan is accepted when ‖B_Fᵀa − 1‖_∞ ≤ this (solve in double).
+  double residual_tolerance = 1e-9;
+  /// ... and when Σ|a_j|‖b_j‖₁ ≤ this: beyond it rounding in the messages could be amplified
+  /// past ~1e-8 relative error in double, so the pattern is reported as not decodable.
+  double max_amplification = 1e8;
+  /// Decoding plans kept (LRU) per code; 0 disables caching.
+  std::size_t plan_cache_size = 4096;
+};
+
+/// What defines a linear code: who holds what, the encoding matrix on that support, and the
+/// number of stragglers s it is built to tolerate.
+struct code_definition {
+  assignment support;              ///< node → partitions; B_ik ≠ 0 only where node i holds k
+  sparse_matrix<double> encoding;  ///< B, n × K
+  Index tolerance = 0;             ///< s: any n − s responders must decode
+};
+
+template <class Scalar>
+class linear_code {
+ public:
+  using scalar_type = Scalar;
+  using plan_type = decoding_plan<Scalar>;
+
+  /// Throws invalid_parameters when B's shape or support disagrees with `support`, or when some
+  /// partition is held by fewer than s + 1 nodes. The span condition itself is not re-checked
+  /// here (it costs C(n, s) solves); call verify() for that.
+  explicit linear_code(code_definition def, const decode_options& options = {})
+      : m_support(std::move(def.support)),
+        m_encoding(std::move(def.encoding)),
+        m_tolerance(def.tolerance),
+        m_options(options),
+        m_cache(std::make_unique<detail::plan_cache<plan_type>>(options.plan_cache_size)) {
+    m_support.require_replication(m_tolerance);
+    if (m_encoding.rows() != m_support.nodes() || m_encoding.cols() != m_support.partitions())
+      throw invalid_parameters("encoding matrix is " + std::to_string(m_encoding.rows()) + " × " + std::to_string(m_encoding.cols()) +
+                               ", the assignment has n = " + std::to_string(m_support.nodes()) +
+                               " nodes and K = " + std::to_string(m_support.partitions()) + " partitions");
+    m_encoding.makeCompressed();
+    m_held_position.resize(static_cast<std::size_t>(m_encoding.nonZeros()));
+    for (Index i = 0; i < m_encoding.rows(); ++i) {
+      const auto held = m_support.partitions_of(i);
+      for (typename sparse_matrix<double>::InnerIterator it(m_encoding, i); it; ++it) {
+        if (!std::isfinite(it.value()))
+          throw invalid_parameters("encoding matrix entry (" + std::to_string(i) + ", " + std::to_string(it.col()) + ") is not finite");
+        const auto pos = std::lower_bound(held.begin(), held.end(), it.col());
+        if (pos == held.end() || *pos != it.col())
+          throw invalid_parameters("encoding matrix uses partition " + std::to_string(it.col()) + " at node " + std::to_string(i) +
+                                   ", which the assignment does not give that node");
+        m_held_position[static_cast<std::size_t>(&it.value() - m_encoding.valuePtr())] = pos - held.begin();
+      }
+    }
+    m_encoding_cast = m_encoding.template cast<Scalar>();
+  }
+
+  linear_code(const linear_code& other)
+      : m_support(other.m_support),
+        m_encoding(other.m_encoding),
+        m_encoding_cast(other.m_encoding_cast),
+        m_held_position(other.m_held_position),
+        m_tolerance(other.m_tolerance),
+        m_options(other.m_options),
+        m_cache(std::make_unique<detail::plan_cache<plan_type>>(other.m_options.plan_cache_size)) {}
+  linear_code(linear_code&&) noexcept = default;
+  linear_code& operator=(linear_code other) noexcept {
+    swap(other);
+    return *this;
+  }
+  void swap(linear_code& other) noexcept {
+    using std::swap;
+    swap(m_support, other.m_support);
+    swap(m_encoding, other.m_encoding);
+    swap(m_encoding_cast, other.m_encoding_cast);
+    swap(m_held_position, other.m_held_position);
+    swap(m_tolerance, other.m_tolerance);
+    swap(m_options, other.m_options);
+    swap(m_cache, other.m_cache);
+  }
+
+  /// n, the number of nodes (workers) of the code.
+  Index nodes() const noexcept { return m_support.nodes(); }
+  /// K, the number of data partitions.
+  Index partitions() const noexcept { return m_support.partitions(); }
+  /// s, the number of stragglers every pattern of which is tolerated.
+  Index tolerance() const noexcept { return m_tolerance; }
+  /// n − s: responders that always suffice.
+  Index responders_needed() const noexcept { return nodes() - m_tolerance; }
+  /// Partitions node i computes on.
+  Index load(Index node) const { return m_support.load(check_node(node)); }
+  const assignment& support() const noexcept { return m_support; }
+  /// B in double (the matrix the decoding solves use).
+  const sparse_matrix<double>& encoding_matrix() const noexcept { return m_encoding; }
+  const decode_options& options() const noexcept { return m_options; }
+
+  /// Node i's message Σ_k B_ik g_k from the full d × K matrix of partial gradients (only the
+  /// columns node i holds are read). Throws invalid_input on a bad node id or shapes, and on a
+  /// non-finite result (naming the partition; `out` is then unspecified).
+  void encode(Index node, const Eigen::Ref<const matrix<Scalar>>& partials, Eigen::Ref<vector<Scalar>> out) const {
+    check_node(node);
+    if (partials.cols() != partitions())
+      throw invalid_input("encode: partials have " + std::to_string(partials.cols()) + " columns, the code has K = " +
+                              std::to_string(partitions()) + " partitions",
+                          node);
+    encode_columns(node, partials, out, [&](Index nz) { return m_encoding_cast.innerIndexPtr()[nz]; });
+  }
+
+  /// Node i's message from only the partitions it holds: `held` is d × load(i), its columns in the
+  /// order of support().partitions_of(i) — what a worker actually has in memory.
+  void encode_held(Index node, const Eigen::Ref<const matrix<Scalar>>& held, Eigen::Ref<vector<Scalar>> out) const {
+    check_node(node);
+    if (held.cols() != load(node))
+      throw invalid_input("encode_held: node " + std::to_string(node) + " holds " + std::to_string(load(node)) +
+                              " partitions, got " + std::to_string(held.cols()) + " columns",
+                          node);
+    encode_columns(node, held, out, [&](Index nz) { return m_held_position[static_cast<std::size_t>(nz)]; });
+  }
+
+  vector<Scalar> encode(Index node, const Eigen::Ref<const matrix<Scalar>>& partials) const {
+    vector<Scalar> out(partials.rows());
+    encode(node, partials, out);
+    return out;
+  }
+
+  /// True when the responders in `p` suffice (solves and caches the plan if needed).
+  bool decodable(const pattern& p) const noexcept {
+    try {
+      return p.nodes() == nodes() && plan(p) != nullptr;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  /// Decoding plan for responders `p`, from the cache or by a fresh solve. Throws invalid_input if
+  /// p is over another node count, not_decodable when 1 ∉ rowspan(B_F) within tolerance.
+  std::shared_ptr<const plan_type> plan(const pattern& p) const {
+    if (p.nodes() != nodes())
+      throw invalid_input("pattern over " + std::to_string(p.nodes()) + " nodes, the code has n = " + std::to_string(nodes()));
+    return m_cache->get_or_make(p, [&] { return solve(p); });
+  }
+
+  /// Σ_k g_k from the messages of nodes `ids` (messages d × |ids|, column j from node ids[j], any
+  /// order, any subset). Throws invalid_input (bad ids/shapes/NaN) or not_decodable.
+  void decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+              Eigen::Ref<vector<Scalar>> out) const {
+    if (static_cast<Index>(ids.size()) != messages.cols())
+      throw invalid_input("decode: " + std::to_string(ids.size()) + " node ids for " + std::to_string(messages.cols()) + " messages");
+    plan(pattern::from_ids(nodes(), ids))->apply(ids, messages, out);
+  }
+
+  vector<Scalar> decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages) const {
+    vector<Scalar> out(messages.rows());
+    decode(ids, messages, out);
+    return out;
+  }
+
+  /// Span-condition check of this code over all (or random) sets of n − s responders.
+  span_report verify(const span_check_options& options = {}) const {
+    span_check_options o = options;
+    o.residual_tolerance = m_options.residual_tolerance;
+    return verify_span_condition(m_encoding, responders_needed(), o);
+  }
+
+  /// Number of cached plans (for tests and benchmarks).
+  std::size_t cached_plans() const { return m_cache->size(); }
+
+ private:
+  Index check_node(Index node) const {
+    if (node < 0 || node >= nodes())
+      throw invalid_input("node id " + std::to_string(node) + " is outside [0, " + std::to_string(nodes()) + ")", node);
+    return node;
+  }
+
+  template <class ColumnOf>
+  void encode_columns(Index node, const Eigen::Ref<const matrix<Scalar>>& cols, Eigen::Ref<vector<Scalar>> out,
+                      ColumnOf&& column_of) const {
+    if (out.size() != cols.rows())
+      throw invalid_input("encode: output has length " + std::to_string(out.size()) + ", gradients have d = " +
+                              std::to_string(cols.rows()),
+                          node);
+    const Index begin = m_encoding_cast.outerIndexPtr()[node];
+    const Index count = m_encoding_cast.outerIndexPtr()[node + 1] - begin;
+    const Scalar* values = m_encoding_cast.valuePtr() + begin;
+    const Scalar* base = cols.data();
+    const Index stride = cols.outerStride();
+    const Index bad = detail::weighted_sum<Scalar>(
+        count, cols.rows(), [&](Index j) { return values[j]; },
+        [&](Index j) { return base + column_of(begin + j) * stride; }, out.data());
+    if (bad >= 0)
+      throw invalid_input("encode: node " + std::to_string(node) + "'s message is not finite near element " +
+                              std::to_string(bad * detail::weighted_sum_block) + " (NaN/Inf in a partial gradient it holds)",
+                          node);
+  }
+
+  std::shared_ptr<const plan_type> solve(const pattern& p) const {
+    const auto ids = p.ids();
+    const auto f = static_cast<Index>(ids.size());
+    matrix<double> rows = matrix<double>::Zero(f, partitions());
+    for (Index r = 0; r < f; ++r)
+      for (typename sparse_matrix<double>::InnerIterator it(m_encoding, ids[static_cast<std::size_t>(r)]); it; ++it)
+        rows(r, it.col()) = it.value();
+    const auto sol = solve_decoding_coefficients(rows);
+    if (!sol.ok(m_options.residual_tolerance, m_options.max_amplification)) {
+      std::string why = sol.residual > m_options.residual_tolerance
+                            ? "1 is not in the span of the responders' rows (residual " + std::to_string(sol.residual) + ")"
+                            : "the decode would amplify rounding by " + std::to_string(sol.amplification) + " > " +
+                                  std::to_string(m_options.max_amplification);
+      throw not_decodable(std::to_string(f) + " of " + std::to_string(nodes()) + " nodes responded, " +
+                              std::to_string(responders_needed()) + " needed for any pattern; " + why,
+                          static_cast<std::size_t>(f), static_cast<std::size_t>(responders_needed()));
+    }
+    vector<double> by_node = vector<double>::Zero(nodes());
+    for (Index r = 0; r < f; ++r) by_node[ids[static_cast<std::size_t>(r)]] = sol.coefficients[r];
+    return std::make_shared<const plan_type>(p, std::move(by_node), sol.residual, sol.amplification);
+  }
+
+  assignment m_support;
+  sparse_matrix<double> m_encoding;
+  sparse_matrix<Scalar> m_encoding_cast;
+  std::vector<Index> m_held_position;  // per nonzero of B: its column's position in the node's holdings
+  Index m_tolerance;
+  decode_options m_options;
+  std::unique_ptr<detail::plan_cache<plan_type>> m_cache;
+};
+
+}  // namespace gradcode

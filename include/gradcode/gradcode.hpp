@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+// Umbrella header: every gradcode header except the optional MPI transport (gradcode/mpi/).
+#pragma once
+
+#include "gradcode/version.hpp"
+
+#include "gradcode/core/assignment.hpp"
+#include "gradcode/core/decoding_plan.hpp"
+#include "gradcode/core/decoding_solver.hpp"
+#include "gradcode/core/errors.hpp"
+#include "gradcode/core/pattern.hpp"
+#include "gradcode/core/span_verifier.hpp"
+#include "gradcode/core/types.hpp"
+
+#include "gradcode/codes/cyclic_mds.hpp"
+#include "gradcode/codes/cyclic_repetition.hpp"
+#include "gradcode/codes/fractional_repetition.hpp"
+#include "gradcode/codes/heterogeneous.hpp"
+#include "gradcode/codes/linear_code.hpp"
+#include "gradcode/codes/null_space.hpp"
