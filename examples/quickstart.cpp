@@ -1,4 +1,4 @@
-// examples/quickstart.cpp — build a code, encode, lose stragglers, decode.
+// examples/quickstart.cpp: build a code, encode, lose stragglers, decode.
 #include <gradcode/gradcode.hpp>
 
 #include <cstdio>
