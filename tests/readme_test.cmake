@@ -1,7 +1,7 @@
 # Every ```cpp block of README.md whose first line is "// examples/<file>" must be that file,
 # verbatim — the build compiles it and ctest runs it, so README's examples always compile.
 file(READ ${README} text)
-string(REGEX MATCHALL "```cpp\n// examples/[^ \n]*" heads "${text}")  # no ';' in these
+string(REGEX MATCHALL "```cpp\n// examples/[^ :\n]*" heads "${text}")  # no ';' in these
 if(NOT heads)
   message(FATAL_ERROR "README.md shows no example block starting with // examples/<file>")
 endif()
