@@ -18,3 +18,7 @@
 #include "gradcode/codes/heterogeneous.hpp"
 #include "gradcode/codes/linear_code.hpp"
 #include "gradcode/codes/null_space.hpp"
+#include "gradcode/codes/construction.hpp"
+
+#include "gradcode/hierarchical/hgc.hpp"
+#include "gradcode/hierarchical/tradeoff.hpp"

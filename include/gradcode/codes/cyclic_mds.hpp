@@ -14,6 +14,7 @@
 
 #include <complex>
 #include <numbers>
+#include <optional>
 #include <vector>
 
 #include "gradcode/codes/linear_code.hpp"
@@ -48,6 +49,15 @@ inline std::vector<double> cyclic_mds_generator(Index n, Index s) {
   return out;
 }
 
+/// B on the cyclic block support (n nodes, K ≥ n partitions, node i holding blocks i..i+s) from
+/// the real cyclic MDS generator; returns an empty optional when n − s is even (no real code).
+inline std::optional<code_definition> cyclic_mds_definition(Index n, Index K, Index s) {
+  const auto cyc = detail::cyclic_support::checked("cyclic MDS", n, K, s);
+  if ((n - s) % 2 == 0) return std::nullopt;
+  const auto c = cyclic_mds_generator(n, s);
+  return code_definition{cyc.support(), cyc.expand([&](Index, Index t) { return c[static_cast<std::size_t>(t)]; }), s};
+}
+
 template <class Scalar>
 class cyclic_mds_code : public linear_code<Scalar> {
  public:
@@ -56,14 +66,13 @@ class cyclic_mds_code : public linear_code<Scalar> {
 
  private:
   static code_definition define(const cyclic_mds_params& p) {
-    const auto cyc = detail::cyclic_support::checked("cyclic MDS", p.nodes, p.partitions, p.tolerance);
-    if ((p.nodes - p.tolerance) % 2 == 0)
+    auto def = cyclic_mds_definition(p.nodes, p.partitions, p.tolerance);
+    if (!def)
       throw invalid_parameters("cyclic MDS over the reals needs n − s odd (conjugation-closed consecutive roots); n = " +
                                std::to_string(p.nodes) + ", s = " + std::to_string(p.tolerance) + ": use s = " +
                                std::to_string(p.tolerance > 0 ? p.tolerance - 1 : p.tolerance + 1) +
                                ", or cyclic_repetition_code for the same support");
-    const auto c = cyclic_mds_generator(p.nodes, p.tolerance);
-    return {cyc.support(), cyc.expand([&](Index, Index t) { return c[static_cast<std::size_t>(t)]; }), p.tolerance};
+    return std::move(*def);
   }
 };
 

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Picks the encoding-matrix construction for a support (STYLE.md "Shape of a code"): the real
+// cyclic-MDS code (Raviv et al. 2018) when the support is the cyclic block support and n − s is
+// odd, the generic null-space construction otherwise; either can be forced.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "gradcode/codes/cyclic_mds.hpp"
+#include "gradcode/codes/null_space.hpp"
+#include "gradcode/core/assignment.hpp"
+#include "gradcode/detail/cyclic_support.hpp"
+
+namespace gradcode {
+
+enum class construction {
+  automatic,   ///< cyclic_mds where it applies, else null_space
+  null_space,  ///< random null-space construction (any support), see null_space.hpp
+  cyclic_mds,  ///< real cyclic MDS; needs the cyclic block support and n − s odd
+};
+
+/// True when `support` is exactly the cyclic block support of (n, K, s) that cyclic_mds builds on.
+inline bool is_cyclic_block_support(const assignment& support, Index tolerance) {
+  const Index n = support.nodes(), K = support.partitions();
+  if (K < n || tolerance < 0 || tolerance >= n) return false;
+  const auto reference = detail::cyclic_support{n, K, tolerance}.support();
+  for (Index i = 0; i < n; ++i) {
+    const auto a = support.partitions_of(i), b = reference.partitions_of(i);
+    if (!std::equal(a.begin(), a.end(), b.begin(), b.end())) return false;
+  }
+  return true;
+}
+
+/// Encoding matrix on `support` tolerating `tolerance` stragglers. Throws invalid_parameters
+/// when cyclic_mds is forced on a support or (n, s) it does not apply to.
+inline sparse_matrix<double> encoding_for(const assignment& support, Index tolerance, construction how,
+                                          std::uint64_t seed = 1) {
+  if (how != construction::null_space && is_cyclic_block_support(support, tolerance))
+    if (auto def = cyclic_mds_definition(support.nodes(), support.partitions(), tolerance)) return std::move(def->encoding);
+  if (how == construction::cyclic_mds)
+    throw invalid_parameters("cyclic MDS construction forced on n = " + std::to_string(support.nodes()) + ", s = " +
+                             std::to_string(tolerance) + ", which needs the cyclic block support and n − s odd; use "
+                             "construction::automatic or construction::null_space");
+  return null_space_encoding(support, tolerance, seed);
+}
+
+}  // namespace gradcode
