@@ -127,7 +127,7 @@ inline std::vector<std::string_view> name_parts(std::string_view name) {
 class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
  public:
   /// `inner` is used, not owned (the library's default display reporter is a static singleton).
-  explicit triad_ratio_reporter(benchmark::BenchmarkReporter* inner) : m_inner(inner) {}
+  explicit triad_ratio_reporter(benchmark::BenchmarkReporter* inner) : m_inner(inner), m_buffer(is_csv(inner)) {}
 
   bool ReportContext(const Context& context) override {
     // The library points *our* streams at the --benchmark_out file before this call.
@@ -140,10 +140,17 @@ class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
     std::vector<Run> annotated = runs;
     remember_triads(annotated);
     for (auto& run : annotated) annotate(run);
-    m_inner->ReportRuns(annotated);
+    if (m_buffer)
+      m_pending.insert(m_pending.end(), annotated.begin(), annotated.end());
+    else
+      m_inner->ReportRuns(annotated);
   }
 
-  void Finalize() override { m_inner->Finalize(); }
+  void Finalize() override {
+    if (!m_pending.empty()) m_inner->ReportRuns(m_pending);
+    m_pending.clear();
+    m_inner->Finalize();
+  }
 
  private:
   struct triad_entry {
@@ -151,6 +158,16 @@ class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
     std::map<std::string, double> aggregates;  // bytes/s of its _mean, _median, … aggregates
   };
   using key = std::pair<std::string, std::string>;  // (scalar tag, d value)
+
+  // The CSV reporter fixes its columns from the first ReportRuns call and aborts when a later
+  // run has a counter it has not seen (triads lack the kernels' counters), so it gets all runs
+  // in one call at Finalize.
+  static bool is_csv(benchmark::BenchmarkReporter* reporter) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    return dynamic_cast<benchmark::CSVReporter*>(reporter) != nullptr;
+#pragma GCC diagnostic pop
+  }
 
   static bool is_triad(const std::vector<std::string_view>& parts) { return parts[0].starts_with("BM_triad<"); }
 
@@ -222,6 +239,8 @@ class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
   }
 
   benchmark::BenchmarkReporter* m_inner;
+  bool m_buffer;
+  std::vector<Run> m_pending;
   std::map<key, triad_entry> m_triads;
 };
 
