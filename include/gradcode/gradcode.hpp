@@ -22,3 +22,11 @@
 
 #include "gradcode/hierarchical/hgc.hpp"
 #include "gradcode/hierarchical/tradeoff.hpp"
+
+#include "gradcode/optimize/jncss.hpp"
+#include "gradcode/optimize/presets.hpp"
+#include "gradcode/optimize/runtime_model.hpp"
+
+#include "gradcode/sim/models.hpp"
+#include "gradcode/sim/schemes.hpp"
+#include "gradcode/sim/training.hpp"
