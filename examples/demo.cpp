@@ -29,13 +29,13 @@ struct options {
   std::string out = "demo-out";
 };
 
-[[noreturn]] void usage(const char* argv0) {
-  std::fprintf(stderr,
+[[noreturn]] void usage(const char* argv0, int code = 2) {
+  std::fprintf(code ? stderr : stdout,
                "usage: %s [--schemes uncoded,greedy,cgc-w,cgc-e,standard,hgc,jncss] [--K 40] [--iterations 300]\n"
                "          [--samples 15000] [--se 1] [--sw 1] [--noniid 1|2|3] [--target 0.75] [--lr 0.25]\n"
                "          [--seed 1] [--out demo-out] [--smoke]\n",
                argv0);
-  std::exit(2);
+  std::exit(code);
 }
 
 options parse(int argc, char** argv) {
@@ -48,7 +48,9 @@ options parse(int argc, char** argv) {
   for (int a = 1; a < argc; ++a) {
     const std::string flag = argv[a];
     auto value = [&]() -> std::string { return a + 1 < argc ? argv[++a] : (usage(argv[0]), ""); };
-    if (flag == "--smoke") {
+    if (flag == "--help" || flag == "-h") {
+      usage(argv[0], 0);
+    } else if (flag == "--smoke") {
       o.iterations = 15, o.samples = 2000;
     } else if (flag == "--schemes") {
       o.schemes.clear();
