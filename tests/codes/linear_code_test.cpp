@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <string>
+#include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -142,7 +146,7 @@ TEMPLATE_TEST_CASE("linear code: the plan's coefficients satisfy aᵀB_F = 1ᵀ 
       const double residual = (B.transpose() * plan->coefficients() - vector<double>::Ones(code.partitions())).cwiseAbs().maxCoeff();
       CHECK(residual <= 1e-9);
       CHECK(plan->residual() <= code.options().residual_tolerance);
-      CHECK(plan->amplification() >= static_cast<double>(code.partitions()) * (1 - 1e-9));  // Σ|a_j|‖b_j‖₁ ≥ ‖1‖₁ = K
+      CHECK(plan->amplification() >= 1 - 1e-9);  // Σ|a_j|‖b_j‖₁ ≥ ‖1‖₁ = K, and amplification is that / K
     });
   }
 }
@@ -209,6 +213,35 @@ TEST_CASE("linear code: the plan cache keeps at most plan_cache_size plans, most
   CHECK(code.cached_plans() == 2);
   CHECK(code.plan(p01).get() == a.get());
   CHECK(code.plan(p02).get() != b.get());
+}
+
+TEST_CASE("linear code: concurrent plan() calls from two threads share one cached plan per pattern, equal to a serial solve",
+          "[linear_code][plan][cache][threads]") {
+  const gradcode::cyclic_repetition_code<double> code({.nodes = 12, .partitions = 12, .tolerance = 4});
+  const linear_code<double> serial(code);
+  std::vector<pattern> patterns;
+  gradcode::test::for_each_subset(12, 4, [&](const std::vector<Index>& s) { patterns.push_back(pattern::all_except(12, s)); });
+  using plan_ptr = std::shared_ptr<const gradcode::decoding_plan<double>>;
+  std::vector<std::vector<plan_ptr>> got(2, std::vector<plan_ptr>(patterns.size()));
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      // Thread 0 walks forwards, thread 1 backwards: they meet on misses in the middle.
+      for (std::size_t i = 0; i < patterns.size(); ++i) {
+        const std::size_t idx = t == 0 ? i : patterns.size() - 1 - i;
+        got[t][idx] = code.plan(patterns[idx]);
+        got[t][idx] = code.plan(patterns[idx]);  // second call: a hit
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(code.cached_plans() == patterns.size());
+  Index same_object = 0, equal_to_serial = 0;
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    same_object += got[0][i].get() == got[1][i].get();
+    equal_to_serial += got[0][i]->coefficients() == serial.plan(patterns[i])->coefficients();
+  }
+  CHECK(same_object == static_cast<Index>(patterns.size()));
+  CHECK(equal_to_serial == static_cast<Index>(patterns.size()));
 }
 
 TEMPLATE_TEST_CASE("linear code: decode accepts the responders in any order", "[linear_code][decode]", float, double) {
@@ -414,6 +447,71 @@ TEST_CASE("linear code: a definition whose matrix disagrees with its support is 
   SECTION("s = n") {
     def.tolerance = 3;
     CHECK_THROWS_MATCHES(linear_code<double>(def), gradcode::invalid_parameters, what_contains("needs s < n = 3"));
+  }
+}
+
+TEMPLATE_TEST_CASE("linear code: however ill-conditioned the code, decode returns a sum within the bound or throws not_decodable",
+                   "[linear_code][errors][conditioning]", float, double) {
+  // Node 0 sends g_0, node 1 sends g_0 + ε·g_1: the only decode is (1 − 1/ε)·m_0 + (1/ε)·m_1, whose
+  // amplification 2/ε multiplies the rounding of the messages (ε_float ≈ 6e-8, ε_double ≈ 1.1e-16).
+  // Every ε must give either a sum within error_bound<T>() (1e-4 float, 1e-9 double) or
+  // not_decodable — never a silently wrong gradient (DESIGN.md "Errors").
+  const matrix<TestType> partials = random_matrix<TestType>(256, 2, 24);
+  const vector<double> exact = partials.template cast<double>().rowwise().sum();
+  const std::vector<Index> ids{0, 1};
+  Index decoded = 0, refused = 0, wrong = 0;
+  double worst_accepted = 0, worst_eps = 0, worst_amplification = 0;
+  for (int e = 10; e <= 100; ++e) {
+    const double eps = std::pow(10.0, -e / 10.0);  // 1e-1 … 1e-10
+    gradcode::sparse_matrix<double> B(2, 2);
+    B.insert(0, 0) = 1;
+    B.insert(1, 0) = 1;
+    B.insert(1, 1) = eps;
+    const linear_code<TestType> code(gradcode::code_definition{gradcode::assignment(2, {{0}, {0, 1}}), B, 0});
+    try {
+      const vector<TestType> sum = code.decode(ids, messages_of(code, partials, ids));
+      const double err = (sum.template cast<double>() - exact).norm() / exact.norm();
+      ++decoded;
+      if (err > gradcode::test::error_bound<TestType>()) ++wrong;
+      if (err > worst_accepted) {
+        worst_accepted = err;
+        worst_eps = eps;
+        worst_amplification = code.plan(pattern::from_ids(2, ids))->amplification();
+      }
+    } catch (const gradcode::not_decodable&) {
+      ++refused;
+    }
+  }
+  std::printf("[gradcode conditioning] linear_code<%s> rows (1,0),(1,eps), eps = 1e-1..1e-10: %lld decoded, %lld refused, "
+              "%lld beyond the bound; worst accepted error %.3e at eps = %.1e (amplification %.2e)\n",
+              gradcode::test::scalar_name<TestType>(), static_cast<long long>(decoded), static_cast<long long>(refused),
+              static_cast<long long>(wrong), worst_accepted, worst_eps, worst_amplification);
+  INFO("worst accepted relative error " << worst_accepted << " at eps = " << worst_eps << ", amplification "
+                                        << worst_amplification << " (accepted up to "
+                                        << gradcode::test::error_bound<TestType>() / std::numeric_limits<TestType>::epsilon()
+                                        << " = error bound / ε)");
+  CHECK(decoded > 0);
+  CHECK(refused > 0);
+  CHECK(wrong == 0);
+  CHECK(worst_accepted <= gradcode::test::error_bound<TestType>());
+}
+
+TEST_CASE("linear code: a not_decodable message carries the residual's value when it is just above tolerance",
+          "[linear_code][errors]") {
+  // With residual_tolerance = 1e-15 the worst responder set of this code (residual ~1e-14, well
+  // conditioned) is refused; the message must say how large the residual was, not "0.000000".
+  const gradcode::cyclic_mds_code<double> code({.nodes = 12, .partitions = 12, .tolerance = 5}, {.residual_tolerance = 1e-15});
+  const auto report = code.verify();
+  REQUIRE(report.worst_residual > 1e-15);
+  const auto p = pattern::from_ids(12, report.worst_subset);
+  INFO("residual " << report.worst_residual << " of responders " << gradcode::test::to_string(report.worst_subset));
+  CHECK_FALSE(code.decodable(p));
+  try {
+    code.plan(p);
+    FAIL("plan() accepted a residual above residual_tolerance");
+  } catch (const gradcode::not_decodable& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("residual "));
+    CHECK_THAT(e.what(), !Catch::Matchers::Contains("residual 0.000000"));
   }
 }
 

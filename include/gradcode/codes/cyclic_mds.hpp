@@ -8,8 +8,8 @@
 // Real coefficients need the root set closed under conjugation and free of t = 0, which with s
 // consecutive roots happens exactly when n − s is odd; for even n − s the constructor throws
 // invalid_parameters and names the alternatives (cyclic_repetition_code on the same support).
-// Numerically safe region (tests/codes/codes_test.cpp): n ≤ 12 all patterns ≤ 1e-12 relative
-// error in double; decoding cost grows with n through the DFT minors' conditioning.
+// Numerically safe region (tests/codes/cyclic_mds_test.cpp): every pattern of n ≤ 12 decodes to
+// ≤ 1e-14 in double and ≤ 3e-6 in float; n ≈ 50 with s ≤ 4 stays ≤ 1e-12 in double.
 #pragma once
 
 #include <complex>

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Cyclic repetition gradient code (Tandon et al. 2017 §III-B, Algorithm 2; reference [14] of
-// tang2024): node i holds partitions i, …, i+s (mod n); its row b_i lies in null(H) for a random
-// H ∈ R^{s×n} with H·1 = 0, so any n − s rows span null(H) ∋ 1.
+// Cyclic repetition gradient code (Tandon et al. 2017 §III-B, reference [14] of tang2024): node
+// i holds partitions i, …, i+s (mod n) (blocks of partitions when K > n).
 //
-// Algorithm 2 (per row): b_i(i) = 1 and H_{:, {i+1..i+s}} x = −H_{:, i} fixes the other s entries.
-// Numerically safe region: see null_space.hpp (same Gaussian conditioning); the decoder's
-// amplification check turns an ill-conditioned pattern into not_decodable.
+// Two constructions of B on that support. Default: the null-space construction with the
+// spectral (MDS) parity matrix — deterministic and well conditioned (null_space.hpp). With
+// `tandon_random_h = true`: Tandon et al.'s Algorithm 2 literally — a Gaussian H ∈ R^{s×n} with
+// H·1 = 0, row b_i with b_i(i) = 1 and H_{:, {i+1..i+s}} x = −H_{:, i}; any n − s rows span
+// null(H) ∋ 1. The random H is the paper's, but its worst patterns amplify rounding by 1e4–1e6
+// at n = 12, s = 6 (tests/codes/cyclic_repetition_test.cpp), which float cannot carry; the
+// decoder then reports not_decodable rather than a wrong sum.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include <Eigen/Dense>
 
 #include "gradcode/codes/linear_code.hpp"
+#include "gradcode/codes/null_space.hpp"
 #include "gradcode/detail/cyclic_support.hpp"
 
 namespace gradcode {
@@ -22,7 +26,8 @@ struct cyclic_repetition_params {
   Index nodes = 0;        ///< n
   Index partitions = 0;   ///< K ≥ n (grouped into n blocks; K = n in Tandon et al.)
   Index tolerance = 0;    ///< s
-  std::uint64_t seed = 1; ///< seed of the random H
+  std::uint64_t seed = 1; ///< seed of the random H (tandon_random_h)
+  bool tandon_random_h = false;  ///< Algorithm 2 with a Gaussian H (the paper's) instead of the spectral construction
 };
 
 template <class Scalar>
@@ -34,6 +39,11 @@ class cyclic_repetition_code : public linear_code<Scalar> {
  private:
   static code_definition define(const cyclic_repetition_params& p) {
     const auto cyc = detail::cyclic_support::checked("cyclic repetition", p.nodes, p.partitions, p.tolerance);
+    if (!p.tandon_random_h) {
+      auto support = cyc.support();
+      auto B = null_space_encoding(support, p.tolerance, p.seed);
+      return {std::move(support), std::move(B), p.tolerance};
+    }
     const Index n = p.nodes, s = p.tolerance;
     std::mt19937_64 rng(p.seed);
     std::normal_distribution<double> normal;

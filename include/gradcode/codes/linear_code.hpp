@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,9 +29,11 @@ namespace gradcode {
 struct decode_options {
   /// A plan is accepted when ‖B_Fᵀa − 1‖_∞ ≤ this (solve in double).
   double residual_tolerance = 1e-9;
-  /// ... and when Σ|a_j|‖b_j‖₁ ≤ this: beyond it rounding in the messages could be amplified
-  /// past ~1e-8 relative error in double, so the pattern is reported as not decodable.
-  double max_amplification = 1e8;
+  /// ... and when the decode's conservative error estimate 4·ε_Scalar·amplification (see
+  /// decoding_solution) is ≤ this; a pattern whose coefficients would amplify the messages'
+  /// rounding past it is reported as not decodable rather than decoded into noise.
+  /// ≤ 0 selects the default: 1e-9 for double, 1e-4 for float (DESIGN.md accuracy targets).
+  double max_relative_error = 0;
   /// Decoding plans kept (LRU) per code; 0 disables caching.
   std::size_t plan_cache_size = 4096;
 };
@@ -120,7 +124,7 @@ class linear_code {
 
   /// Node i's message Σ_k B_ik g_k from the full d × K matrix of partial gradients (only the
   /// columns node i holds are read). Throws invalid_input on a bad node id or shapes, and on a
-  /// non-finite result (naming the partition; `out` is then unspecified).
+  /// non-finite result (naming the node; `out` is then unspecified).
   void encode(Index node, const Eigen::Ref<const matrix<Scalar>>& partials, Eigen::Ref<vector<Scalar>> out) const {
     check_node(node);
     if (partials.cols() != partitions())
@@ -186,6 +190,16 @@ class linear_code {
     return verify_span_condition(m_encoding, responders_needed(), o);
   }
 
+  /// The accepted relative decode error (decode_options::max_relative_error or its default).
+  double max_relative_error() const noexcept {
+    if (m_options.max_relative_error > 0) return m_options.max_relative_error;
+    return sizeof(Scalar) >= sizeof(double) ? 1e-9 : 1e-4;
+  }
+  /// Largest accepted amplification: max_relative_error() / (4·ε_Scalar).
+  double max_amplification() const noexcept {
+    return max_relative_error() / (4 * static_cast<double>(std::numeric_limits<Scalar>::epsilon()));
+  }
+
   /// Number of cached plans (for tests and benchmarks).
   std::size_t cached_plans() const { return m_cache->size(); }
 
@@ -225,11 +239,14 @@ class linear_code {
       for (typename sparse_matrix<double>::InnerIterator it(m_encoding, ids[static_cast<std::size_t>(r)]); it; ++it)
         rows(r, it.col()) = it.value();
     const auto sol = solve_decoding_coefficients(rows);
-    if (!sol.ok(m_options.residual_tolerance, m_options.max_amplification)) {
+    if (!sol.ok(m_options.residual_tolerance, max_amplification())) {
       std::string why = sol.residual > m_options.residual_tolerance
-                            ? "1 is not in the span of the responders' rows (residual " + std::to_string(sol.residual) + ")"
-                            : "the decode would amplify rounding by " + std::to_string(sol.amplification) + " > " +
-                                  std::to_string(m_options.max_amplification);
+                            ? "1 is not in the span of the responders' rows (residual " + detail::format_g(sol.residual) + " > " +
+                                  detail::format_g(m_options.residual_tolerance) + ")"
+                            : "ill-conditioned: the decode would amplify rounding by " + detail::format_g(sol.amplification) +
+                                  ", an estimated relative error of " +
+                                  detail::format_g(4 * sol.amplification * std::numeric_limits<Scalar>::epsilon()) + " > " +
+                                  detail::format_g(max_relative_error());
       throw not_decodable(std::to_string(f) + " of " + std::to_string(nodes()) + " nodes responded, " +
                               std::to_string(responders_needed()) + " needed for any pattern; " + why,
                           static_cast<std::size_t>(f), static_cast<std::size_t>(responders_needed()));

@@ -4,11 +4,21 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace gradcode {
+
+namespace detail {
+/// A number for an error message: 3 significant digits, exponent when needed ("2.1e-07").
+inline std::string format_g(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+}  // namespace detail
 
 /// Infeasible code parameters; thrown at construction. The message names the constraint and a
 /// value that would fit.
