@@ -30,3 +30,8 @@
 #include "gradcode/sim/models.hpp"
 #include "gradcode/sim/schemes.hpp"
 #include "gradcode/sim/training.hpp"
+
+#include "gradcode/quantize/counter_rng.hpp"
+#include "gradcode/quantize/gc_dl.hpp"
+#include "gradcode/quantize/one_bit.hpp"
+#include "gradcode/quantize/placement.hpp"

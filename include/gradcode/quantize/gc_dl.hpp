@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+// 1-bit GC-DL (li-skoglund §III): worker j computes f_j = Σ_{i∈S_j} ∇L_i/(d_i(1−p)) (eq. (5)) and
+// sends h_j = Q(f_j) with ‖f_j‖; the update vector is ĝ = Σ_j I_j ‖f_j‖ h_j (eq. (8)), an unbiased
+// estimate of ∇L̂ (Lemma 1) with E‖ĝ‖² bounded by Lemma 2. Also the §V baselines — SGC-DL
+// (Bitar et al. [22]: real f_j) and ignore-stragglers 1-bit DL (d_i = 1) — and ψ_t = tρ (eq. (29)).
+//
+// Algorithm of one iteration t (step()): draw I_j^t ~ Bernoulli(1 − p) per worker from the
+// counter stream (seed, t); every responder computes f_j (eq. (5)), quantizes it with the stream
+// (seed, j, t) (eq. (4), (6)); ĝ accumulates ‖f_j‖h_j straight from the packed bits (eq. (8)).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gradcode/core/assignment.hpp"
+#include "gradcode/core/errors.hpp"
+#include "gradcode/core/pattern.hpp"
+#include "gradcode/core/types.hpp"
+#include "gradcode/detail/weighted_sum.hpp"
+#include "gradcode/quantize/counter_rng.hpp"
+#include "gradcode/quantize/one_bit.hpp"
+
+namespace gradcode {
+
+/// Which scheme a gc_dl object runs.
+enum class gc_dl_method {
+  one_bit,            ///< 1-bit GC-DL (li-skoglund §III): h_j = Q(f_j) and ‖f_j‖, ρ = w + ζ
+  sgc,                ///< SGC-DL (Bitar et al. [22]): f_j itself, ρ = wζ
+  ignore_stragglers,  ///< Ignore-stragglers 1-bit DL (§V-A): the 1-bit scheme on a placement with every d_i = 1
+};
+
+/// Printable name of a method ("1-bit GC-DL", "SGC-DL", "Ignore-stragglers 1-bit DL").
+inline const char* method_name(gc_dl_method method) {
+  switch (method) {
+    case gc_dl_method::one_bit:
+      return "1-bit GC-DL";
+    case gc_dl_method::sgc:
+      return "SGC-DL";
+    case gc_dl_method::ignore_stragglers:
+      return "Ignore-stragglers 1-bit DL";
+  }
+  return "?";
+}
+
+/// What the scheme is; validated by the constructor.
+struct gc_dl_params {
+  assignment placement{};            ///< S_j: nodes = the n workers, partitions = the m samples (place_samples)
+  Index dimension = 0;               ///< w, length of β, of every f_j and of ĝ
+  double straggler_probability = 0;  ///< p ∈ [0, 1): each worker straggles independently in each iteration
+  gc_dl_method method = gc_dl_method::one_bit;
+};
+
+/// How it is run; all defaulted.
+struct gc_dl_options {
+  std::uint64_t seed = 0;  ///< stragglers I_j^t and Q's draws derive from it (counter-based, reproducible)
+};
+
+/// What one simulated iteration did.
+struct iteration_report {
+  Index responders = 0;    ///< Σ_j I_j^t, the messages sent
+  std::uint64_t bits = 0;  ///< responders · ρ
+};
+
+/// ψ_t = tρ of li-skoglund eq. (29): the bits each non-straggler worker has sent after t
+/// iterations (the x-axis of Figs. 2, 6, 8); also the total over all messages, ρ·Σ_t Σ_j I_j^t.
+class communication_counter {
+ public:
+  /// ρ ≥ 1 bits per message (gc_dl::bits_per_message()); throws invalid_parameters otherwise.
+  explicit communication_counter(Index bits_per_message) : m_rho(bits_per_message) {
+    if (m_rho < 1)
+      throw invalid_parameters("communication_counter: ρ = " + std::to_string(m_rho) + " bits per message; need ρ >= 1");
+  }
+  /// One iteration in which `messages` workers sent (throws invalid_input when negative).
+  void record(Index messages) {
+    if (messages < 0) throw invalid_input("communication_counter: " + std::to_string(messages) + " messages in an iteration");
+    ++m_iterations;
+    m_messages += static_cast<std::uint64_t>(messages);
+  }
+  void record(const iteration_report& r) { record(r.responders); }
+  Index bits_per_message() const noexcept { return m_rho; }
+  /// t
+  std::uint64_t iterations() const noexcept { return m_iterations; }
+  /// ψ_t = tρ
+  std::uint64_t psi() const noexcept { return m_iterations * static_cast<std::uint64_t>(m_rho); }
+  /// ρ · (messages sent in all t iterations)
+  std::uint64_t total_bits() const noexcept { return m_messages * static_cast<std::uint64_t>(m_rho); }
+
+ private:
+  Index m_rho;
+  std::uint64_t m_iterations = 0, m_messages = 0;
+};
+
+/// Right-hand side of Lemma 2, eq. (13): E‖ĝ‖² ≤ Cm² + [w − (1−p)](m² − m)C/(n(1−p)) +
+/// [w − (1−p)]C Σ_i 1/d_i/(1−p), for ‖∇L_i‖² ≤ C and a pair-wise balanced placement.
+inline double second_moment_bound(double C, Index workers, double p, Index w, std::span<const Index> replications) {
+  const double m = static_cast<double>(replications.size()), n = static_cast<double>(workers), q = 1.0 - p;
+  double inv_d = 0;
+  for (Index d : replications) inv_d += 1.0 / static_cast<double>(d);
+  const double a = static_cast<double>(w) - q;
+  return C * m * m + a * (m * m - m) / (n * q) * C + a / q * C * inv_d;
+}
+
+/// The 1-bit GC-DL scheme (or a baseline) over a fixed placement. Immutable after construction;
+/// every member is const and may be called from several threads.
+template <class Scalar>
+class gc_dl {
+ public:
+  using scalar_type = Scalar;
+
+  /// Throws invalid_parameters when w < 1, p ∉ [0, 1), a sample is on no worker (eq. (5) divides
+  /// by d_i), or the method is ignore_stragglers and some d_i ≠ 1.
+  explicit gc_dl(gc_dl_params params, const gc_dl_options& options = {})
+      : m_placement(std::move(params.placement)),
+        m_w(params.dimension),
+        m_p(params.straggler_probability),
+        m_method(params.method),
+        m_seed(options.seed),
+        m_quantizer(checked_quantizer(params.dimension, options.seed)) {
+    if (m_placement.nodes() < 1 || m_placement.partitions() < 1)
+      throw invalid_parameters("gc_dl: the placement has n = " + std::to_string(m_placement.nodes()) + " workers and m = " +
+                               std::to_string(m_placement.partitions()) + " samples; need both >= 1 (place_samples)");
+    if (!(m_p >= 0 && m_p < 1))
+      throw invalid_parameters("gc_dl: straggler probability p = " + std::to_string(m_p) +
+                               " must be in [0, 1) (eq. (5) divides by 1 − p)");
+    const Index n = m_placement.nodes(), m = m_placement.partitions();
+    m_weight.resize(static_cast<std::size_t>(m));
+    for (Index i = 0; i < m; ++i) {
+      const auto d = static_cast<Index>(m_placement.holders_of(i).size());
+      if (d == 0)
+        throw invalid_parameters("gc_dl: sample " + std::to_string(i) +
+                                 " is on no worker (d_i = 0); every sample needs d_i >= 1");
+      if (m_method == gc_dl_method::ignore_stragglers && d != 1)
+        throw invalid_parameters("gc_dl: ignore-stragglers 1-bit DL places each sample once, sample " + std::to_string(i) +
+                                 " has d_i = " + std::to_string(d) + " (use place_samples({... .replication = 1}))");
+      m_weight[static_cast<std::size_t>(i)] = 1.0 / (static_cast<double>(d) * (1.0 - m_p));
+    }
+    std::vector<Eigen::Triplet<Scalar, Index>> triplets;
+    for (Index j = 0; j < n; ++j)
+      for (Index i : m_placement.partitions_of(j))
+        triplets.emplace_back(j, i, static_cast<Scalar>(m_weight[static_cast<std::size_t>(i)]));
+    m_encoding.resize(n, m);
+    m_encoding.setFromTriplets(triplets.begin(), triplets.end());
+    m_encoding.makeCompressed();
+  }
+
+  /// n
+  Index workers() const noexcept { return m_placement.nodes(); }
+  /// m
+  Index samples() const noexcept { return m_placement.partitions(); }
+  /// w
+  Index dimension() const noexcept { return m_w; }
+  /// p
+  double straggler_probability() const noexcept { return m_p; }
+  gc_dl_method method() const noexcept { return m_method; }
+  bool sends_bits() const noexcept { return m_method != gc_dl_method::sgc; }
+  std::uint64_t seed() const noexcept { return m_seed; }
+  const assignment& placement() const noexcept { return m_placement; }
+  /// d_i, the workers holding sample i.
+  Index replication(Index sample) const { return static_cast<Index>(m_placement.holders_of(sample).size()); }
+  /// 1/(d_i(1−p)), the weight of ∇L_i in eq. (5).
+  double sample_weight(Index sample) const { return m_weight.at(static_cast<std::size_t>(sample)); }
+  /// n × m sparse, row j = the weights of eq. (5) on S_j: the matrix of all f_j is gradients · Eᵀ.
+  const sparse_matrix<Scalar>& encoding_matrix() const noexcept { return m_encoding; }
+  /// ρ: w + ζ for the 1-bit schemes, wζ for SGC-DL (§III), ζ = 8·sizeof(Scalar).
+  Index bits_per_message() const noexcept {
+    return sends_bits() ? m_quantizer.bits_per_message() : m_w * one_bit_quantizer<Scalar>::scalar_bits;
+  }
+  const one_bit_quantizer<Scalar>& quantizer() const noexcept { return m_quantizer; }
+
+  /// I_j^t (eq. (3)): true when worker j is not a straggler in iteration t. Independent over j and
+  /// t, P = 1 − p, reproducible from the seed.
+  bool responds(Index worker, std::uint64_t iteration) const {
+    check_worker(worker);
+    return straggler_rng(iteration).uniform(static_cast<std::uint64_t>(worker)) >= m_p;
+  }
+
+  /// {j : I_j^t = 1}, increasing.
+  std::vector<Index> responders(std::uint64_t iteration) const {
+    const auto rng = straggler_rng(iteration);
+    std::vector<Index> out;
+    for (Index j = 0; j < workers(); ++j)
+      if (rng.uniform(static_cast<std::uint64_t>(j)) >= m_p) out.push_back(j);
+    return out;
+  }
+
+  /// f_j of eq. (5) from all per-sample gradients (w × m, column i = ∇L(a_i, β_t); only the
+  /// columns of S_j are read). Throws invalid_input on shapes or a non-finite result.
+  void local_update(Index worker, const Eigen::Ref<const matrix<Scalar>>& gradients, Eigen::Ref<vector<Scalar>> f) const {
+    check_worker(worker);
+    if (gradients.rows() != m_w || gradients.cols() != samples())
+      throw invalid_input("local_update: gradients are " + std::to_string(gradients.rows()) + " × " +
+                              std::to_string(gradients.cols()) + ", expected w × m = " + std::to_string(m_w) + " × " +
+                              std::to_string(samples()),
+                          worker);
+    const auto held = m_placement.partitions_of(worker);
+    combine(
+        worker, held, [&](std::size_t t) { return gradients.data() + held[t] * gradients.outerStride(); }, f);
+  }
+
+  /// f_j of eq. (5) from the gradients of the samples worker j holds only (w × |S_j|, columns in
+  /// the order of placement().partitions_of(j)) — what a worker has in memory.
+  void local_update_held(Index worker, const Eigen::Ref<const matrix<Scalar>>& held_gradients,
+                         Eigen::Ref<vector<Scalar>> f) const {
+    check_worker(worker);
+    const auto held = m_placement.partitions_of(worker);
+    if (held_gradients.rows() != m_w || held_gradients.cols() != static_cast<Index>(held.size()))
+      throw invalid_input("local_update_held: worker " + std::to_string(worker) + " holds " + std::to_string(held.size()) +
+                              " samples, got " + std::to_string(held_gradients.rows()) + " × " +
+                              std::to_string(held_gradients.cols()) + " gradients (w = " + std::to_string(m_w) + ")",
+                          worker);
+    combine(
+        worker, held, [&](std::size_t t) { return held_gradients.data() + static_cast<Index>(t) * held_gradients.outerStride(); },
+        f);
+  }
+
+  /// Worker j's message in iteration t: h_j = Q(f_j) and ‖f_j‖ (eqs. (4), (6)) with the draws of
+  /// stream (seed, j, t). Throws invalid_input for SGC-DL (its message is f_j itself), on a bad
+  /// worker id, or as one_bit_quantizer::quantize does.
+  void encode(Index worker, std::uint64_t iteration, const Eigen::Ref<const vector<Scalar>>& f,
+              one_bit_vector<Scalar>& out) const {
+    check_worker(worker);
+    if (!sends_bits())
+      throw invalid_input("encode: SGC-DL sends the real vector f_j itself; there is nothing to quantize", worker);
+    m_quantizer.quantize(f, {.worker = static_cast<std::uint64_t>(worker), .iteration = iteration}, out);
+  }
+
+  /// ĝ = Σ_{j ∈ ids} ‖f_j‖ h_j (eq. (8)) from the messages of the workers that arrived, any order,
+  /// any subset (none: ĝ = 0). Throws invalid_input naming the node on a repeated or
+  /// out-of-range id, a malformed message, or a count/shape mismatch; `out` is untouched then.
+  void aggregate(std::span<const Index> ids, std::span<const one_bit_vector<Scalar>> messages,
+                 Eigen::Ref<vector<Scalar>> out) const {
+    if (!sends_bits()) throw invalid_input("aggregate: SGC-DL messages are real vectors; pass them as a w × f matrix");
+    if (ids.size() != messages.size())
+      throw invalid_input("aggregate: " + std::to_string(ids.size()) + " worker ids for " + std::to_string(messages.size()) +
+                          " messages");
+    check_out(out.size());
+    (void)pattern::from_ids(workers(), ids);  // throws on repeats / out of range
+    std::vector<const std::uint64_t*> words(messages.size());
+    std::vector<Scalar> scales(messages.size());
+    for (std::size_t t = 0; t < messages.size(); ++t) {
+      m_quantizer.check_message(messages[t], static_cast<long long>(ids[t]));
+      words[t] = messages[t].words.data();
+      scales[t] = messages[t].scale;
+    }
+    out.setZero();
+    detail::accumulate_kernel<Scalar>(static_cast<Index>(messages.size()), words.data(), scales.data(), m_w, out.data());
+  }
+
+  /// SGC-DL's update ĝ = Σ_{j ∈ ids} f_j (messages w × f, column t from worker ids[t]). Throws
+  /// invalid_input naming the node on a repeated/out-of-range id, a shape mismatch or NaN/Inf.
+  void aggregate(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                 Eigen::Ref<vector<Scalar>> out) const {
+    if (sends_bits()) throw invalid_input("aggregate: " + std::string(method_name(m_method)) + " messages are 1-bit vectors");
+    if (static_cast<Index>(ids.size()) != messages.cols() || messages.rows() != m_w)
+      throw invalid_input("aggregate: " + std::to_string(ids.size()) + " worker ids for a " + std::to_string(messages.rows()) +
+                          " × " + std::to_string(messages.cols()) + " message matrix (w = " + std::to_string(m_w) + ")");
+    check_out(out.size());
+    (void)pattern::from_ids(workers(), ids);
+    for (Index t = 0; t < messages.cols(); ++t)
+      if (!messages.col(t).allFinite())
+        throw invalid_input(
+            "aggregate: the message of worker " + std::to_string(ids[static_cast<std::size_t>(t)]) + " has NaN/Inf",
+            ids[static_cast<std::size_t>(t)]);
+    out.setZero();
+    for (Index t = 0; t < messages.cols(); ++t) out += messages.col(t);  // in id order, as step() adds them
+  }
+
+  /// One simulated iteration t: the responders I_j^t = 1 each compute f_j by
+  /// `local(j, Eigen::Ref<vector<Scalar>> f)` (f arrives zeroed), send Q(f_j) and ‖f_j‖ (or f_j for
+  /// SGC-DL), and `g_hat` becomes eq. (8)'s ĝ. Allocates its scratch (n·(w/64) words, one w-vector).
+  /// Throws invalid_input (naming the worker) when a local update has NaN/Inf; `g_hat` is then
+  /// untouched.
+  template <class LocalUpdate>
+  iteration_report step(std::uint64_t iteration, LocalUpdate&& local, Eigen::Ref<vector<Scalar>> g_hat) const {
+    check_out(g_hat.size());
+    const auto ids = responders(iteration);
+    vector<Scalar> f(m_w);
+    if (!sends_bits()) {
+      vector<Scalar> sum = vector<Scalar>::Zero(m_w);
+      for (Index j : ids) {
+        f.setZero();
+        local(j, Eigen::Ref<vector<Scalar>>(f));
+        if (!f.allFinite()) throw invalid_input("step: worker " + std::to_string(j) + "'s local update has NaN/Inf", j);
+        sum += f;
+      }
+      g_hat = sum;
+    } else {
+      const Index wc = m_quantizer.word_count();
+      std::vector<std::uint64_t> words(ids.size() * static_cast<std::size_t>(wc));
+      std::vector<const std::uint64_t*> ptrs(ids.size());
+      std::vector<Scalar> scales(ids.size());
+      for (std::size_t t = 0; t < ids.size(); ++t) {
+        f.setZero();
+        local(ids[t], Eigen::Ref<vector<Scalar>>(f));
+        ptrs[t] = words.data() + t * static_cast<std::size_t>(wc);
+        scales[t] = m_quantizer.quantize(
+            f, {.worker = static_cast<std::uint64_t>(ids[t]), .iteration = iteration},
+            std::span<std::uint64_t>(words.data() + t * static_cast<std::size_t>(wc), static_cast<std::size_t>(wc)));
+      }
+      g_hat.setZero();
+      detail::accumulate_kernel<Scalar>(static_cast<Index>(ids.size()), ptrs.data(), scales.data(), m_w, g_hat.data());
+    }
+    return {static_cast<Index>(ids.size()),
+            static_cast<std::uint64_t>(ids.size()) * static_cast<std::uint64_t>(bits_per_message())};
+  }
+
+  /// The exact E‖ĝ‖² over stragglers and Q for given local updates (w × n, column j = f_j), from
+  /// Appendix A: ‖(1−p)Σf_j‖² + [(1−p)w − (1−p)²]Σ‖f_j‖² for the 1-bit schemes (eqs. (33)–(34)),
+  /// ‖(1−p)Σf_j‖² + p(1−p)Σ‖f_j‖² for SGC-DL. Holds for any placement.
+  double expected_squared_norm(const Eigen::Ref<const matrix<Scalar>>& updates) const {
+    if (updates.rows() != m_w || updates.cols() != workers())
+      throw invalid_input("expected_squared_norm: updates are " + std::to_string(updates.rows()) + " × " +
+                          std::to_string(updates.cols()) + ", expected w × n = " + std::to_string(m_w) + " × " +
+                          std::to_string(workers()));
+    const matrix<double> F = updates.template cast<double>();
+    const double q = 1.0 - m_p, mean = (q * F.rowwise().sum()).squaredNorm(), self = F.colwise().squaredNorm().sum();
+    return mean + (sends_bits() ? q * static_cast<double>(m_w) - q * q : m_p * q) * self;
+  }
+
+ private:
+  static one_bit_quantizer<Scalar> checked_quantizer(Index w, std::uint64_t seed) {
+    if (w < 1) throw invalid_parameters("gc_dl: dimension w = " + std::to_string(w) + "; need w >= 1");
+    return one_bit_quantizer<Scalar>({.length = w, .seed = seed});
+  }
+
+  counter_rng straggler_rng(std::uint64_t iteration) const {
+    return counter_rng::stream(m_seed, rng_domain::stragglers, iteration);
+  }
+
+  void check_worker(Index worker) const {
+    if (worker < 0 || worker >= workers())
+      throw invalid_input("worker id " + std::to_string(worker) + " is outside [0, n = " + std::to_string(workers()) + ")",
+                          worker);
+  }
+
+  void check_out(Index size) const {
+    if (size != m_w) throw invalid_input("output has length " + std::to_string(size) + ", w = " + std::to_string(m_w));
+  }
+
+  template <class Column>
+  void combine(Index worker, std::span<const Index> held, Column&& column, Eigen::Ref<vector<Scalar>> f) const {
+    if (f.size() != m_w)
+      throw invalid_input("local_update: output has length " + std::to_string(f.size()) + ", w = " + std::to_string(m_w), worker);
+    const Index bad = detail::weighted_sum<Scalar>(
+        static_cast<Index>(held.size()), m_w,
+        [&](Index t) { return static_cast<Scalar>(m_weight[static_cast<std::size_t>(held[static_cast<std::size_t>(t)])]); },
+        [&](Index t) { return column(static_cast<std::size_t>(t)); }, f.data());
+    if (bad >= 0)
+      throw invalid_input("local_update: worker " + std::to_string(worker) + "'s f_j is not finite near element " +
+                              std::to_string(bad * detail::weighted_sum_block) + " (NaN/Inf in a gradient it holds)",
+                          worker);
+  }
+
+  assignment m_placement;
+  Index m_w;
+  double m_p;
+  gc_dl_method m_method;
+  std::uint64_t m_seed;
+  one_bit_quantizer<Scalar> m_quantizer;
+  std::vector<double> m_weight;  // 1/(d_i(1−p)) per sample
+  sparse_matrix<Scalar> m_encoding;
+};
+
+}  // namespace gradcode

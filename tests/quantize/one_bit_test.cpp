@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: MIT
+// one_bit_quantizer<Scalar>: li-skoglund eq. (6) — SIMD kernels against the scalar reference,
+// unbiasedness and variance of Q (statistical, fixed seeds), zero/tiny/huge vectors, the wire
+// format (known bytes, round trips, malformed buffers, fuzz) and every error path.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gradcode/quantize/one_bit.hpp>
+
+using gradcode::draw_stream;
+using gradcode::Index;
+using gradcode::one_bit_quantizer;
+using gradcode::one_bit_vector;
+using gradcode::vector;
+
+namespace {
+
+/// Exception matcher: what() contains `part` (Catch2 2.x string matchers do not apply to exceptions).
+class what_contains : public Catch::MatcherBase<std::exception> {
+ public:
+  explicit what_contains(std::string part) : m_part(std::move(part)) {}
+  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
+  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
+
+ private:
+  std::string m_part;
+};
+
+template <class T>
+vector<T> random_vector(Index w, std::uint64_t seed, double spread = 1.0) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, spread);
+  vector<T> x(w);
+  for (Index k = 0; k < w; ++k) x[k] = static_cast<T>(normal(rng));
+  return x;
+}
+
+template <class T>
+std::vector<std::uint64_t> reference_bits(const one_bit_quantizer<T>& q, const vector<T>& f, draw_stream s) {
+  std::vector<std::uint64_t> out(static_cast<std::size_t>(q.word_count()));
+  const T norm = static_cast<T>(f.template cast<double>().norm());
+  gradcode::detail::quantize_reference<T>(f.data(), f.size(), static_cast<T>(2147483648.0) / norm, q.rng(s).key(), 0, out.data());
+  return out;
+}
+
+std::vector<std::byte> bytes(std::initializer_list<unsigned> v) {
+  std::vector<std::byte> out;
+  for (auto b : v) out.push_back(static_cast<std::byte>(b));
+  return out;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE(
+    "one_bit: the portable kernel and every compiled SIMD kernel equal the scalar reference bit for bit (w = 1..4099, offsets)",
+    "[one_bit][oracle]", float, double) {
+  using T = TestType;
+  for (Index w : {1, 2, 15, 16, 63, 64, 65, 127, 128, 200, 1000, 4099}) {
+    const vector<T> x = random_vector<T>(w, static_cast<std::uint64_t>(w), 3.0);
+    const T s = static_cast<T>(2147483648.0) / static_cast<T>(x.template cast<double>().norm());
+    for (std::uint64_t first : {0ULL, 64ULL, 6400ULL}) {
+      INFO("w = " << w << ", first coordinate " << first);
+      std::vector<std::uint64_t> ref(static_cast<std::size_t>((w + 63) / 64), ~0ULL), got(ref.size(), ~0ULL);
+      gradcode::detail::quantize_reference<T>(x.data(), w, s, 0x1234ULL, first, ref.data());
+      gradcode::detail::quantize_kernel<T>(x.data(), w, s, 0x1234ULL, first, got.data());
+      CHECK(got == ref);
+      std::vector<std::uint64_t> portable(ref.size(), ~0ULL);
+      gradcode::detail::quantize_portable<T>(x.data(), w, s, 0x1234ULL, first, portable.data());
+      CHECK(portable == ref);
+#if defined(__SSE2__)
+      std::vector<std::uint64_t> sse2(ref.size(), ~0ULL);
+      gradcode::detail::quantize_sse2<T>(x.data(), w, s, 0x1234ULL, first, sse2.data());
+      CHECK(sse2 == ref);
+#endif
+#if defined(__AVX2__)
+      std::vector<std::uint64_t> avx2(ref.size(), ~0ULL);
+      gradcode::detail::quantize_avx2<T>(x.data(), w, s, 0x1234ULL, first, avx2.data());
+      CHECK(avx2 == ref);
+#endif
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+      std::vector<std::uint64_t> avx512(ref.size(), ~0ULL);
+      gradcode::detail::quantize_avx512<T>(x.data(), w, s, 0x1234ULL, first, avx512.data());
+      CHECK(avx512 == ref);
+#endif
+      if (w % 64 != 0) CHECK((ref.back() >> (w % 64)) == 0);  // padding bits stay zero
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE(
+    "one_bit: quantize equals the reference, and quantize_range over 64-aligned chunks in any order gives the same bits",
+    "[one_bit][parallel]", float, double) {
+  using T = TestType;
+  const Index w = 1000;
+  const one_bit_quantizer<T> q({.length = w, .seed = 77});
+  const vector<T> f = random_vector<T>(w, 5);
+  const draw_stream s{.worker = 3, .iteration = 41};
+  const auto whole = q.quantize(f, s);
+  CHECK(whole.words == reference_bits(q, f, s));
+  std::vector<std::uint64_t> pieces(whole.words.size(), 0);
+  const std::vector<std::pair<Index, Index>> chunks{
+      {512, 384}, {0, 128}, {896, 104}, {128, 384}};  // (first, length), out of order
+  for (const auto& [first, len] : chunks) {
+    q.quantize_range(std::span<const T>(f.data() + first, static_cast<std::size_t>(len)), whole.scale, s, first,
+                     std::span<std::uint64_t>(pieces.data() + first / 64, static_cast<std::size_t>((len + 63) / 64)));
+  }
+  CHECK(pieces == whole.words);
+}
+
+TEST_CASE("one_bit: the same (seed, worker, iteration) reproduces the bits, another worker, iteration or seed changes them",
+          "[one_bit][streams]") {
+  const Index w = 256;
+  const vector<double> f = vector<double>::Zero(w).array() + 0.01;  // P(+1) ≈ ½ per coordinate
+  const one_bit_quantizer<double> q({.length = w, .seed = 1}), other_seed({.length = w, .seed = 2});
+  const auto a = q.quantize(f, {.worker = 4, .iteration = 9});
+  CHECK(a.words == q.quantize(f, {.worker = 4, .iteration = 9}).words);
+  CHECK(a.words != q.quantize(f, {.worker = 5, .iteration = 9}).words);
+  CHECK(a.words != q.quantize(f, {.worker = 4, .iteration = 10}).words);
+  CHECK(a.words != other_seed.quantize(f, {.worker = 4, .iteration = 9}).words);
+}
+
+TEMPLATE_TEST_CASE("one_bit: Q is unbiased per coordinate within 4 sigma over 20000 draws", "[one_bit][statistical]", float,
+                   double) {
+  using T = TestType;
+  const Index w = 64;
+  const one_bit_quantizer<T> q({.length = w, .seed = 20240601});
+  vector<T> f = random_vector<T>(w, 11);
+  f[0] = 0;                   // P(+1) = ½
+  f[1] = static_cast<T>(40);  // dominant coordinate: P(+1) close to 1
+  constexpr int N = 20000;
+  std::vector<double> sum(static_cast<std::size_t>(w), 0.0);
+  vector<T> deq(w);
+  double scale = 0;
+  for (int t = 0; t < N; ++t) {
+    const auto h = q.quantize(f, {.worker = 0, .iteration = static_cast<std::uint64_t>(t)});
+    q.dequantize(h, deq);
+    scale = static_cast<double>(h.scale);
+    for (Index k = 0; k < w; ++k) sum[static_cast<std::size_t>(k)] += static_cast<double>(deq[k]);
+  }
+  double worst = 0;
+  for (Index k = 0; k < w; ++k) {
+    const double fk = static_cast<double>(f[k]), mean = sum[static_cast<std::size_t>(k)] / N;
+    const double sigma = std::sqrt(std::max(scale * scale - fk * fk, 0.0) / N);  // Var(‖f‖h_k) = ‖f‖² − f_k²
+    const double z = sigma > 0 ? std::abs(mean - fk) / sigma : 0.0;
+    worst = std::max(worst, z);
+    INFO("coordinate " << k << ": f_k = " << fk << ", mean of ‖f‖h_k = " << mean << ", " << z << " sigma");
+    CHECK(std::abs(mean - fk) <= 4 * sigma + 1e-6 * scale);
+  }
+  WARN("one_bit<" << (sizeof(T) == 4 ? "float" : "double") << ">: worst |bias| over 64 coordinates = " << worst << " sigma");
+}
+
+TEST_CASE("one_bit: E‖ ‖f‖h − f ‖² = (w − 1)‖f‖² (the j1 = j2 term of Appendix A) within 4 sigma", "[one_bit][statistical]") {
+  const Index w = 100;
+  const one_bit_quantizer<double> q({.length = w, .seed = 3});
+  const vector<double> f = random_vector<double>(w, 8, 2.0);
+  constexpr int N = 20000;
+  double sum = 0, sum2 = 0;
+  for (int t = 0; t < N; ++t) {
+    const double e = (q.dequantize(q.quantize(f, {.worker = 1, .iteration = static_cast<std::uint64_t>(t)})) - f).squaredNorm();
+    sum += e;
+    sum2 += e * e;
+  }
+  const double mean = sum / N, sd = std::sqrt((sum2 / N - mean * mean) / N),
+               expect = static_cast<double>(w - 1) * f.squaredNorm();
+  INFO("mean " << mean << ", expected " << expect << ", sd of the mean " << sd);
+  CHECK(std::abs(mean - expect) <= 4 * sd);
+}
+
+TEST_CASE("one_bit: a vector with one nonzero entry sends that entry's sign always and fair coins elsewhere", "[one_bit][edge]") {
+  const Index w = 128;
+  const one_bit_quantizer<double> q({.length = w, .seed = 5});
+  vector<double> f = vector<double>::Zero(w);
+  f[70] = -3.5;
+  int ones_elsewhere = 0;
+  for (std::uint64_t t = 0; t < 200; ++t) {
+    const auto h = q.quantize(f, {.worker = 0, .iteration = t});
+    CHECK(h.scale == 3.5);
+    CHECK(h.sign(70) == -1);
+    for (Index k = 0; k < w; ++k)
+      if (k != 70) ones_elsewhere += h.sign(k) > 0;
+  }
+  const double n = 200.0 * 127;
+  CHECK(std::abs(ones_elsewhere - n / 2) <= 4 * std::sqrt(n / 4));
+}
+
+TEMPLATE_TEST_CASE("one_bit: the zero vector gives scale 0 and all-zero bits, and dequantizes to exact zeros", "[one_bit][edge]",
+                   float, double) {
+  using T = TestType;
+  const one_bit_quantizer<T> q({.length = 130, .seed = 1});
+  const auto h = q.quantize(vector<T>::Zero(130), {.worker = 2, .iteration = 3});
+  CHECK(h.scale == T(0));
+  for (auto word : h.words) CHECK(word == 0);
+  const vector<T> d = q.dequantize(h);
+  CHECK(d.allFinite());
+  CHECK(d.isZero(0));
+  CHECK(q.decode(q.encode(h)).words == h.words);
+}
+
+TEST_CASE("one_bit: subnormal float entries and 1e300 doubles keep a finite norm and unbiased signs",
+          "[one_bit][edge][statistical]") {
+  {  // 2³¹/‖f‖ overflows float: the division path. f = (a, −a, 0, …), P(h_0 = +1) = ½ + ½/√2.
+    const one_bit_quantizer<float> q({.length = 8, .seed = 9});
+    vector<float> f = vector<float>::Zero(8);
+    f[0] = 1e-44f;
+    f[1] = -1e-44f;
+    int plus0 = 0, plus1 = 0, plus2 = 0;
+    constexpr int N = 4000;
+    for (int t = 0; t < N; ++t) {
+      const auto h = q.quantize(f, {.worker = 0, .iteration = static_cast<std::uint64_t>(t)});
+      REQUIRE(h.scale > 0);
+      REQUIRE(std::isfinite(h.scale));
+      plus0 += h.sign(0) > 0;
+      plus1 += h.sign(1) > 0;
+      plus2 += h.sign(2) > 0;
+    }
+    const double p = 0.5 + 0.5 / std::sqrt(2.0), sd = std::sqrt(N * p * (1 - p));
+    CHECK(std::abs(plus0 - N * p) <= 4 * sd);
+    CHECK(std::abs(plus1 - N * (1 - p)) <= 4 * sd);
+    CHECK(std::abs(plus2 - N * 0.5) <= 4 * std::sqrt(N * 0.25));
+  }
+  {  // Σ f_k² overflows double: Eigen's blueNorm
+    const one_bit_quantizer<double> q({.length = 4, .seed = 9});
+    vector<double> f(4);
+    f << 1e300, -1e300, 1e300, 0;
+    const auto h = q.quantize(f, {});
+    CHECK(h.scale == Approx(std::sqrt(3.0) * 1e300));
+  }
+}
+
+TEMPLATE_TEST_CASE("one_bit: dequantize and accumulate equal the dense oracle ‖f‖·h, one message or many, bit for bit",
+                   "[one_bit][oracle]", float, double) {
+  using T = TestType;
+  for (Index w : {1, 63, 64, 100, 1001}) {
+    INFO("w = " << w);
+    const one_bit_quantizer<T> q({.length = w, .seed = 4});
+    std::vector<one_bit_vector<T>> msgs;
+    for (std::uint64_t j = 0; j < 5; ++j) msgs.push_back(q.quantize(random_vector<T>(w, 100 + j), {.worker = j}));
+    vector<T> oracle = random_vector<T>(w, 1), got = oracle, single = oracle;
+    for (const auto& h : msgs)
+      for (Index k = 0; k < w; ++k) oracle[k] += h.sign(k) > 0 ? h.scale : -h.scale;
+    q.accumulate(std::span<const one_bit_vector<T>>(msgs), got);
+    CHECK(got == oracle);
+    for (const auto& h : msgs) q.accumulate(h, h.scale, single);
+    CHECK(single == oracle);
+    vector<T> deq = q.dequantize(msgs[0]);
+    for (Index k = 0; k < w; ++k) CHECK(deq[k] == static_cast<T>(msgs[0].sign(k)) * msgs[0].scale);
+  }
+}
+
+TEST_CASE("one_bit: ρ = w + ζ is 164 bits at w = 100 in double (li-skoglund §V-A) and 132 in float, wire bytes ζ/8 + ⌈w/8⌉",
+          "[one_bit][kat]") {
+  const one_bit_quantizer<double> d({.length = 100});
+  const one_bit_quantizer<float> f({.length = 100});
+  CHECK(d.bits_per_message() == 164);
+  CHECK(f.bits_per_message() == 132);
+  CHECK(d.wire_bytes() == 8 + 13);
+  CHECK(f.wire_bytes() == 4 + 13);
+  CHECK(d.word_count() == 2);
+}
+
+TEST_CASE("one_bit: the wire format is little-endian ‖f‖ then LSB-first sign bytes (known bytes for w = 10)",
+          "[one_bit][wire][kat]") {
+  one_bit_vector<double> h{.length = 10, .scale = 1.0, .words = {0x205}};  // h_0 = h_2 = h_9 = +1
+  const one_bit_quantizer<double> qd({.length = 10});
+  CHECK(qd.encode(h) == bytes({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x3f, 0x05, 0x02}));
+  one_bit_vector<float> hf{.length = 10, .scale = 1.0f, .words = {0x205}};
+  const one_bit_quantizer<float> qf({.length = 10});
+  CHECK(qf.encode(hf) == bytes({0x00, 0x00, 0x80, 0x3f, 0x05, 0x02}));
+  const auto back = qf.decode(bytes({0x00, 0x00, 0x80, 0x3f, 0x05, 0x02}));
+  CHECK(back.scale == 1.0f);
+  CHECK(back.words == std::vector<std::uint64_t>{0x205});
+  CHECK(back.sign(0) == 1);
+  CHECK(back.sign(1) == -1);
+  CHECK(back.sign(9) == 1);
+}
+
+TEMPLATE_TEST_CASE("one_bit: encode then decode returns the message for w in {1, 7, 8, 9, 63, 64, 65, 1000}", "[one_bit][wire]",
+                   float, double) {
+  using T = TestType;
+  for (Index w : {1, 7, 8, 9, 63, 64, 65, 1000}) {
+    INFO("w = " << w);
+    const one_bit_quantizer<T> q({.length = w, .seed = 12});
+    const auto h = q.quantize(random_vector<T>(w, static_cast<std::uint64_t>(w)), {.worker = 1, .iteration = 2});
+    const auto wire = q.encode(h);
+    CHECK(wire.size() == q.wire_bytes());
+    const auto back = q.decode(wire, 1);
+    CHECK(back.scale == h.scale);
+    CHECK(back.words == h.words);
+    CHECK(back.length == w);
+  }
+}
+
+TEST_CASE("one_bit: malformed wire buffers throw invalid_input naming the node", "[one_bit][wire][errors]") {
+  const one_bit_quantizer<double> q({.length = 10});
+  const auto good = bytes({0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x05, 0x02});
+  CHECK_NOTHROW(q.decode(good, 7));
+  auto bad = good;
+  bad.pop_back();
+  CHECK_THROWS_MATCHES(q.decode(bad, 7), gradcode::invalid_input,
+                       what_contains("node 7") && what_contains("has 9 bytes, expected 10"));
+  bad = good;
+  bad.push_back(std::byte{0});
+  CHECK_THROWS_AS(q.decode(bad, 7), gradcode::invalid_input);
+  bad = good;
+  bad[9] = std::byte{0x06};  // bit 10 > w = 10 is padding
+  CHECK_THROWS_MATCHES(q.decode(bad, 7), gradcode::invalid_input, what_contains("padding"));
+  bad = good;
+  bad[7] = std::byte{0x7f};  // exponent all ones: NaN
+  bad[6] = std::byte{0xf8};
+  CHECK_THROWS_MATCHES(q.decode(bad, 7), gradcode::invalid_input, what_contains("finite"));
+  bad = good;
+  bad[7] = std::byte{0xbf};  // −1.0
+  CHECK_THROWS_AS(q.decode(bad, 7), gradcode::invalid_input);
+  bad = bytes({0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0});  // −0.0
+  CHECK_THROWS_AS(q.decode(bad, 7), gradcode::invalid_input);
+  bad = bytes({0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0});  // ‖f‖ = 0 with a sign bit set
+  CHECK_THROWS_MATCHES(q.decode(bad, 7), gradcode::invalid_input, what_contains("canonical"));
+  try {
+    q.decode(bytes({1, 2, 3}), 5);
+    FAIL("no throw");
+  } catch (const gradcode::invalid_input& e) {
+    CHECK(e.node() == 5);
+  }
+  one_bit_vector<double> h{.length = 10, .scale = 1.0, .words = {0x205}};
+  std::vector<std::byte> small(9);
+  CHECK_THROWS_AS(q.encode(h, small), gradcode::invalid_input);
+}
+
+TEST_CASE(
+    "one_bit: 20000 random buffers decode or throw invalid_input, never anything else, and accepted ones re-encode identically",
+    "[one_bit][wire][fuzz]") {
+  std::mt19937_64 rng(31337);
+  int accepted = 0;
+  for (int t = 0; t < 20000; ++t) {
+    const Index w = 1 + static_cast<Index>(rng() % 70);
+    const one_bit_quantizer<float> q({.length = w});
+    std::size_t len = q.wire_bytes();
+    if (rng() % 4 == 0) len = rng() % (q.wire_bytes() + 3);  // wrong lengths too
+    std::vector<std::byte> buf(len);
+    for (auto& b : buf) b = static_cast<std::byte>(rng() & 0xff);
+    if (len == q.wire_bytes() && len > 4 && rng() % 2) {  // a plausible norm and clean padding half the time
+      const float norm = static_cast<float>(rng() % 1000) / 7.0f;
+      std::memcpy(buf.data(), &norm, 4);
+      if (w % 8) buf.back() = static_cast<std::byte>(std::to_integer<unsigned>(buf.back()) & ((1u << (w % 8)) - 1));
+    }
+    try {
+      const auto h = q.decode(buf);
+      ++accepted;
+      REQUIRE(q.encode(h) == buf);
+    } catch (const gradcode::invalid_input&) {
+    }
+  }
+  INFO("accepted " << accepted);
+  CHECK(accepted > 1000);
+}
+
+TEST_CASE("one_bit: NaN/Inf in f, wrong lengths and bad word counts throw invalid_input naming the worker", "[one_bit][errors]") {
+  const one_bit_quantizer<float> q({.length = 100});
+  vector<float> f = vector<float>::Ones(100);
+  f[37] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_MATCHES(q.quantize(f, {.worker = 6}), gradcode::invalid_input,
+                       what_contains("coordinate 37") && what_contains("node 6"));
+  f[37] = std::numeric_limits<float>::infinity();
+  CHECK_THROWS_AS(q.quantize(f, {.worker = 6}), gradcode::invalid_input);
+  CHECK_THROWS_MATCHES(q.quantize(vector<float>::Ones(99), {.worker = 2}), gradcode::invalid_input, what_contains("w = 100"));
+  std::vector<std::uint64_t> words(1);
+  CHECK_THROWS_MATCHES(q.quantize(vector<float>::Ones(100), {}, std::span<std::uint64_t>(words)), gradcode::invalid_input,
+                       what_contains("needs 2"));
+  vector<float> big = vector<float>::Constant(100, 3e38f);  // ‖f‖ = 3e39 does not fit in binary32
+  CHECK_THROWS_MATCHES(q.quantize(big, {}), gradcode::invalid_input, what_contains("32-bit norm"));
+  std::vector<std::uint64_t> two(2);
+  CHECK_THROWS_AS(
+      q.quantize_range(std::span<const float>(f.data() + 10, 20), 1.0f, {}, 10, std::span<std::uint64_t>(two.data(), 1)),
+      gradcode::invalid_input);
+  one_bit_vector<float> h{.length = 100, .scale = 1.0f, .words = {0, 1ULL << 40}};  // bit 104 ≥ w
+  vector<float> out(100);
+  CHECK_THROWS_MATCHES(q.dequantize(h, out), gradcode::invalid_input, what_contains("past w"));
+  h.words[1] = 0;
+  h.scale = -1;
+  CHECK_THROWS_AS(q.dequantize(h, out), gradcode::invalid_input);
+  h.scale = 1;
+  vector<float> wrong(50);
+  CHECK_THROWS_AS(q.dequantize(h, wrong), gradcode::invalid_input);
+  CHECK_THROWS_AS(q.accumulate(h, std::numeric_limits<float>::infinity(), out), gradcode::invalid_input);
+}
+
+TEST_CASE("one_bit: w < 1 throws invalid_parameters", "[one_bit][errors]") {
+  CHECK_THROWS_MATCHES(one_bit_quantizer<double>({.length = 0}), gradcode::invalid_parameters, what_contains("need w >= 1"));
+}
