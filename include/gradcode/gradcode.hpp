@@ -23,6 +23,7 @@
 #include "gradcode/hierarchical/hgc.hpp"
 #include "gradcode/hierarchical/tradeoff.hpp"
 
+#include "gradcode/optimize/homogeneous.hpp"
 #include "gradcode/optimize/jncss.hpp"
 #include "gradcode/optimize/presets.hpp"
 #include "gradcode/optimize/runtime_model.hpp"

@@ -60,22 +60,23 @@ struct runtime_model {
     if (workers.size() != edges.size())
       throw invalid_parameters("runtime model: " + std::to_string(workers.size()) + " worker lists for " +
                                std::to_string(edges.size()) + " edges");
-    auto link = [](double tau, double p, const std::string& who) {
-      if (!(tau >= 0) || !std::isfinite(tau)) throw invalid_parameters(who + ": link time τ = " + std::to_string(tau) + " must be finite and >= 0");
-      if (!(p >= 0 && p < 1)) throw invalid_parameters(who + ": link failure probability p = " + std::to_string(p) + " must be in [0, 1)");
+    // Messages are built only on failure: validate() runs on 10⁶-worker models in JNCSS.
+    auto link = [](double tau, double p, auto&& who) {
+      if (!(tau >= 0) || !std::isfinite(tau)) throw invalid_parameters(who() + ": link time τ = " + std::to_string(tau) + " must be finite and >= 0");
+      if (!(p >= 0 && p < 1)) throw invalid_parameters(who() + ": link failure probability p = " + std::to_string(p) + " must be in [0, 1)");
     };
     for (std::size_t i = 0; i < edges.size(); ++i) {
-      link(edges[i].link_time, edges[i].link_failure, "edge " + std::to_string(i));
+      link(edges[i].link_time, edges[i].link_failure, [&] { return "edge " + std::to_string(i); });
       if (workers[i].empty()) throw invalid_parameters("runtime model: edge " + std::to_string(i) + " has no workers");
       for (std::size_t j = 0; j < workers[i].size(); ++j) {
         const auto& w = workers[i][j];
-        const std::string who = "worker (" + std::to_string(i) + "," + std::to_string(j) + ")";
+        auto who = [&] { return "worker (" + std::to_string(i) + "," + std::to_string(j) + ")"; };
         link(w.link_time, w.link_failure, who);
         if (!(w.compute_per_partition >= 0) || !std::isfinite(w.compute_per_partition))
-          throw invalid_parameters(who + ": computation time per partition c = " + std::to_string(w.compute_per_partition) +
+          throw invalid_parameters(who() + ": computation time per partition c = " + std::to_string(w.compute_per_partition) +
                                    " must be finite and >= 0");
         if (!(w.compute_rate > 0) || !std::isfinite(w.compute_rate))
-          throw invalid_parameters(who + ": computation rate γ = " + std::to_string(w.compute_rate) + " must be finite and > 0");
+          throw invalid_parameters(who() + ": computation rate γ = " + std::to_string(w.compute_rate) + " must be finite and > 0");
       }
     }
   }
