@@ -25,14 +25,14 @@ struct options {
   gradcode::Index partitions = 40, iterations = 300, samples = 15000, edge_tolerance = 1, worker_tolerance = 1;
   int non_iid = 1;
   std::uint64_t seed = 1;
-  double target = 0.75, learning_rate = 0.25;
+  double target = 0.75, learning_rate = 0.1;
   std::string out = "demo-out";
 };
 
 [[noreturn]] void usage(const char* argv0, int code = 2) {
   std::fprintf(code ? stderr : stdout,
                "usage: %s [--schemes uncoded,greedy,cgc-w,cgc-e,standard,hgc,jncss] [--K 40] [--iterations 300]\n"
-               "          [--samples 15000] [--se 1] [--sw 1] [--noniid 1|2|3] [--target 0.75] [--lr 0.25]\n"
+               "          [--samples 15000] [--se 1] [--sw 1] [--noniid 1|2|3] [--target 0.75] [--lr 0.1]\n"
                "          [--seed 1] [--out demo-out] [--smoke]\n",
                argv0);
   std::exit(code);
