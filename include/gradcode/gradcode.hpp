@@ -21,7 +21,14 @@
 #include "gradcode/codes/construction.hpp"
 
 #include "gradcode/hierarchical/hgc.hpp"
+#include "gradcode/hierarchical/polynomial.hpp"
 #include "gradcode/hierarchical/tradeoff.hpp"
+
+#include "gradcode/robust/arnoldi_basis.hpp"
+#include "gradcode/robust/error_locator.hpp"
+#include "gradcode/robust/evaluation_points.hpp"
+#include "gradcode/robust/point_order.hpp"
+#include "gradcode/robust/reed_solomon.hpp"
 
 #include "gradcode/optimize/homogeneous.hpp"
 #include "gradcode/optimize/jncss.hpp"

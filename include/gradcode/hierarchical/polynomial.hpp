@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: MIT
+// Polynomial hierarchical gradient coding (gholami2025 §V): workers → relays → server with
+// stragglers and adversaries at both layers and an arbitrary heterogeneous assignment Γ_(i,j);
+// both loads are optimal at once (Theorem 1: C1* = d/m1, C2^(i)* = d/(m1·m2^(i))).
+//
+// Algorithm (0-based here, 1-based in the paper; A_k = clusters holding D_k, A_k^(n) = workers
+// of cluster n holding it; r1 = min_k |A_k| (eq. 5), r2,n = min_{k∈Γ_n} |A_k^(n)| (eq. 6)):
+//   m1 = r1 − 2a1 − s1, m2^(n) = r2,n − 2a2^(n) − s2^(n); g_k is cut into m1 parts g_k[l1] of
+//   ⌈d/m1⌉ reals and, for cluster n, part l1 into m2^(n) sub-parts g_k[l1,l2] (zero padded).
+//   relay coefficient (g̃_n after eq. 13):
+//     u_n(k,l1) = ∏_{i∉A_k} (α_n − α_i)/(β_l1 − α_i) · ∏_{u≠l1} (α_n − β_u)/(β_l1 − β_u)
+//   worker coefficient (p_l2^(n) before eq. 14 with α_n^(1) for the misprinted α_1^(1), eq. 15):
+//     c_(n,j)(k,l1,l2) = u_n(k,l1) · ∏_{j'∉A_k^(n)} (α_j − α_j')/(β_l2 − α_j')
+//                                   · ∏_{u≠l2} (α_j − β_u)/(β_l2 − β_u)
+//   worker (n,j):  g̃_(n,j) = Σ_{k∈Γ_(n,j)} Σ_l1 Σ_l2 c_(n,j)(k,l1,l2) g_k[l1,l2] = f_intraC^(n)(α_j)  (eq. 15)
+//   relay n:       f_intraC^(n) has degree < K2 = N2^(n) − 2a2^(n) − s2^(n) (eq. 14); Reed–Solomon
+//                  decode (locate adversaries, interpolate) → g̃_n[l2] = f_intraC^(n)(β_l2), i.e.
+//                  g̃_n = f_C2S(α_n) (d/m1 reals)
+//   server:        f_C2S has degree < K1 = N1 − 2a1 − s1 (eq. 13); decode → g[l1] = f_C2S(β_l1).
+// Points: robust/evaluation_points.hpp (default: complex unit circle, pairs of reals per complex
+// unit, so a message of d/(m1 m2) reals is d/(2 m1 m2) complex numbers; safe region and the
+// tests that measured it are listed there), assigned to nodes by robust/point_order.hpp.
+// Decoding: robust/reed_solomon.hpp (Berlekamp–Welch location on random projections, then
+// Arnoldi interpolation from the clean nodes only).
+//
+// Reading of the paper (README "Notes on the papers"): r1, r2,i are eqs. (5)–(6) computed from Γ;
+// p^(n)_l2's last product uses α_n^(1) (printed α_1^(1)); in §IV f_C2S's last term is g_9[2]
+// (printed g_9[1]) and f_intraC^(3)'s g_5[2] term is 3(x2−1)/(−1) (printed /1); parts are
+// ⌈d/m1⌉ reals (⌈d/(2m1)⌉ complex units) and sub-parts ⌈part/m2^(n)⌉, zero padded, and a relay
+// forwards only the first ⌈d/m1⌉ of its m2·⌈…⌉ decoded values (the rest is padding); the paper
+// does not say how adversaries are found — decoders correct up to ⌊(f − K)/2⌋ corrupted
+// messages (≥ a when f ≥ N − s respond), treat non-finite messages as corrupted, and report
+// whom they excluded; a worker with Γ_(i,j) = ∅ is allowed (it sends f_intraC(α_j) = 0).
+#pragma once
+
+#include <algorithm>
+#include <complex>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gradcode/core/assignment.hpp"
+#include "gradcode/core/errors.hpp"
+#include "gradcode/core/pattern.hpp"
+#include "gradcode/core/types.hpp"
+#include "gradcode/detail/weighted_sum.hpp"
+#include "gradcode/hierarchical/hgc.hpp"  // worker_id
+#include "gradcode/robust/evaluation_points.hpp"
+#include "gradcode/robust/point_order.hpp"
+#include "gradcode/robust/reed_solomon.hpp"
+
+namespace gradcode {
+
+/// What the polynomial hierarchical code is.
+struct polynomial_hgc_params {
+  Index dimension = 0;                    ///< d, length of the gradient
+  /// Γ_(i,j): clusters[i] maps worker j of cluster i to the global partitions it holds (every
+  /// cluster over the same K; N1 = clusters.size(), N2^(i) = clusters[i].nodes()).
+  std::vector<assignment> clusters{};
+  Index relay_stragglers = 0;             ///< s1
+  Index relay_adversaries = 0;            ///< a1
+  std::vector<Index> worker_stragglers{};   ///< s2^(i): one per cluster, or one for all (empty = 0)
+  std::vector<Index> worker_adversaries{};  ///< a2^(i): one per cluster, or one for all (empty = 0)
+  point_family points = point_family::unit_circle;  ///< α, β of both layers
+  /// Let the code choose which point each relay / worker evaluates at (robust/point_order.hpp)
+  /// when the identity order has coefficient growth > 1e2 (scattered supports). Never for the
+  /// paper's points, whose order the known-answer tests fix.
+  bool order_points = true;
+};
+
+/// A placement to generate (instead of giving Γ_(i,j)): cluster loads ∝ cluster capacity, each
+/// partition on exactly r1 clusters (cyclic consecutive, as tang2024 eq. 16); inside cluster i
+/// worker loads ∝ worker capacity, each of its partitions on exactly r2,i workers.
+struct polynomial_placement {
+  std::vector<Index> workers{};                 ///< N2^(i); N1 = workers.size()
+  Index partitions = 0;                         ///< K
+  Index relay_replication = 1;                  ///< r1: clusters per partition
+  std::vector<Index> worker_replication{};      ///< r2,i: one per cluster, or one for all
+  std::vector<std::vector<double>> capacities{};  ///< per cluster, relative worker speeds (empty = equal)
+};
+
+/// Γ_(i,j) for `placement`. Throws invalid_parameters when r1 > N1, r2,i > N2^(i), or a
+/// capacity is not positive.
+inline std::vector<assignment> place_partitions(const polynomial_placement& placement) {
+  const auto n1 = static_cast<Index>(placement.workers.size());
+  const Index K = placement.partitions, r1 = placement.relay_replication;
+  if (n1 < 1) throw invalid_parameters("placement: no clusters");
+  if (K < 1) throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions; need K >= 1");
+  if (r1 < 1 || r1 > n1)
+    throw invalid_parameters("placement: r1 = " + std::to_string(r1) + " clusters per partition; need 1 <= r1 <= N1 = " +
+                             std::to_string(n1));
+  if (!placement.capacities.empty() && static_cast<Index>(placement.capacities.size()) != n1)
+    throw invalid_parameters("placement: capacities for " + std::to_string(placement.capacities.size()) + " clusters, N1 = " +
+                             std::to_string(n1));
+  auto per_cluster = [&](const std::vector<Index>& v, Index i) {
+    if (v.empty()) throw invalid_parameters("placement: worker_replication (r2) is empty");
+    if (v.size() == 1) return v[0];
+    if (static_cast<Index>(v.size()) != n1)
+      throw invalid_parameters("placement: " + std::to_string(v.size()) + " values of r2 for N1 = " + std::to_string(n1) + " clusters");
+    return v[static_cast<std::size_t>(i)];
+  };
+  std::vector<std::vector<double>> caps(static_cast<std::size_t>(n1));
+  std::vector<double> cluster_weight(static_cast<std::size_t>(n1));
+  for (Index i = 0; i < n1; ++i) {
+    const Index n2 = placement.workers[static_cast<std::size_t>(i)];
+    if (n2 < 1) throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) + " workers");
+    auto& c = caps[static_cast<std::size_t>(i)];
+    if (placement.capacities.empty() || placement.capacities[static_cast<std::size_t>(i)].empty())
+      c.assign(static_cast<std::size_t>(n2), 1.0);
+    else
+      c = placement.capacities[static_cast<std::size_t>(i)];
+    if (static_cast<Index>(c.size()) != n2)
+      throw invalid_parameters("placement: cluster " + std::to_string(i) + " has " + std::to_string(n2) + " workers but " +
+                               std::to_string(c.size()) + " capacities");
+    double sum = 0;
+    for (double x : c) sum += x;
+    cluster_weight[static_cast<std::size_t>(i)] = sum;
+  }
+  // Cluster loads n_i ∝ capacity, Σ n_i = r1·K, n_i ≤ K: cyclic consecutive puts every partition
+  // on exactly r1 distinct clusters.
+  const auto loads = proportional_loads(r1 * K, cluster_weight, K);
+  const auto cluster_support = assignment::cyclic_consecutive(K, loads);
+  std::vector<assignment> out;
+  for (Index i = 0; i < n1; ++i) {
+    const auto held = cluster_support.partitions_of(i);
+    const auto ni = static_cast<Index>(held.size());
+    const Index n2 = placement.workers[static_cast<std::size_t>(i)];
+    const Index r2 = per_cluster(placement.worker_replication, i);
+    if (r2 < 1 || r2 > n2)
+      throw invalid_parameters("placement: r2," + std::to_string(i) + " = " + std::to_string(r2) + " workers per partition; need 1 <= r2 <= N2 = " +
+                               std::to_string(n2));
+    std::vector<std::vector<Index>> holdings(static_cast<std::size_t>(n2));
+    if (ni > 0) {
+      const auto wl = proportional_loads(r2 * ni, caps[static_cast<std::size_t>(i)], ni);
+      const auto local = assignment::cyclic_consecutive(ni, wl);
+      for (Index j = 0; j < n2; ++j)
+        for (Index pos : local.partitions_of(j)) holdings[static_cast<std::size_t>(j)].push_back(held[static_cast<std::size_t>(pos)]);
+    }
+    out.emplace_back(K, std::move(holdings));
+  }
+  return out;
+}
+
+/// Faults of one simulated round (simulate_round): who straggles, who lies and how.
+template <class Scalar>
+struct polynomial_round {
+  std::vector<worker_id> straggling_workers{};   ///< their messages never arrive (edge = cluster)
+  std::vector<Index> straggling_relays{};
+  std::vector<worker_id> adversarial_workers{};  ///< their messages pass through corrupt_worker
+  std::vector<Index> adversarial_relays{};       ///< their messages pass through corrupt_relay
+  /// Alters an adversarial worker's message in place; default: adds 1 to every element.
+  std::function<void(worker_id, Eigen::Ref<vector<Scalar>>)> corrupt_worker{};
+  /// Alters an adversarial relay's message in place; default: adds 1 to every element.
+  std::function<void(Index, Eigen::Ref<vector<Scalar>>)> corrupt_relay{};
+};
+
+/// What a simulated round produced.
+template <class Scalar>
+struct polynomial_round_result {
+  vector<Scalar> gradient{};           ///< the server's g (length d)
+  std::vector<robust_report> relays{}; ///< per relay (empty report for straggling relays)
+  robust_report server{};
+};
+
+namespace detail {
+
+/// out[0..2·units) (complex units stored as interleaved reals) = Σ_t terms[t].weight ·
+/// terms[t].source[0..units), blocked like weighted_sum (each 2048-unit block of `out` stays in
+/// cache while the sources stream through once, four per pass). Real arithmetic on the interleaved pairs: Eigen's
+/// complex<float> scalar broadcast loads a 4-byte-aligned value as a double, which UBSan rejects.
+template <class Real, class Terms>
+void complex_weighted_sum(Index count, Index units, const Terms& terms, Real* out) {
+  constexpr Index block = 2048;  // units: 32 KiB of complex<double> output stays in L1/L2
+  for (Index b = 0; b < units; b += block) {
+    const Index n = 2 * std::min(block, units - b);  // reals
+    Real* __restrict o = out + 2 * b;
+    for (Index i = 0; i < n; ++i) o[i] = Real(0);
+    auto source = [&](Index t) { return reinterpret_cast<const Real*>(terms[static_cast<std::size_t>(t)].source) + 2 * b; };
+    Index t = 0;
+    for (; t + 4 <= count; t += 4) {  // four terms per pass over the output block
+      const auto& w0 = terms[static_cast<std::size_t>(t)].weight;
+      const auto& w1 = terms[static_cast<std::size_t>(t + 1)].weight;
+      const auto& w2 = terms[static_cast<std::size_t>(t + 2)].weight;
+      const auto& w3 = terms[static_cast<std::size_t>(t + 3)].weight;
+      const Real a0 = w0.real(), c0 = w0.imag(), a1 = w1.real(), c1 = w1.imag();
+      const Real a2 = w2.real(), c2 = w2.imag(), a3 = w3.real(), c3 = w3.imag();
+      const Real* __restrict x0 = source(t);
+      const Real* __restrict x1 = source(t + 1);
+      const Real* __restrict x2 = source(t + 2);
+      const Real* __restrict x3 = source(t + 3);
+      for (Index i = 0; i < n; i += 2) {
+        o[i] += a0 * x0[i] - c0 * x0[i + 1] + a1 * x1[i] - c1 * x1[i + 1] + a2 * x2[i] - c2 * x2[i + 1] + a3 * x3[i] -
+                c3 * x3[i + 1];
+        o[i + 1] += a0 * x0[i + 1] + c0 * x0[i] + a1 * x1[i + 1] + c1 * x1[i] + a2 * x2[i + 1] + c2 * x2[i] + a3 * x3[i + 1] +
+                    c3 * x3[i];
+      }
+    }
+    for (; t < count; ++t) {
+      const auto& w = terms[static_cast<std::size_t>(t)].weight;
+      const Real a = w.real(), c = w.imag();
+      const Real* __restrict x = source(t);
+      for (Index i = 0; i < n; i += 2) {
+        o[i] += a * x[i] - c * x[i + 1];
+        o[i + 1] += a * x[i + 1] + c * x[i];
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+template <class Scalar>
+class polynomial_hgc {
+ public:
+  using scalar_type = Scalar;
+  using complex = std::complex<double>;
+
+  /// Derives r1, r2,i, m1, m2^(i) from Γ and builds both layers. Throws invalid_parameters when
+  /// m1 < 1 or some m2^(i) < 1 (naming the r that is too small and what would fit), on
+  /// inconsistent K, negative tolerances, or d < 1.
+  explicit polynomial_hgc(polynomial_hgc_params params, const robust_options& options = {})
+      : m_d(params.dimension), m_clusters(std::move(params.clusters)), m_s1(params.relay_stragglers),
+        m_a1(params.relay_adversaries), m_family(params.points), m_options(options) {
+    const auto n1 = static_cast<Index>(m_clusters.size());
+    if (m_d < 1) throw invalid_parameters("polynomial HGC: d = " + std::to_string(m_d) + "; need d >= 1");
+    if (n1 < 1) throw invalid_parameters("polynomial HGC: no clusters");
+    m_K = m_clusters[0].partitions();
+    for (Index i = 0; i < n1; ++i)
+      if (m_clusters[static_cast<std::size_t>(i)].partitions() != m_K)
+        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + " is over K = " +
+                                 std::to_string(m_clusters[static_cast<std::size_t>(i)].partitions()) + " partitions, cluster 0 over K = " +
+                                 std::to_string(m_K));
+    if (m_s1 < 0 || m_a1 < 0)
+      throw invalid_parameters("polynomial HGC: s1 = " + std::to_string(m_s1) + ", a1 = " + std::to_string(m_a1) + " must be >= 0");
+    m_s2 = per_cluster(params.worker_stragglers, "s2");
+    m_a2 = per_cluster(params.worker_adversaries, "a2");
+
+    // Γ_n, A_k, r1 (eq. 5).
+    m_cluster_partitions.resize(static_cast<std::size_t>(n1));
+    m_relays_of.assign(static_cast<std::size_t>(m_K), {});
+    for (Index i = 0; i < n1; ++i) {
+      const auto& c = m_clusters[static_cast<std::size_t>(i)];
+      for (Index k = 0; k < m_K; ++k)
+        if (!c.holders_of(k).empty()) {
+          m_cluster_partitions[static_cast<std::size_t>(i)].push_back(k);
+          m_relays_of[static_cast<std::size_t>(k)].push_back(i);
+        }
+    }
+    m_r1 = n1;
+    Index thinnest = 0;
+    for (Index k = 0; k < m_K; ++k)
+      if (static_cast<Index>(m_relays_of[static_cast<std::size_t>(k)].size()) < m_r1)
+        m_r1 = static_cast<Index>(m_relays_of[static_cast<std::size_t>(k)].size()), thinnest = k;
+    m_m1 = m_r1 - 2 * m_a1 - m_s1;
+    if (m_m1 < 1)
+      throw invalid_parameters("polynomial HGC: m1 = r1 − 2a1 − s1 = " + std::to_string(m_r1) + " − 2·" + std::to_string(m_a1) +
+                               " − " + std::to_string(m_s1) + " = " + std::to_string(m_m1) + " < 1: r1 = " + std::to_string(m_r1) +
+                               " (partition " + std::to_string(thinnest) + " is in only " + std::to_string(m_r1) + " of " +
+                               std::to_string(n1) + " clusters) is too small for s1 = " + std::to_string(m_s1) + " straggling and a1 = " +
+                               std::to_string(m_a1) + " adversarial relays; r1 >= " + std::to_string(2 * m_a1 + m_s1 + 1) +
+                               " or s1 + 2a1 <= " + std::to_string(m_r1 - 1) + " would fit");
+    // r2,n (eq. 6), m2^(n).
+    m_r2.resize(static_cast<std::size_t>(n1));
+    m_m2.resize(static_cast<std::size_t>(n1));
+    for (Index i = 0; i < n1; ++i) {
+      const auto& c = m_clusters[static_cast<std::size_t>(i)];
+      const auto su = static_cast<std::size_t>(i);
+      Index r2 = c.nodes(), thin = -1;
+      for (Index k : m_cluster_partitions[su])
+        if (static_cast<Index>(c.holders_of(k).size()) < r2) r2 = static_cast<Index>(c.holders_of(k).size()), thin = k;
+      m_r2[su] = r2;
+      m_m2[su] = r2 - 2 * m_a2[su] - m_s2[su];
+      if (m_m2[su] < 1)
+        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + ": m2 = r2 − 2a2 − s2 = " + std::to_string(r2) + " − 2·" +
+                                 std::to_string(m_a2[su]) + " − " + std::to_string(m_s2[su]) + " = " + std::to_string(m_m2[su]) +
+                                 " < 1: r2," + std::to_string(i) + " = " + std::to_string(r2) +
+                                 (thin >= 0 ? " (partition " + std::to_string(thin) + " is on only " + std::to_string(r2) + " of its " +
+                                                  std::to_string(c.nodes()) + " workers)"
+                                            : std::string()) +
+                                 " is too small for s2 = " + std::to_string(m_s2[su]) + " straggling and a2 = " +
+                                 std::to_string(m_a2[su]) + " adversarial workers; r2 >= " +
+                                 std::to_string(2 * m_a2[su] + m_s2[su] + 1) + " or s2 + 2a2 <= " + std::to_string(r2 - 1) +
+                                 " would fit");
+    }
+
+    // Points, message layout, relay coefficients, decoders.
+    const bool reorder = params.order_points && m_family != point_family::paper;
+    m_layer1 = make_evaluation_points(m_family, n1, m_m1);
+    if (reorder) permute_nodes(m_layer1, order_points(m_layer1, m_relays_of));
+    m_w = m_layer1.real ? 1 : 2;
+    m_p1 = ceil_div(m_d, m_w * m_m1);
+    m_layer2.reserve(static_cast<std::size_t>(n1));
+    for (Index i = 0; i < n1; ++i) {
+      const auto su = static_cast<std::size_t>(i);
+      m_layer2.push_back(make_evaluation_points(m_family, m_clusters[su].nodes(), m_m2[su]));
+      if (reorder) permute_nodes(m_layer2.back(), order_points(m_layer2.back(), worker_supports(i)));
+      m_p2.push_back(ceil_div(m_p1, m_m2[su]));
+    }
+    build_relay_coefficients();
+    for (Index i = 0; i < n1; ++i) {
+      const auto su = static_cast<std::size_t>(i);
+      m_relay_codes.emplace_back(reed_solomon_params{m_layer2[su].nodes, m_layer2[su].targets,
+                                                     m_clusters[su].nodes() - 2 * m_a2[su] - m_s2[su], m_w * m_p2[su], m_w == 2},
+                                 m_options);
+    }
+    m_server_code = std::make_unique<reed_solomon_code<Scalar>>(
+        reed_solomon_params{m_layer1.nodes, m_layer1.targets, n1 - 2 * m_a1 - m_s1, m_w * m_p1, m_w == 2}, m_options);
+  }
+
+  polynomial_hgc(const polynomial_hgc& o)
+      : m_d(o.m_d), m_K(o.m_K), m_clusters(o.m_clusters), m_s1(o.m_s1), m_a1(o.m_a1), m_s2(o.m_s2), m_a2(o.m_a2),
+        m_family(o.m_family), m_options(o.m_options), m_cluster_partitions(o.m_cluster_partitions), m_relays_of(o.m_relays_of),
+        m_r1(o.m_r1), m_m1(o.m_m1), m_r2(o.m_r2), m_m2(o.m_m2), m_layer1(o.m_layer1), m_layer2(o.m_layer2), m_w(o.m_w),
+        m_p1(o.m_p1), m_p2(o.m_p2), m_relay_coeff(o.m_relay_coeff), m_relay_codes(o.m_relay_codes),
+        m_server_code(std::make_unique<reed_solomon_code<Scalar>>(*o.m_server_code)) {}
+  polynomial_hgc(polynomial_hgc&&) noexcept = default;
+
+  // --- topology and parameters -----------------------------------------------------------
+  /// d.
+  Index dimension() const noexcept { return m_d; }
+  /// K.
+  Index partitions() const noexcept { return m_K; }
+  /// N1, number of relays (clusters).
+  Index relays() const noexcept { return static_cast<Index>(m_clusters.size()); }
+  /// N2^(i), workers of cluster i.
+  Index workers(Index relay) const { return cluster(relay).nodes(); }
+  /// s1, a1.
+  Index relay_stragglers() const noexcept { return m_s1; }
+  Index relay_adversaries() const noexcept { return m_a1; }
+  /// s2^(i), a2^(i).
+  Index worker_stragglers(Index relay) const { return m_s2[check_relay(relay)]; }
+  Index worker_adversaries(Index relay) const { return m_a2[check_relay(relay)]; }
+  /// r1 = min_k |A_k| (eq. 5).
+  Index relay_replication() const noexcept { return m_r1; }
+  /// r2,i = min_{k∈Γ_i} |A_k^(i)| (eq. 6).
+  Index worker_replication(Index relay) const { return m_r2[check_relay(relay)]; }
+  /// m1 = r1 − 2a1 − s1: parts per gradient.
+  Index relay_parts() const noexcept { return m_m1; }
+  /// m2^(i) = r2,i − 2a2^(i) − s2^(i): sub-parts per part in cluster i.
+  Index worker_parts(Index relay) const { return m_m2[check_relay(relay)]; }
+  /// Γ_i: partitions held in cluster i, ascending.
+  std::span<const Index> relay_partitions(Index relay) const { return m_cluster_partitions[check_relay(relay)]; }
+  /// Γ_(i,j): partitions worker (i,j) computes on, ascending (its computation load is the size).
+  std::span<const Index> worker_partitions(worker_id w) const { return cluster(check_worker(w).edge).partitions_of(w.worker); }
+  /// The Γ_(i,j) of cluster i.
+  const assignment& cluster_assignment(Index relay) const { return cluster(relay); }
+  point_family points() const noexcept { return m_family; }
+  /// α^(1), β^(1) (relays → server).
+  const evaluation_points& relay_points() const noexcept { return m_layer1; }
+  /// α^(2), β^(2) of cluster i (its workers → relay i).
+  const evaluation_points& worker_points(Index relay) const { return m_layer2[check_relay(relay)]; }
+
+  /// Coefficient growth of the relay layer, max |u_n(k,l1)| (robust/point_order.hpp): rounding
+  /// in the relay messages is ~ε times this relative to the data. ≤ ~10 for cyclic placements.
+  double relay_coefficient_growth() const { return coefficient_growth(m_layer1, m_relays_of); }
+  /// Coefficient growth of cluster i's worker layer: max over k ∈ Γ_i, l2, j ∈ A_k^(i) of the
+  /// intra-cluster factor |c_(i,j)(k,l1,l2) / u_i(k,l1)|.
+  double worker_coefficient_growth(Index relay) const {
+    return coefficient_growth(m_layer2[check_relay(relay)], worker_supports(relay));
+  }
+
+  // --- communication loads ----------------------------------------------------------------
+  /// C1: reals per relay message, w·⌈d/(w·m1)⌉ (w = 2 for complex points, else 1); equals
+  /// Theorem 1's d/m1 whenever w·m1 divides d.
+  Index relay_message_length() const noexcept { return m_w * m_p1; }
+  /// C2^(i): reals per worker message in cluster i, w·⌈⌈d/(w·m1)⌉/m2^(i)⌉; equals d/(m1 m2^(i))
+  /// whenever w·m1·m2^(i) divides d.
+  Index worker_message_length(Index relay) const { return m_w * m_p2[check_relay(relay)]; }
+  /// Theorem 1: C1* = d/m1.
+  double relay_load_bound() const noexcept { return static_cast<double>(m_d) / static_cast<double>(m_m1); }
+  /// Theorem 1: C2^(i)* = d/(m1 m2^(i)).
+  double worker_load_bound(Index relay) const {
+    return static_cast<double>(m_d) / static_cast<double>(m_m1 * m_m2[check_relay(relay)]);
+  }
+
+  // --- coefficients -----------------------------------------------------------------------
+  /// u_n(k, l1): the coefficient of g_k[l1] in relay n's message g̃_n = f_C2S(α_n) (0 unless k ∈ Γ_n).
+  complex relay_coefficient(Index relay, Index k, Index l1) const {
+    check_relay(relay);
+    check_partition(k);
+    check_part(l1, m_m1, "l1");
+    const auto& held = m_cluster_partitions[static_cast<std::size_t>(relay)];
+    const auto it = std::lower_bound(held.begin(), held.end(), k);
+    if (it == held.end() || *it != k) return 0.0;
+    return m_relay_coeff[static_cast<std::size_t>(relay)](it - held.begin(), l1);
+  }
+  /// c_(n,j)(k, l1, l2): the coefficient of g_k[l1, l2] in worker (n,j)'s message
+  /// f_intraC^(n)(α_j) (0 unless k ∈ Γ_(n,j)).
+  complex worker_coefficient(worker_id w, Index k, Index l1, Index l2) const {
+    check_worker(w);
+    check_partition(k);
+    check_part(l1, m_m1, "l1");
+    check_part(l2, m_m2[static_cast<std::size_t>(w.edge)], "l2");
+    const auto mine = worker_partitions(w);
+    if (!std::binary_search(mine.begin(), mine.end(), k)) return 0.0;
+    return relay_coefficient(w.edge, k, l1) * intra_factor(w, k, l2);
+  }
+
+  // --- worker -----------------------------------------------------------------------------
+  /// g̃_(n,j) = f_intraC^(n)(α_j) (eq. 15) from the full d × K partial gradients (only the
+  /// columns in Γ_(n,j) are read); out has worker_message_length(n). Throws invalid_input on a
+  /// bad worker, shapes, or a non-finite result.
+  void encode(worker_id w, const Eigen::Ref<const matrix<Scalar>>& partials, Eigen::Ref<vector<Scalar>> out) const {
+    check_worker(w);
+    if (partials.cols() != m_K || partials.rows() != m_d)
+      throw invalid_input("polynomial HGC encode: partials are " + std::to_string(partials.rows()) + " × " +
+                              std::to_string(partials.cols()) + ", need d × K = " + std::to_string(m_d) + " × " + std::to_string(m_K),
+                          w.worker);
+    encode_columns(w, partials, out, [](Index k, Index) { return k; });
+  }
+  /// Same from only the partitions the worker holds: `held` is d × |Γ_(n,j)|, columns in the
+  /// order of worker_partitions(w).
+  void encode_held(worker_id w, const Eigen::Ref<const matrix<Scalar>>& held, Eigen::Ref<vector<Scalar>> out) const {
+    check_worker(w);
+    const auto load = static_cast<Index>(worker_partitions(w).size());
+    if (held.cols() != load || held.rows() != m_d)
+      throw invalid_input("polynomial HGC encode_held: worker (" + std::to_string(w.edge) + "," + std::to_string(w.worker) + ") holds " +
+                              std::to_string(load) + " partitions of length d = " + std::to_string(m_d) + ", got " +
+                              std::to_string(held.rows()) + " × " + std::to_string(held.cols()),
+                          w.worker);
+    encode_columns(w, held, out, [](Index, Index position) { return position; });
+  }
+  vector<Scalar> encode(worker_id w, const Eigen::Ref<const matrix<Scalar>>& partials) const {
+    vector<Scalar> out(worker_message_length(check_worker(w).edge));
+    encode(w, partials, out);
+    return out;
+  }
+
+  // --- relay ------------------------------------------------------------------------------
+  /// True when the workers in `p` (over N2^(i)) suffice for relay i: at least N2 − 2a2 − s2.
+  bool relay_decodable(Index relay, const pattern& p) const noexcept {
+    return relay >= 0 && relay < relays() && m_relay_codes[static_cast<std::size_t>(relay)].decodable(p);
+  }
+  /// g̃_n = (f_intraC^(n)(β_1), …, f_intraC^(n)(β_m2))[:C1] from the messages of workers `ids`
+  /// of cluster n (C2^(n) × |ids|), adversaries located and excluded. Throws invalid_input,
+  /// not_decodable or corrupted_result, each naming the relay.
+  robust_report relay_decode(Index relay, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                             Eigen::Ref<vector<Scalar>> out) const {
+    const auto& code = m_relay_codes[check_relay(relay)];
+    if (out.size() != relay_message_length())
+      throw invalid_input("relay " + std::to_string(relay) + ": output has length " + std::to_string(out.size()) + ", C1 = " +
+                          std::to_string(relay_message_length()));
+    return rethrow_named("relay " + std::to_string(relay) + " (workers)", [&] { return code.decode(ids, messages, out); });
+  }
+  vector<Scalar> relay_decode(Index relay, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                              robust_report* report = nullptr) const {
+    vector<Scalar> out(relay_message_length());
+    auto r = relay_decode(relay, ids, messages, out);
+    if (report) *report = std::move(r);
+    return out;
+  }
+  /// The Reed–Solomon code of cluster i's workers (locate/interpolate separately, introspection).
+  const reed_solomon_code<Scalar>& relay_code(Index relay) const { return m_relay_codes[check_relay(relay)]; }
+
+  // --- server -----------------------------------------------------------------------------
+  bool server_decodable(const pattern& p) const noexcept { return m_server_code->decodable(p); }
+  /// g = (f_C2S(β_1), …, f_C2S(β_m1))[:d] from the messages of relays `ids` (C1 × |ids|),
+  /// adversarial relays located and excluded. Throws invalid_input, not_decodable or
+  /// corrupted_result, naming the server.
+  robust_report server_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                              Eigen::Ref<vector<Scalar>> out) const {
+    if (out.size() != m_d)
+      throw invalid_input("server: output has length " + std::to_string(out.size()) + ", d = " + std::to_string(m_d));
+    return rethrow_named("server (relays)", [&] { return m_server_code->decode(ids, messages, out); });
+  }
+  vector<Scalar> server_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                               robust_report* report = nullptr) const {
+    vector<Scalar> out(m_d);
+    auto r = server_decode(ids, messages, out);
+    if (report) *report = std::move(r);
+    return out;
+  }
+  const reed_solomon_code<Scalar>& server_code() const noexcept { return *m_server_code; }
+
+  /// One round end to end (tests, examples): every live worker of every live relay encodes
+  /// (adversaries' messages altered), relays decode, the server decodes. Throws what the
+  /// decoders throw (naming the relay or the server).
+  polynomial_round_result<Scalar> simulate_round(const Eigen::Ref<const matrix<Scalar>>& partials,
+                                                 const polynomial_round<Scalar>& faults = {}) const {
+    for (const auto& w : faults.straggling_workers) check_worker(w);
+    for (const auto& w : faults.adversarial_workers) check_worker(w);
+    for (Index r : faults.adversarial_relays) check_relay(r);
+    const auto live = pattern::all_except(relays(), faults.straggling_relays).ids();
+    polynomial_round_result<Scalar> result;
+    result.relays.resize(static_cast<std::size_t>(relays()));
+    matrix<Scalar> relay_messages(relay_message_length(), static_cast<Index>(live.size()));
+    for (std::size_t t = 0; t < live.size(); ++t) {
+      const Index n = live[t];
+      std::vector<Index> slow;
+      for (const auto& w : faults.straggling_workers)
+        if (w.edge == n) slow.push_back(w.worker);
+      const auto ids = pattern::all_except(workers(n), slow).ids();
+      matrix<Scalar> messages(worker_message_length(n), static_cast<Index>(ids.size()));
+      for (std::size_t j = 0; j < ids.size(); ++j) {
+        const worker_id w{n, ids[j]};
+        auto col = messages.col(static_cast<Index>(j));
+        encode(w, partials, col);
+        if (std::find(faults.adversarial_workers.begin(), faults.adversarial_workers.end(), w) != faults.adversarial_workers.end()) {
+          if (faults.corrupt_worker)
+            faults.corrupt_worker(w, col);
+          else
+            col.array() += Scalar(1);
+        }
+      }
+      auto out = relay_messages.col(static_cast<Index>(t));
+      result.relays[static_cast<std::size_t>(n)] = relay_decode(n, ids, messages, out);
+      if (std::find(faults.adversarial_relays.begin(), faults.adversarial_relays.end(), n) != faults.adversarial_relays.end()) {
+        if (faults.corrupt_relay)
+          faults.corrupt_relay(n, out);
+        else
+          out.array() += Scalar(1);
+      }
+    }
+    result.gradient.resize(m_d);
+    result.server = server_decode(live, relay_messages, result.gradient);
+    return result;
+  }
+
+ private:
+  static Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
+
+  std::vector<Index> per_cluster(const std::vector<Index>& v, const char* name) const {
+    const auto n1 = static_cast<Index>(m_clusters.size());
+    std::vector<Index> out;
+    if (v.empty())
+      out.assign(static_cast<std::size_t>(n1), 0);
+    else if (v.size() == 1)
+      out.assign(static_cast<std::size_t>(n1), v[0]);
+    else if (static_cast<Index>(v.size()) == n1)
+      out = v;
+    else
+      throw invalid_parameters(std::string("polynomial HGC: ") + std::to_string(v.size()) + " values of " + name + " for N1 = " +
+                               std::to_string(n1) + " clusters (give one per cluster or one for all)");
+    for (Index i = 0; i < n1; ++i)
+      if (out[static_cast<std::size_t>(i)] < 0)
+        throw invalid_parameters(std::string("polynomial HGC: ") + name + " of cluster " + std::to_string(i) + " is negative");
+    return out;
+  }
+
+  /// A_k^(i) for k ∈ Γ_i.
+  std::vector<std::vector<Index>> worker_supports(Index relay) const {
+    std::vector<std::vector<Index>> out;
+    const auto& c = cluster(relay);
+    for (Index k : m_cluster_partitions[static_cast<std::size_t>(relay)]) {
+      const auto h = c.holders_of(k);
+      out.emplace_back(h.begin(), h.end());
+    }
+    return out;
+  }
+  static void permute_nodes(evaluation_points& pts, const std::vector<Index>& order) {
+    std::vector<std::complex<double>> nodes(pts.nodes.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) nodes[i] = pts.nodes[static_cast<std::size_t>(order[i])];
+    pts.nodes = std::move(nodes);
+  }
+
+  /// u_n(k, l1) for k ∈ Γ_n (the relay's coefficients, g̃_n after eq. 13).
+  void build_relay_coefficients() {
+    const auto& a = m_layer1.nodes;
+    const auto& b = m_layer1.targets;
+    m_relay_coeff.resize(m_clusters.size());
+    for (Index n = 0; n < relays(); ++n) {
+      const auto& held = m_cluster_partitions[static_cast<std::size_t>(n)];
+      auto& u = m_relay_coeff[static_cast<std::size_t>(n)];
+      u.resize(static_cast<Index>(held.size()), m_m1);
+      const complex an = a[static_cast<std::size_t>(n)];
+      for (std::size_t t = 0; t < held.size(); ++t) {
+        const auto& holders = m_relays_of[static_cast<std::size_t>(held[t])];
+        for (Index l1 = 0; l1 < m_m1; ++l1) {
+          const complex bl = b[static_cast<std::size_t>(l1)];
+          complex c = 1.0;
+          for (Index i = 0; i < relays(); ++i)
+            if (!std::binary_search(holders.begin(), holders.end(), i))
+              c *= (an - a[static_cast<std::size_t>(i)]) / (bl - a[static_cast<std::size_t>(i)]);
+          for (Index v = 0; v < m_m1; ++v)
+            if (v != l1) c *= (an - b[static_cast<std::size_t>(v)]) / (bl - b[static_cast<std::size_t>(v)]);
+          u(static_cast<Index>(t), l1) = c;
+        }
+      }
+    }
+  }
+
+  /// ∏_{j'∉A_k^(n)} (α_j − α_j')/(β_l2 − α_j') · ∏_{u≠l2} (α_j − β_u)/(β_l2 − β_u).
+  complex intra_factor(worker_id w, Index k, Index l2) const {
+    const auto& pts = m_layer2[static_cast<std::size_t>(w.edge)];
+    const auto holders = cluster(w.edge).holders_of(k);
+    const complex aj = pts.nodes[static_cast<std::size_t>(w.worker)];
+    const complex bl = pts.targets[static_cast<std::size_t>(l2)];
+    complex c = 1.0;
+    const auto n2 = static_cast<Index>(pts.nodes.size());
+    for (Index j = 0; j < n2; ++j)
+      if (!std::binary_search(holders.begin(), holders.end(), j))
+        c *= (aj - pts.nodes[static_cast<std::size_t>(j)]) / (bl - pts.nodes[static_cast<std::size_t>(j)]);
+    const auto m2 = static_cast<Index>(pts.targets.size());
+    for (Index u = 0; u < m2; ++u)
+      if (u != l2) c *= (aj - pts.targets[static_cast<std::size_t>(u)]) / (bl - pts.targets[static_cast<std::size_t>(u)]);
+    return c;
+  }
+
+  /// One term of a worker's message: coefficient × sub-block g_k[l1,l2].
+  template <class Unit>
+  struct term {
+    Unit weight;
+    const Unit* source;  // first unit of the sub-block
+    Index full;          // whole units available (the rest is zero padding)
+    bool half;           // one more real (complex units, d odd): the real part of unit `full`
+  };
+
+  template <class ColumnOf>
+  void encode_columns(worker_id w, const Eigen::Ref<const matrix<Scalar>>& cols, Eigen::Ref<vector<Scalar>> out,
+                      ColumnOf&& column_of) const {
+    if (out.size() != worker_message_length(w.edge))
+      throw invalid_input("polynomial HGC encode: output has length " + std::to_string(out.size()) + ", C2 = " +
+                              std::to_string(worker_message_length(w.edge)),
+                          w.worker);
+    if (m_w == 1)
+      encode_units<Scalar>(w, cols, out, column_of);
+    else
+      encode_units<std::complex<Scalar>>(w, cols, out, column_of);
+  }
+
+  template <class Unit, class ColumnOf>
+  void encode_units(worker_id w, const Eigen::Ref<const matrix<Scalar>>& cols, Eigen::Ref<vector<Scalar>> out,
+                    ColumnOf&& column_of) const {
+    constexpr Index wu = sizeof(Unit) / sizeof(Scalar);
+    const auto n = static_cast<std::size_t>(w.edge);
+    const Index m2 = m_m2[n], p2 = m_p2[n];
+    const auto mine = worker_partitions(w);
+    const auto& held = m_cluster_partitions[n];
+    std::vector<term<Unit>> terms;
+    terms.reserve(mine.size() * static_cast<std::size_t>(m_m1 * m2));
+    Index shortest = p2;
+    for (std::size_t pos = 0; pos < mine.size(); ++pos) {
+      const Index k = mine[pos];
+      const Index row = std::lower_bound(held.begin(), held.end(), k) - held.begin();
+      const Scalar* column = cols.data() + column_of(k, static_cast<Index>(pos)) * cols.outerStride();
+      for (Index l2 = 0; l2 < m2; ++l2) {
+        const complex v = intra_factor(w, k, l2);
+        for (Index l1 = 0; l1 < m_m1; ++l1) {
+          const Index start = wu * (l1 * m_p1 + l2 * p2);  // in reals
+          const Index avail = std::max<Index>(0, std::min({wu * p2, wu * (m_p1 - l2 * p2), m_d - start}));
+          if (avail == 0) continue;
+          const complex c = m_relay_coeff[n](row, l1) * v;
+          Unit weight;
+          if constexpr (wu == 1)
+            weight = static_cast<Unit>(c.real());
+          else
+            weight = static_cast<Unit>(c);
+          terms.push_back({weight, reinterpret_cast<const Unit*>(column + start), avail / wu, avail % wu != 0});
+          shortest = std::min(shortest, avail / wu);
+        }
+      }
+    }
+    Unit* o = reinterpret_cast<Unit*>(out.data());
+    const auto count = static_cast<Index>(terms.size());
+    // Units [0, shortest): every term has data there — the streaming kernel.
+    Index bad = -1;
+    if constexpr (wu == 1)
+      bad = detail::weighted_sum<Unit>(
+          count, shortest, [&](Index t) { return terms[static_cast<std::size_t>(t)].weight; },
+          [&](Index t) { return terms[static_cast<std::size_t>(t)].source; }, o);
+    else
+      detail::complex_weighted_sum<Scalar>(count, shortest, terms, out.data());
+    // Units [shortest, p2): sub-blocks that end early are zero padded.
+    for (Index u = shortest; u < p2; ++u) o[u] = Unit(0);
+    for (const auto& t : terms) {
+      for (Index u = shortest; u < t.full; ++u) o[u] += t.weight * t.source[u];
+      if constexpr (wu == 2) {
+        if (t.half) o[t.full] += t.weight * Scalar(reinterpret_cast<const Scalar*>(t.source)[2 * t.full]);
+      }
+    }
+    const auto arr = out.array();
+    if (bad >= 0 || !((arr - arr).sum() == Scalar(0)))
+      throw invalid_input("polynomial HGC encode: worker (" + std::to_string(w.edge) + "," + std::to_string(w.worker) +
+                              ")'s message is not finite (NaN/Inf in a partial gradient it holds)",
+                          w.worker);
+  }
+
+  template <class F>
+  static robust_report rethrow_named(const std::string& who, F&& f) {
+    try {
+      return f();
+    } catch (const not_decodable& e) {
+      throw not_decodable(who + ": " + strip(e.what(), "gradcode::not_decodable: "), e.received(), e.needed());
+    } catch (const corrupted_result& e) {
+      throw corrupted_result(who + ": " + strip(e.what(), "gradcode::corrupted_result: "), e.suspects());
+    } catch (const invalid_input& e) {
+      throw invalid_input(who + ": " + strip(e.what(), "gradcode::invalid_input: "), e.node());
+    }
+  }
+  static std::string strip(const std::string& what, const std::string& tag) {
+    return what.rfind(tag, 0) == 0 ? what.substr(tag.size()) : what;
+  }
+
+  std::size_t check_relay(Index relay) const {
+    if (relay < 0 || relay >= relays())
+      throw invalid_input("relay id " + std::to_string(relay) + " is outside [0, " + std::to_string(relays()) + ")", relay);
+    return static_cast<std::size_t>(relay);
+  }
+  const worker_id& check_worker(const worker_id& w) const {
+    check_relay(w.edge);
+    if (w.worker < 0 || w.worker >= workers(w.edge))
+      throw invalid_input("worker (" + std::to_string(w.edge) + "," + std::to_string(w.worker) + ") does not exist: cluster " +
+                              std::to_string(w.edge) + " has " + std::to_string(workers(w.edge)) + " workers",
+                          w.worker);
+    return w;
+  }
+  void check_partition(Index k) const {
+    if (k < 0 || k >= m_K) throw invalid_input("partition " + std::to_string(k) + " is outside [0, K = " + std::to_string(m_K) + ")");
+  }
+  static void check_part(Index l, Index count, const char* name) {
+    if (l < 0 || l >= count)
+      throw invalid_input(std::string(name) + " = " + std::to_string(l) + " is outside [0, " + std::to_string(count) + ")");
+  }
+  const assignment& cluster(Index relay) const { return m_clusters[check_relay(relay)]; }
+
+  Index m_d = 0, m_K = 0;
+  std::vector<assignment> m_clusters;
+  Index m_s1 = 0, m_a1 = 0;
+  std::vector<Index> m_s2, m_a2;
+  point_family m_family;
+  robust_options m_options;
+  std::vector<std::vector<Index>> m_cluster_partitions;  // Γ_n
+  std::vector<std::vector<Index>> m_relays_of;           // A_k
+  Index m_r1 = 0, m_m1 = 0;
+  std::vector<Index> m_r2, m_m2;
+  evaluation_points m_layer1;
+  std::vector<evaluation_points> m_layer2;
+  Index m_w = 1;               // reals per unit
+  Index m_p1 = 0;              // units per part (relay message)
+  std::vector<Index> m_p2;     // units per sub-part (worker message), per cluster
+  std::vector<matrix<complex>> m_relay_coeff;  // per relay: |Γ_n| × m1, u_n(k, l1)
+  std::vector<reed_solomon_code<Scalar>> m_relay_codes;
+  std::unique_ptr<reed_solomon_code<Scalar>> m_server_code;
+};
+
+}  // namespace gradcode
