@@ -147,7 +147,8 @@ int main(int argc, char** argv) {
                 reached, 100 * r.result.curve.back().test_accuracy, r.result.max_gradient_error);
   }
   std::printf("(target accuracy %.1f %%; load D = partitions per worker of edge 0's first worker; master load = vectors "
-              "received per iteration; grad error = max relative error of the master's gradient)\n\n",
+              "received per iteration; grad error = max ‖ĝ − Σg_k‖ / Σ‖g_k‖ of the master's gradient over all "
+              "iterations)\n\n",
               100 * opt.target);
   examples::write_plot(curves, opt.out + "/demo_accuracy.csv", opt.out + "/demo_accuracy.png",
                        "Test accuracy vs simulated training time (tang2024 §V preset)", "simulated time (s)",

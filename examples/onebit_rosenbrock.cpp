@@ -14,13 +14,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/bits_table.hpp"
 #include "common/plot.hpp"
 
 namespace {
@@ -150,51 +149,6 @@ result run(const std::string& label, const gradcode::gc_dl<double>& scheme, cons
   return r;
 }
 
-/// Re-renders a plot written by examples::write_plot with a logarithmic y axis (the helper only
-/// offers log x); a no-op when gnuplot or the script is missing.
-void log_y(const std::string& png) {
-  const std::string script = png + ".gp";
-  std::ifstream in(script);
-  if (!in) return;
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string gp = text.str();
-  const auto plot = gp.find("\nplot ");
-  if (plot == std::string::npos) return;
-  gp.insert(plot + 1, "set logscale y\n");
-  std::ofstream(script) << gp;
-  if (std::system(("gnuplot '" + script + "' 2>/dev/null").c_str()) != 0) std::printf("gnuplot failed on %s\n", script.c_str());
-}
-
-/// The bits-to-threshold table: first ψ_t = tρ at which the metric is ≤ each threshold.
-void print_table(const std::vector<result>& results, const std::vector<double>& thresholds, double budget, const char* metric) {
-  std::printf("\nbits per worker psi_t = t*rho to first reach %s <= threshold (budget %.0f bits):\n  %-32s", metric, budget,
-              "method");
-  for (double h : thresholds) {
-    char head[32];
-    std::snprintf(head, sizeof head, "<= %g", h);
-    std::printf(" %20s", head);
-  }
-  std::printf(" %12s %11s\n", "final", "iterations");
-  for (const auto& r : results) {
-    std::printf("  %-32s", r.label.c_str());
-    for (std::size_t h = 0; h < thresholds.size(); ++h) {
-      char cell[64] = "not reached";
-      if (r.bits_to_threshold[h] >= 0) {
-        const double base = results[0].bits_to_threshold[h];
-        if (&r != &results[0] && base > 0)
-          std::snprintf(cell, sizeof cell, "%.0f (%.1fx)", r.bits_to_threshold[h], r.bits_to_threshold[h] / base);
-        else
-          std::snprintf(cell, sizeof cell, "%.0f", r.bits_to_threshold[h]);
-      }
-      std::printf(" %20s", cell);
-    }
-    std::printf(" %12.4g %11llu%s\n", r.final_loss, static_cast<unsigned long long>(r.iterations),
-                r.diverged ? " (diverged)" : "");
-  }
-  std::printf("  (x: bits relative to the first row)\n");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -241,12 +195,10 @@ int main(int argc, char** argv) {
   }
   examples::write_plot(loss, o.out + "/onebit_rosenbrock_loss.csv", o.out + "/onebit_rosenbrock_loss.png",
                        "li-skoglund Fig. 6: Rosenbrock, n = 100, d = 10, p = 0.1", "communication overhead psi_t = t rho (bits)",
-                       "training loss L(A, beta_t)", true);
-  log_y(o.out + "/onebit_rosenbrock_loss.png");
+                       "training loss L(A, beta_t)", true, true);
   examples::write_plot(distance, o.out + "/onebit_rosenbrock_distance.csv", o.out + "/onebit_rosenbrock_distance.png",
                        "Rosenbrock: distance to the optimum beta* = 1", "communication overhead psi_t = t rho (bits)",
-                       "|beta_t - 1|", true);
-  log_y(o.out + "/onebit_rosenbrock_distance.png");
-  print_table(results, o.thresholds, budget, "L");
+                       "|beta_t - 1|", true, true);
+  examples::print_bits_table(results, o.thresholds, budget, "L");
   return 0;
 }
