@@ -11,6 +11,7 @@
 #include "gradcode/core/pattern.hpp"
 #include "gradcode/core/span_verifier.hpp"
 #include "gradcode/core/types.hpp"
+#include "gradcode/core/worker_id.hpp"
 
 #include "gradcode/codes/cyclic_mds.hpp"
 #include "gradcode/codes/cyclic_repetition.hpp"

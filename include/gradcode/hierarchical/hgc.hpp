@@ -25,16 +25,10 @@
 #include "gradcode/core/assignment.hpp"
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/pattern.hpp"
+#include "gradcode/core/worker_id.hpp"
 #include "gradcode/detail/weighted_sum.hpp"
 
 namespace gradcode {
-
-/// Worker j of edge i, W_(i,j) (0-based).
-struct worker_id {
-  Index edge = 0;
-  Index worker = 0;
-  friend bool operator==(const worker_id&, const worker_id&) = default;
-};
 
 /// What the hierarchical code is.
 struct hgc_params {

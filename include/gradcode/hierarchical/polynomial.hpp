@@ -46,8 +46,8 @@
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/pattern.hpp"
 #include "gradcode/core/types.hpp"
+#include "gradcode/core/worker_id.hpp"
 #include "gradcode/detail/weighted_sum.hpp"
-#include "gradcode/hierarchical/hgc.hpp"  // worker_id
 #include "gradcode/robust/evaluation_points.hpp"
 #include "gradcode/robust/point_order.hpp"
 #include "gradcode/robust/reed_solomon.hpp"
