@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+// tests/mpi/hgc_runner_test.cpp: tang2024 HGC over MPI (include/gradcode/mpi/hgc_runner.hpp).
+// Every rank builds the same least-squares problem; workers compute their partitions' gradients,
+// the master checks each round's decoded gradient against its own single-process sum Σ_k g_k,
+// then steps, so every round carries a different model (a reply mixed into the wrong round would
+// show). Each ctest line below runs this program under mpiexec with other faults.
+//
+// mpi-test: 13 --d 9 --rounds 8 --inject slow:100@w*.2 --inject crash@w1.0 --inject model:tang2024:0.002 --expect-late | HGC master's gradient equals the single-process reference every round under injected stragglers and a crash within tolerance
+// mpi-test: 13 --d 6000 --rounds 5 --inject slow:100@w*.0 --inject crash@w2.1 --expect-late | HGC master's gradient equals the reference with messages above MPI's eager limit
+// mpi-test: 13 --float --workers 2,3,4 --K 18 --d 33 --rounds 4 --inject slow:60@w*.1 | HGC over heterogeneous edges (m = 2 3 4) in float: message sizes equal the communication loads
+// mpi-test: 13 --se 0 --sw 0 --rounds 3 --inject slow:80@w*.2 --expect-min-wall-ms 80 | uncoded baseline (s_e = s_w = 0) equals the reference and waits for every slow worker
+// mpi-test: 13 --se 0 --rounds 2 --inject crash@w0.0,w0.1 --edge-wait-ms 1000 --master-wait-ms 3000 --expect-not-decodable 2 | crashed workers beyond tolerance make the master throw not_decodable with the edge's counts instead of hanging
+// mpi-test: 13 --rounds 2 --inject crash@e0,e2 --edge-wait-ms 800 --master-wait-ms 1500 --expect-not-decodable 1 | crashed edges beyond tolerance make the master throw not_decodable after its bounded wait
+#include <gradcode/mpi/hgc_runner.hpp>
+#include <gradcode/sim/models.hpp>
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct options {
+  std::vector<gradcode::Index> workers{3, 3, 3};
+  gradcode::Index K = 9, d = 9, rounds = 5, se = 1, sw = 1;
+  bool use_float = false, expect_late = false;
+  int expect_not_decodable = -1;  // edges the master should report as delivered
+  double expect_min_wall_ms = 0;
+  long edge_wait_ms = 5000, master_wait_ms = 10000;
+  std::vector<std::string> faults;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int a = 1; a < argc; ++a) {
+    const std::string f = argv[a];
+    auto value = [&]() -> std::string {
+      if (a + 1 >= argc) {
+        std::fprintf(stderr, "missing value after %s\n", f.c_str());
+        std::exit(2);
+      }
+      return argv[++a];
+    };
+    if (f == "--workers") {
+      o.workers.clear();
+      const std::string list = value();
+      for (std::size_t at = 0; at <= list.size();) {
+        const auto comma = std::min(list.find(',', at), list.size());
+        o.workers.push_back(std::stol(list.substr(at, comma - at)));
+        at = comma + 1;
+      }
+    } else if (f == "--K") o.K = std::stol(value());
+    else if (f == "--d") o.d = std::stol(value());
+    else if (f == "--rounds") o.rounds = std::stol(value());
+    else if (f == "--se") o.se = std::stol(value());
+    else if (f == "--sw") o.sw = std::stol(value());
+    else if (f == "--float") o.use_float = true;
+    else if (f == "--expect-late") o.expect_late = true;
+    else if (f == "--expect-not-decodable") o.expect_not_decodable = std::stoi(value());
+    else if (f == "--expect-min-wall-ms") o.expect_min_wall_ms = std::stod(value());
+    else if (f == "--edge-wait-ms") o.edge_wait_ms = std::stol(value());
+    else if (f == "--master-wait-ms") o.master_wait_ms = std::stol(value());
+    else if (f == "--inject") o.faults.push_back(value());
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", f.c_str());
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+/// The same least-squares problem on every rank: K partitions of 4 samples, d = p + 1.
+template <class Scalar>
+gradcode::partitioned_data<Scalar> problem(gradcode::Index K, gradcode::Index d) {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> u(-1, 1);
+  gradcode::partitioned_data<Scalar> data;
+  const gradcode::Index samples = 4 * K;
+  data.features.resize(samples, d - 1);
+  data.targets.resize(samples);
+  for (gradcode::Index i = 0; i < data.features.size(); ++i) data.features.data()[i] = static_cast<Scalar>(u(rng));
+  for (gradcode::Index i = 0; i < samples; ++i) data.targets[i] = static_cast<Scalar>(u(rng));
+  for (gradcode::Index k = 0; k <= K; ++k) data.begin.push_back(4 * k);
+  return data;
+}
+
+template <class Scalar>
+int run(const options& o, int rank) {
+  using namespace gradcode;
+  const mpi::topology layout(MPI_COMM_WORLD, o.workers);
+  const hgc_code<Scalar> code(hgc_params{.workers = o.workers, .partitions = o.K, .edge_tolerance = o.se, .worker_tolerance = o.sw});
+  mpi::transport_options wait;
+  wait.edge_wait = std::chrono::milliseconds(o.edge_wait_ms);
+  wait.master_wait = std::chrono::milliseconds(o.master_wait_ms);
+  wait.shutdown_wait = std::chrono::milliseconds(30000);
+  wait.idle_wait = std::chrono::milliseconds(120000);
+  mpi::hgc_runner<Scalar> runner(layout, mpi::hgc_codec<Scalar>(code, o.d), mpi::injection_plan(o.faults), wait);
+  const auto data = problem<Scalar>(o.K, o.d);
+  const linear_regression<Scalar> model(o.d - 1);
+  const double tolerance = std::is_same_v<Scalar, float> ? 1e-4 : 1e-9;
+  const long long bytes = o.d * static_cast<long long>(sizeof(Scalar));
+  int failures = 0;
+  auto fail = [&](const std::string& what) {
+    std::fprintf(stderr, "FAIL [%s]: %s\n", layout.describe().c_str(), what.c_str());
+    ++failures;
+  };
+
+  long long late = 0;
+  if (layout.my_role() == mpi::role::master) {
+    vector<Scalar> w = vector<Scalar>::Zero(o.d), g(o.d);
+    const double step = 1.0 / (static_cast<double>(data.features.squaredNorm()) + static_cast<double>(data.samples()));
+    matrix<Scalar> partials;
+    try {
+      for (Index r = 0; r < o.rounds; ++r) {
+        model.partial_gradients(w, data, partials);
+        const vector<Scalar> reference = partials.rowwise().sum();  // the single-process answer
+        const auto start = std::chrono::steady_clock::now();
+        try {
+          const auto rep = runner.round(std::span<const Scalar>(w.data(), static_cast<std::size_t>(w.size())), g);
+          late += rep.late_messages;
+          if (o.expect_not_decodable >= 0) {
+            fail("round " + std::to_string(r) + " decoded although the faults exceed the tolerance");
+            continue;
+          }
+          const double error = static_cast<double>((g - reference).norm()) / static_cast<double>(partials.colwise().norm().sum());
+          std::printf("round %ld: %.1f ms, edges used %zu of %ld, relative error %.2e\n", static_cast<long>(r), rep.wall_ms,
+                      rep.edges_used.size(), static_cast<long>(code.edges()), error);
+          if (!(error <= tolerance)) fail("round " + std::to_string(r) + ": relative error " + std::to_string(error) + " > tolerance");
+          if (rep.wall_ms < o.expect_min_wall_ms)
+            fail("round " + std::to_string(r) + " took " + std::to_string(rep.wall_ms) + " ms, it must wait >= " +
+                 std::to_string(o.expect_min_wall_ms) + " ms for the slow workers");
+          if (static_cast<Index>(rep.edges_used.size()) < code.edges() - code.edge_tolerance())
+            fail("master decoded from " + std::to_string(rep.edges_used.size()) + " edges");
+          for (Index i : rep.edges_used) {
+            const auto& es = rep.edges[static_cast<std::size_t>(i)];
+            // Communication loads (tang2024 §II): every worker and edge message is one d-vector.
+            if (es.message_bytes != bytes)
+              fail("edge " + std::to_string(i) + " sent " + std::to_string(es.message_bytes) + " bytes, load d = " + std::to_string(bytes));
+            if (static_cast<Index>(es.workers_used.size()) < code.workers(i) - code.worker_tolerance())
+              fail("edge " + std::to_string(i) + " decoded from " + std::to_string(es.workers_used.size()) + " workers");
+            for (std::size_t t = 0; t < es.workers_used.size(); ++t) {
+              if (es.worker_message_bytes[t] != bytes)
+                fail("worker (" + std::to_string(i) + "," + std::to_string(es.workers_used[t]) + ") sent " +
+                     std::to_string(es.worker_message_bytes[t]) + " bytes, load " + std::to_string(bytes));
+              if (runner.faults().worker_fault({i, es.workers_used[t]}, r, 1).crashed)
+                fail("edge " + std::to_string(i) + " used crashed worker " + std::to_string(es.workers_used[t]));
+            }
+          }
+        } catch (const not_decodable& e) {
+          const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+          std::printf("round %ld: not_decodable after %.0f ms: %s\n", static_cast<long>(r), ms, e.what());
+          if (o.expect_not_decodable < 0) {
+            fail(std::string("unexpected ") + e.what());
+            continue;
+          }
+          if (static_cast<int>(e.received()) != o.expect_not_decodable ||
+              e.needed() != static_cast<std::size_t>(code.edges() - code.edge_tolerance()))
+            fail("not_decodable reports " + std::to_string(e.received()) + " received / " + std::to_string(e.needed()) + " needed");
+          const std::string what = e.what(), counts = std::to_string(e.received()) + " of " + std::to_string(code.edges()) + " edges";
+          if (what.find(counts) == std::string::npos || what.find("needed") == std::string::npos)
+            fail("the message does not carry the counts ('" + counts + "')");
+          if (ms > static_cast<double>(o.master_wait_ms) + 2000) fail("the master waited " + std::to_string(ms) + " ms, bound " + std::to_string(o.master_wait_ms));
+        }
+        w -= static_cast<Scalar>(step) * reference;
+      }
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+    runner.stop();
+  } else {
+    const auto rep = runner.serve([&](const mpi::worker_task<Scalar>& task, Eigen::Ref<matrix<Scalar>> held) {
+      const Eigen::Map<const vector<Scalar>> w(task.broadcast.data(), static_cast<Index>(task.broadcast.size()));
+      matrix<Scalar> partials;
+      model.partial_gradients(w, data, partials);
+      for (std::size_t t = 0; t < task.partitions.size(); ++t) held.col(static_cast<Index>(t)) = partials.col(task.partitions[t]);
+    });
+    late = rep.late_messages;
+    for (long long b : rep.received_bytes)
+      if (b != bytes) fail("received a worker message of " + std::to_string(b) + " bytes, load " + std::to_string(bytes));
+  }
+
+  long long total_late = 0;
+  int total_failures = 0;
+  MPI_Reduce(&late, &total_late, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+  MPI_Allreduce(&failures, &total_failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (rank == 0) {
+    std::printf("late replies drained: %lld\n", total_late);
+    if (o.expect_late && total_late == 0) {
+      std::fprintf(stderr, "FAIL: a slow worker's late replies should have been drained, none were\n");
+      ++total_failures;
+    }
+    std::printf("%s (%d failures)\n", total_failures ? "FAILED" : "PASSED", total_failures);
+  }
+  return total_failures ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  int code = 1;
+  try {
+    const options o = parse(argc, argv);
+    code = o.use_float ? run<float>(o, rank) : run<double>(o, rank);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "FAIL [rank %d]: %s\n", rank, e.what());
+    MPI_Abort(MPI_COMM_WORLD, 1);  // the other ranks would wait for this one forever
+  }
+  MPI_Finalize();
+  return code;
+}
