@@ -40,6 +40,11 @@
 #include "gradcode/sim/schemes.hpp"
 #include "gradcode/sim/training.hpp"
 
+#include "gradcode/dynamic/epoch_policy.hpp"
+#include "gradcode/dynamic/history.hpp"
+#include "gradcode/dynamic/lyapunov.hpp"
+#include "gradcode/dynamic/two_stage.hpp"
+
 #include "gradcode/quantize/counter_rng.hpp"
 #include "gradcode/quantize/gc_dl.hpp"
 #include "gradcode/quantize/one_bit.hpp"
