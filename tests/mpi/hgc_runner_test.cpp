@@ -19,9 +19,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
+
+#include "mpi/mpi_test_support.hpp"
 
 namespace {
 
@@ -48,12 +49,7 @@ options parse(int argc, char** argv) {
     };
     if (f == "--workers") {
       o.workers.clear();
-      const std::string list = value();
-      for (std::size_t at = 0; at <= list.size();) {
-        const auto comma = std::min(list.find(',', at), list.size());
-        o.workers.push_back(std::stol(list.substr(at, comma - at)));
-        at = comma + 1;
-      }
+      for (const auto& s : mpi_test::split(value())) o.workers.push_back(std::stol(s));
     } else if (f == "--K") o.K = std::stol(value());
     else if (f == "--d") o.d = std::stol(value());
     else if (f == "--rounds") o.rounds = std::stol(value());
@@ -74,21 +70,6 @@ options parse(int argc, char** argv) {
   return o;
 }
 
-/// The same least-squares problem on every rank: K partitions of 4 samples, d = p + 1.
-template <class Scalar>
-gradcode::partitioned_data<Scalar> problem(gradcode::Index K, gradcode::Index d) {
-  std::mt19937_64 rng(42);
-  std::uniform_real_distribution<double> u(-1, 1);
-  gradcode::partitioned_data<Scalar> data;
-  const gradcode::Index samples = 4 * K;
-  data.features.resize(samples, d - 1);
-  data.targets.resize(samples);
-  for (gradcode::Index i = 0; i < data.features.size(); ++i) data.features.data()[i] = static_cast<Scalar>(u(rng));
-  for (gradcode::Index i = 0; i < samples; ++i) data.targets[i] = static_cast<Scalar>(u(rng));
-  for (gradcode::Index k = 0; k <= K; ++k) data.begin.push_back(4 * k);
-  return data;
-}
-
 template <class Scalar>
 int run(const options& o, int rank) {
   using namespace gradcode;
@@ -100,7 +81,7 @@ int run(const options& o, int rank) {
   wait.shutdown_wait = std::chrono::milliseconds(30000);
   wait.idle_wait = std::chrono::milliseconds(120000);
   mpi::hgc_runner<Scalar> runner(layout, mpi::hgc_codec<Scalar>(code, o.d), mpi::injection_plan(o.faults), wait);
-  const auto data = problem<Scalar>(o.K, o.d);
+  const auto data = mpi_test::problem<Scalar>(o.K, o.d, 42);
   const linear_regression<Scalar> model(o.d - 1);
   const double tolerance = std::is_same_v<Scalar, float> ? 1e-4 : 1e-9;
   const long long bytes = o.d * static_cast<long long>(sizeof(Scalar));
@@ -184,35 +165,14 @@ int run(const options& o, int rank) {
       if (b != bytes) fail("received a worker message of " + std::to_string(b) + " bytes, load " + std::to_string(bytes));
   }
 
-  long long total_late = 0;
-  int total_failures = 0;
-  MPI_Reduce(&late, &total_late, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
-  MPI_Allreduce(&failures, &total_failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) {
-    std::printf("late replies drained: %lld\n", total_late);
-    if (o.expect_late && total_late == 0) {
-      std::fprintf(stderr, "FAIL: a slow worker's late replies should have been drained, none were\n");
-      ++total_failures;
-    }
-    std::printf("%s (%d failures)\n", total_failures ? "FAILED" : "PASSED", total_failures);
-  }
-  return total_failures ? 1 : 0;
+  return mpi_test::tally(failures, late, o.expect_late, rank);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  int code = 1;
-  try {
+  return mpi_test::main_with_mpi(argc, argv, [&](int rank) {
     const options o = parse(argc, argv);
-    code = o.use_float ? run<float>(o, rank) : run<double>(o, rank);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "FAIL [rank %d]: %s\n", rank, e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);  // the other ranks would wait for this one forever
-  }
-  MPI_Finalize();
-  return code;
+    return o.use_float ? run<float>(o, rank) : run<double>(o, rank);
+  });
 }

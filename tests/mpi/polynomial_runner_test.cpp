@@ -16,9 +16,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
+
+#include "mpi/mpi_test_support.hpp"
 
 namespace {
 
@@ -30,16 +31,6 @@ struct options {
   std::vector<gradcode::Index> expect_edges;        // located by the master, every round
   std::vector<std::string> faults;
 };
-
-std::vector<std::string> split(const std::string& list) {
-  std::vector<std::string> out;
-  for (std::size_t at = 0; at <= list.size();) {
-    const auto comma = std::min(list.find(',', at), list.size());
-    out.push_back(list.substr(at, comma - at));
-    at = comma + 1;
-  }
-  return out;
-}
 
 options parse(int argc, char** argv) {
   options o;
@@ -54,7 +45,7 @@ options parse(int argc, char** argv) {
     };
     if (f == "--workers") {
       o.workers.clear();
-      for (const auto& s : split(value())) o.workers.push_back(std::stol(s));
+      for (const auto& s : mpi_test::split(value())) o.workers.push_back(std::stol(s));
     } else if (f == "--K") o.K = std::stol(value());
     else if (f == "--d") o.d = std::stol(value());
     else if (f == "--rounds") o.rounds = std::stol(value());
@@ -66,9 +57,9 @@ options parse(int argc, char** argv) {
     else if (f == "--a2") o.a2 = std::stol(value());
     else if (f == "--expect-late") o.expect_late = true;
     else if (f == "--expect-workers") {
-      for (const auto& s : split(value())) o.expect_workers.push_back({std::stol(s.substr(0, s.find('.'))), std::stol(s.substr(s.find('.') + 1))});
+      for (const auto& s : mpi_test::split(value())) o.expect_workers.push_back({std::stol(s.substr(0, s.find('.'))), std::stol(s.substr(s.find('.') + 1))});
     } else if (f == "--expect-edges") {
-      for (const auto& s : split(value())) o.expect_edges.push_back(std::stol(s));
+      for (const auto& s : mpi_test::split(value())) o.expect_edges.push_back(std::stol(s));
     } else if (f == "--inject") o.faults.push_back(value());
     else {
       std::fprintf(stderr, "unknown flag %s\n", f.c_str());
@@ -76,19 +67,6 @@ options parse(int argc, char** argv) {
     }
   }
   return o;
-}
-
-gradcode::partitioned_data<double> problem(gradcode::Index K, gradcode::Index d) {
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> u(-1, 1);
-  gradcode::partitioned_data<double> data;
-  const gradcode::Index samples = 4 * K;
-  data.features.resize(samples, d - 1);
-  data.targets.resize(samples);
-  for (gradcode::Index i = 0; i < data.features.size(); ++i) data.features.data()[i] = u(rng);
-  for (gradcode::Index i = 0; i < samples; ++i) data.targets[i] = u(rng);
-  for (gradcode::Index k = 0; k <= K; ++k) data.begin.push_back(4 * k);
-  return data;
 }
 
 int run(const options& o, int rank) {
@@ -107,7 +85,7 @@ int run(const options& o, int rank) {
   wait.shutdown_wait = std::chrono::milliseconds(30000);
   wait.idle_wait = std::chrono::milliseconds(120000);
   mpi::polynomial_runner<double> runner(layout, mpi::polynomial_codec<double>(code), mpi::injection_plan(o.faults), wait);
-  const auto data = problem(o.K, o.d);
+  const auto data = mpi_test::problem<double>(o.K, o.d, 7);
   const linear_regression<double> model(o.d - 1);
   int failures = 0;
   auto fail = [&](const std::string& what) {
@@ -195,34 +173,11 @@ int run(const options& o, int rank) {
         if (b != code.worker_message_length(layout.edge()) * 8) fail("received a worker message of " + std::to_string(b) + " bytes");
   }
 
-  long long total_late = 0;
-  int total_failures = 0;
-  MPI_Reduce(&late, &total_late, 1, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
-  MPI_Allreduce(&failures, &total_failures, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) {
-    std::printf("late replies drained: %lld\n", total_late);
-    if (o.expect_late && total_late == 0) {
-      std::fprintf(stderr, "FAIL: a slow worker's late replies should have been drained, none were\n");
-      ++total_failures;
-    }
-    std::printf("%s (%d failures)\n", total_failures ? "FAILED" : "PASSED", total_failures);
-  }
-  return total_failures ? 1 : 0;
+  return mpi_test::tally(failures, late, o.expect_late, rank);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  int code = 1;
-  try {
-    code = run(parse(argc, argv), rank);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "FAIL [rank %d]: %s\n", rank, e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  MPI_Finalize();
-  return code;
+  return mpi_test::main_with_mpi(argc, argv, [&](int rank) { return run(parse(argc, argv), rank); });
 }
