@@ -645,6 +645,91 @@ TEST_CASE(
   CHECK(worst <= 1e-9);
 }
 
+TEST_CASE(
+    "hgc: edges decoding on their own report their amplification, and the master's compounded check refuses exactly "
+    "what simulate_round refuses (float, m = {3, 4, 5}, K = 10, s_e = 1, s_w = 2, every tolerated pattern)",
+    "[hgc][exhaustive]") {
+  const hgc_code<float> code(hgc_params{.workers = {3, 4, 5}, .partitions = 10, .edge_tolerance = 1, .worker_tolerance = 2});
+  const round_data<float> data(code, 40, 7);
+  Index rounds = 0, refused = 0;
+  double worst = 0;
+  for (const auto& dead : subsets_up_to(3, 1)) {
+    const auto live = pattern::all_except(3, dead).ids();
+    std::vector<std::vector<std::vector<Index>>> per_edge;
+    std::vector<std::size_t> radix;
+    for (Index e : live) {
+      per_edge.push_back(subsets_up_to(code.workers(e), 2));
+      radix.push_back(per_edge.back().size());
+    }
+    for_each_choice(radix, [&](const std::vector<std::size_t>& choice) {
+      ++rounds;
+      std::vector<worker_id> slow;
+      matrix<float> results(data.partials.rows(), static_cast<Index>(live.size()));
+      double edge_amplification = 1;
+      bool edges_ok = true;
+      for (std::size_t t = 0; t < live.size(); ++t) {
+        for (Index j : per_edge[t][choice[t]]) slow.push_back({live[t], j});
+        const auto outcome = decode_edge(code, data, live[t], per_edge[t][choice[t]]);
+        if (!outcome.decoded) {
+          edges_ok = false;
+          continue;
+        }
+        results.col(static_cast<Index>(t)) = outcome.result;
+        const auto ids = pattern::all_except(code.workers(live[t]), per_edge[t][choice[t]]).ids();
+        edge_amplification = std::max(edge_amplification, code.edge_amplification(live[t], ids));
+      }
+      bool simulated_ok = true, explicit_ok = edges_ok;
+      vector<float> a, b(data.partials.rows());
+      try {
+        a = code.simulate_round(data.partials, slow, dead);
+      } catch (const not_decodable&) {
+        simulated_ok = false;
+      }
+      if (edges_ok) {
+        try {
+          code.master_decode(live, results, b, edge_amplification);
+        } catch (const not_decodable&) {
+          explicit_ok = false;
+        }
+      }
+      CHECK(simulated_ok == explicit_ok);
+      if (simulated_ok && explicit_ok) {
+        CHECK((a - b).cwiseAbs().maxCoeff() == 0.0f);
+        worst = std::max(worst, data.relative_error(b));
+      } else {
+        ++refused;
+      }
+    });
+  }
+  std::printf("[gradcode worst error] hgc explicit path with edge amplifications, float m={3,4,5} rounds %lld refused %lld worst %.3e\n",
+              static_cast<long long>(rounds), static_cast<long long>(refused), worst);
+  CHECK(worst <= 1e-4);
+  CHECK(refused <= rounds / 20);
+}
+
+TEST_CASE("hgc: the master refuses a decode whose reported edge amplification compounds beyond the budget",
+          "[hgc][errors]") {
+  const hgc_code<double> code(hgc_params{.workers = {3, 3, 3}, .partitions = 9, .edge_tolerance = 1, .worker_tolerance = 1});
+  const round_data<double> data(code, 8, 3);
+  const std::vector<Index> live{0, 2};
+  std::vector<vector<double>> edge_results;
+  for (Index e : live) edge_results.push_back(decode_edge(code, data, e, {1}).result);
+  const std::vector<const vector<double>*> results{&edge_results[0], &edge_results[1]};
+  matrix<double> received(8, 2);
+  received << edge_results[0], edge_results[1];
+  vector<double> out(8);
+  // An honest amplification decodes the exact sum …
+  code.master_decode(live, received, out, code.edge_amplification(0, std::vector<Index>{0, 2}));
+  CHECK(data.relative_error(out) <= 1e-12);
+  CHECK((out - decode_master(code, live, results)).cwiseAbs().maxCoeff() == 0.0);
+  // … one that the budget cannot carry is refused, naming both factors; a meaningless one is bad input.
+  CHECK_THROWS_AS(code.master_decode(live, received, out, 1e12), not_decodable);
+  CHECK_THROWS_WITH(code.master_decode(live, received, out, 1e12),
+                    Catch::Matchers::Contains("compound") && Catch::Matchers::Contains("edge 1e+12"));
+  CHECK_THROWS_AS(code.master_decode(live, received, out, std::numeric_limits<double>::quiet_NaN()), invalid_input);
+  CHECK_THROWS_AS(code.master_decode(live, received, out, -1.0), invalid_input);
+}
+
 // =============================================================================================
 // Randomized: §V sizes
 // =============================================================================================

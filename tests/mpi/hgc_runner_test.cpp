@@ -124,6 +124,10 @@ int run(const options& o, int rank) {
               fail("edge " + std::to_string(i) + " sent " + std::to_string(es.message_bytes) + " bytes, load d = " + std::to_string(bytes));
             if (static_cast<Index>(es.workers_used.size()) < code.workers(i) - code.worker_tolerance())
               fail("edge " + std::to_string(i) + " decoded from " + std::to_string(es.workers_used.size()) + " workers");
+            // The edge's amplification crossed the wire: it is the one its own plan reports.
+            if (es.amplification != code.edge_amplification(i, es.workers_used))
+              fail("edge " + std::to_string(i) + " reported amplification " + std::to_string(es.amplification) + ", its plan has " +
+                   std::to_string(code.edge_amplification(i, es.workers_used)));
             for (std::size_t t = 0; t < es.workers_used.size(); ++t) {
               if (es.worker_message_bytes[t] != bytes)
                 fail("worker (" + std::to_string(i) + "," + std::to_string(es.workers_used[t]) + ") sent " +

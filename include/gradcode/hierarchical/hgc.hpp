@@ -214,6 +214,18 @@ class hgc_code {
     edge_decode(edge, ids, messages, out);
     return out;
   }
+  /// Rounding amplification of edge i's decode from workers `ids` (the plan's Σ|c_j|‖row_j‖₁ /
+  /// ‖target‖₁, cached). An edge that decodes on its own (another process, another host) sends
+  /// this with G_i so the master can check the compounded error (master_decode below). Throws
+  /// like edge_decode when the pattern is not decodable.
+  double edge_amplification(Index edge, std::span<const Index> ids) const {
+    const auto& code = local(check_edge(edge));
+    try {
+      return code.plan(pattern::from_ids(code.nodes(), ids))->amplification();
+    } catch (const not_decodable& e) {
+      throw not_decodable("edge " + std::to_string(edge) + ": " + e.what(), e.received(), e.needed());
+    }
+  }
 
   // --- master -----------------------------------------------------------------------------
   bool master_decodable(const pattern& p) const noexcept { return m_edge_code.decodable(p); }
@@ -233,6 +245,25 @@ class hgc_code {
     master_decode(ids, edge_results, out);
     return out;
   }
+  /// The same, also checking the two layers together: each layer accepts a plan on its own error
+  /// estimate, but the edges' rounding is multiplied by the master's coefficients, so the
+  /// end-to-end estimate is 4ε·amp_master·`edge_amplification` (the largest edge_amplification()
+  /// of the edges in `ids`). Throws not_decodable (naming both factors) when that exceeds the
+  /// code's max_relative_error — `out` then holds the refused result; invalid_input when
+  /// `edge_amplification` is negative or not finite.
+  void master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& edge_results,
+                     Eigen::Ref<vector<Scalar>> out, double edge_amplification) const {
+    if (!(edge_amplification >= 0) || !std::isfinite(edge_amplification))
+      throw invalid_input("master: edge amplification " + detail::format_g(edge_amplification) + " must be finite and >= 0");
+    master_decode(ids, edge_results, out);
+    const double master_amplification = m_edge_code.plan(pattern::from_ids(edges(), ids))->amplification();
+    const double estimate = 4 * static_cast<double>(std::numeric_limits<Scalar>::epsilon()) * master_amplification * edge_amplification;
+    if (estimate > m_edge_code.max_relative_error())
+      throw not_decodable("master: the two decodes compound to an estimated relative error " + detail::format_g(estimate) +
+                              " > " + detail::format_g(m_edge_code.max_relative_error()) + " (master amplification " +
+                              detail::format_g(master_amplification) + " × edge " + detail::format_g(edge_amplification) + ")",
+                          ids.size(), static_cast<std::size_t>(edges() - edge_tolerance()));
+  }
 
   /// One round end to end, for tests and examples: every worker not in `straggling_workers`
   /// of every edge not in `straggling_edges` encodes; edges decode; the master decodes.
@@ -240,8 +271,7 @@ class hgc_code {
   vector<Scalar> simulate_round(const Eigen::Ref<const matrix<Scalar>>& partials, std::span<const worker_id> straggling_workers,
                                 std::span<const Index> straggling_edges) const {
     for (const auto& w : straggling_workers) check_worker(w);
-    const pattern live_edges = pattern::all_except(edges(), straggling_edges);
-    const auto edge_ids = live_edges.ids();
+    const auto edge_ids = pattern::all_except(edges(), straggling_edges).ids();
     double edge_amplification = 1;
     matrix<Scalar> edge_results(partials.rows(), static_cast<Index>(edge_ids.size()));
     for (std::size_t e = 0; e < edge_ids.size(); ++e) {
@@ -254,16 +284,10 @@ class hgc_code {
       for (std::size_t j = 0; j < worker_ids.size(); ++j)
         encode({i, worker_ids[j]}, partials, messages.col(static_cast<Index>(j)));
       edge_decode(i, worker_ids, messages, edge_results.col(static_cast<Index>(e)));
-      edge_amplification = std::max(edge_amplification, local(i).plan(pattern::from_ids(workers(i), worker_ids))->amplification());
+      edge_amplification = std::max(edge_amplification, this->edge_amplification(i, worker_ids));
     }
-    vector<Scalar> result = master_decode(edge_ids, edge_results);  // not_decodable names the master
-    const double master_amplification = m_edge_code.plan(live_edges)->amplification();
-    const double estimate = 4 * static_cast<double>(std::numeric_limits<Scalar>::epsilon()) * master_amplification * edge_amplification;
-    if (estimate > m_edge_code.max_relative_error())
-      throw not_decodable("master: the two decodes compound to an estimated relative error " + detail::format_g(estimate) +
-                              " > " + detail::format_g(m_edge_code.max_relative_error()) + " (master amplification " +
-                              detail::format_g(master_amplification) + " × edge " + detail::format_g(edge_amplification) + ")",
-                          edge_ids.size(), static_cast<std::size_t>(edges() - edge_tolerance()));
+    vector<Scalar> result(partials.rows());
+    master_decode(edge_ids, edge_results, result, edge_amplification);  // not_decodable names the master
     return result;
   }
 
@@ -276,8 +300,8 @@ class hgc_code {
 
   /// Each layer accepts a plan when its own estimate 4ε·amplification ≤ max_relative_error. The
   /// two decodes compound (edge i's error is multiplied by the master's coefficients), so the
-  /// end-to-end estimate is ≈ 4ε·amp_master·max amp_edge; simulate_round() checks that product
-  /// and throws not_decodable beyond the budget. Splitting the budget between the layers up front
+  /// end-to-end estimate is ≈ 4ε·amp_master·max amp_edge; master_decode(…, edge_amplification)
+  /// and simulate_round() check that product and throw not_decodable beyond the budget. Splitting the budget between the layers up front
   /// (√ each) refused 15–20 % of float patterns whose measured error was ≤ 2e-6 (50× inside the
   /// bound), so the per-layer check stays at the full budget and the product is checked where
   /// both plans are known.

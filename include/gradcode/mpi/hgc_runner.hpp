@@ -3,8 +3,8 @@
 // Worker (i,j) sends G_ij (eq. 22, d scalars); edge i decodes G_i from its first m_i − s_w
 // workers (eq. 25, d scalars); the master decodes g from its first n − s_e edges (eq. 27).
 //
-// The two layers decode on different ranks, so simulate_round()'s end-to-end check of the
-// compounded amplification is not repeated here; each layer keeps its own plan check.
+// The two layers decode on different ranks: each edge sends the amplification of its decode
+// with G_i, and the master checks the compounded estimate as simulate_round() does.
 #pragma once
 
 #include <span>
@@ -51,6 +51,14 @@ class hgc_codec {
   std::vector<Index> master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
                                    Eigen::Ref<vector<Scalar>> out) const {
     m_code->master_decode(ids, messages, out);
+    return {};
+  }
+  /// Rounding amplification of edge i's decode from `ids`, sent to the master with G_i.
+  double edge_amplification(Index edge, std::span<const Index> ids) const { return m_code->edge_amplification(edge, ids); }
+  /// The master's decode with the end-to-end check 4ε·amp_master·max amp_edge ≤ max_relative_error.
+  std::vector<Index> master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                                   Eigen::Ref<vector<Scalar>> out, double edge_amplification) const {
+    m_code->master_decode(ids, messages, out, edge_amplification);
     return {};
   }
 

@@ -21,6 +21,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <bit>
 #include <concepts>
 #include <cstdint>
 #include <cstring>
@@ -62,6 +63,16 @@ concept hierarchical_codec = requires(const C& c, worker_id w, Index i, std::spa
   { c.master_decode(ids, in, out) } -> std::convertible_to<std::vector<Index>>;
 };
 
+/// A codec whose two decodes compound rounding (tang2024 HGC): each edge reports the
+/// amplification of its decode and the master checks the end-to-end estimate with the largest.
+template <class C>
+concept compounding_codec = hierarchical_codec<C> && requires(const C& c, Index i, std::span<const Index> ids,
+                                                              const Eigen::Ref<const matrix<typename C::scalar_type>>& in,
+                                                              Eigen::Ref<vector<typename C::scalar_type>> out, double a) {
+  { c.edge_amplification(i, ids) } -> std::convertible_to<double>;
+  { c.master_decode(ids, in, out, a) } -> std::convertible_to<std::vector<Index>>;
+};
+
 /// What a worker is asked to compute in a round.
 template <class Scalar>
 struct worker_task {
@@ -80,6 +91,7 @@ struct edge_summary {
   std::vector<long long> worker_message_bytes; ///< bytes of each of those workers' messages
   std::vector<Index> corrupted_workers;        ///< workers its decoder located and excluded
   long long message_bytes = 0;                 ///< bytes of its message to the master
+  double amplification = 1;                    ///< rounding amplification of its decode (compounding codecs)
   double decoded_after_ms = 0;                 ///< from the round reaching the edge to its decode
 };
 
@@ -231,7 +243,13 @@ class tree_runner {
 
     matrix<scalar_type> messages(C1, static_cast<Index>(arrived.size()));
     for (std::size_t t = 0; t < arrived.size(); ++t) messages.col(static_cast<Index>(t)) = results.col(arrived[t]);
-    rep.corrupted_edges = m_codec.master_decode(arrived, messages, gradient);
+    if constexpr (compounding_codec<Codec>) {
+      double edge_amplification = 1;
+      for (Index i : arrived) edge_amplification = std::max(edge_amplification, rep.edges[static_cast<std::size_t>(i)].amplification);
+      rep.corrupted_edges = m_codec.master_decode(arrived, messages, gradient, edge_amplification);
+    } else {
+      rep.corrupted_edges = m_codec.master_decode(arrived, messages, gradient);
+    }
     for (Index i : arrived) rep.edges[static_cast<std::size_t>(i)].used = true;
     rep.edges_used = std::move(arrived);
     rep.wall_ms = detail::elapsed_ms(start);
@@ -274,9 +292,9 @@ class tree_runner {
 
  private:
   // info layout (int64): status, received, needed, elapsed µs, #used, used ids…, their bytes…,
-  // #corrupted, corrupted ids…
+  // #corrupted, corrupted ids…, the decode's amplification (a double's bits)
   enum status : std::int64_t { ok_status = 0, timed_out = 1, undecodable = 2, corrupted = 3, malformed = 4 };
-  Index info_capacity(Index edge) const { return 6 + 3 * m_codec.workers(edge); }
+  Index info_capacity(Index edge) const { return 7 + 3 * m_codec.workers(edge); }
 
   void parse_info(Index edge, const std::vector<std::int64_t>& v, int length, edge_summary& es) const {
     const auto at = [&](Index k) -> std::int64_t { return k < length ? v[static_cast<std::size_t>(k)] : -1; };
@@ -298,6 +316,7 @@ class tree_runner {
     for (Index t = 0; t < used; ++t) es.worker_message_bytes.push_back(at(k++));
     const Index bad = at(k++);
     for (Index t = 0; t < bad; ++t) es.corrupted_workers.push_back(at(k++));
+    if (k < length) es.amplification = std::bit_cast<double>(at(k));
   }
 
   std::string master_failure(const round_report& rep, const std::vector<Index>& arrived, Index needed, double ms) const {
@@ -414,6 +433,7 @@ class tree_runner {
           std::vector<std::int64_t> info{ok_status, static_cast<std::int64_t>(cur.order.size()), need, elapsed_us};
           auto out = std::make_shared<vector<scalar_type>>(C1);
           std::vector<Index> bad;
+          double amplification = 1;
           try {
             for (long long b : cur.bytes)
               if (b != expected_bytes) throw invalid_input(who + ": a worker message has " + std::to_string(b) + " bytes, " +
@@ -421,6 +441,7 @@ class tree_runner {
             matrix<scalar_type> messages(C2, static_cast<Index>(cur.order.size()));
             for (std::size_t t = 0; t < cur.order.size(); ++t) messages.col(static_cast<Index>(t)) = cur.buffers.col(cur.order[t]);
             bad = m_codec.edge_decode(e, cur.order, messages, *out);
+            if constexpr (compounding_codec<Codec>) amplification = m_codec.edge_amplification(e, cur.order);
           } catch (const not_decodable&) {
             info[0] = undecodable;
           } catch (const corrupted_result&) {
@@ -434,6 +455,7 @@ class tree_runner {
             info.insert(info.end(), cur.bytes.begin(), cur.bytes.end());
             info.push_back(static_cast<std::int64_t>(bad.size()));
             info.insert(info.end(), bad.begin(), bad.end());
+            info.push_back(std::bit_cast<std::int64_t>(amplification));
             rep.received_bytes.insert(rep.received_bytes.end(), cur.bytes.begin(), cur.bytes.end());
             const node_fault f = m_faults.edge_fault(e, cur.r);
             if (f.delay_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(f.delay_ms));
