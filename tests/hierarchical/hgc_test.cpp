@@ -207,6 +207,36 @@ void for_each_choice(const std::vector<std::size_t>& radix, Visit&& visit) {
   }
 }
 
+/// Calls visit(straggling_edges, live_edges, straggling_workers) for every tolerated pattern of a
+/// round: ≤ s_e straggling edges × ≤ s_w straggling workers per live edge, where
+/// straggling_workers[t] are the stragglers of edge live_edges[t].
+template <class Scalar, class Visit>
+void for_each_tolerated_round(const hgc_code<Scalar>& code, Visit&& visit) {
+  for (const auto& dead : subsets_up_to(code.edges(), code.edge_tolerance())) {
+    const auto live = pattern::all_except(code.edges(), dead).ids();
+    std::vector<std::vector<std::vector<Index>>> per_edge;
+    std::vector<std::size_t> radix;
+    for (Index e : live) {
+      per_edge.push_back(subsets_up_to(code.workers(e), code.worker_tolerance()));
+      radix.push_back(per_edge.back().size());
+    }
+    for_each_choice(radix, [&](const std::vector<std::size_t>& choice) {
+      std::vector<std::vector<Index>> slow(live.size());
+      for (std::size_t t = 0; t < live.size(); ++t) slow[t] = per_edge[t][choice[t]];
+      visit(static_cast<const std::vector<Index>&>(dead), static_cast<const std::vector<Index>&>(live),
+            static_cast<const std::vector<std::vector<Index>>&>(slow));
+    });
+  }
+}
+
+/// The straggling workers of a round as worker ids.
+inline std::vector<worker_id> worker_ids(const std::vector<Index>& live, const std::vector<std::vector<Index>>& slow) {
+  std::vector<worker_id> out;
+  for (std::size_t t = 0; t < live.size(); ++t)
+    for (Index j : slow[t]) out.push_back({live[t], j});
+  return out;
+}
+
 struct sweep_result {
   Index combinations = 0, decoded = 0, refused = 0, wrong = 0;
   double worst_error = 0;  // over every sum the decoder returned, within the bound or not
@@ -616,29 +646,18 @@ TEST_CASE(
   const round_data<double> data(code, 40, 99);
   Index rounds = 0;
   double worst = 0;
-  for (const auto& dead : subsets_up_to(3, 1)) {
-    const auto live = pattern::all_except(3, dead).ids();
-    std::vector<std::vector<std::vector<Index>>> per_edge;
-    std::vector<std::size_t> radix;
-    for (Index e : live) {
-      per_edge.push_back(subsets_up_to(code.workers(e), 2));
-      radix.push_back(per_edge.back().size());
-    }
-    for_each_choice(radix, [&](const std::vector<std::size_t>& choice) {
-      std::vector<worker_id> slow;
-      std::vector<edge_outcome<double>> outcomes;
-      for (std::size_t t = 0; t < live.size(); ++t) {
-        for (Index j : per_edge[t][choice[t]]) slow.push_back({live[t], j});
-        outcomes.push_back(decode_edge(code, data, live[t], per_edge[t][choice[t]]));
-      }
-      std::vector<const vector<double>*> results;
-      for (const auto& o : outcomes) results.push_back(&o.result);
-      const vector<double> a = code.simulate_round(data.partials, slow, dead), b = decode_master(code, live, results);
-      worst = std::max(worst, data.relative_error(a));
-      CHECK((a - b).cwiseAbs().maxCoeff() <= 1e-12 * data.exact.cwiseAbs().maxCoeff());
-      ++rounds;
-    });
-  }
+  for_each_tolerated_round(code, [&](const std::vector<Index>& dead, const std::vector<Index>& live,
+                                     const std::vector<std::vector<Index>>& slow) {
+    std::vector<edge_outcome<double>> outcomes;
+    for (std::size_t t = 0; t < live.size(); ++t) outcomes.push_back(decode_edge(code, data, live[t], slow[t]));
+    std::vector<const vector<double>*> results;
+    for (const auto& o : outcomes) results.push_back(&o.result);
+    const vector<double> a = code.simulate_round(data.partials, worker_ids(live, slow), dead),
+                         b = decode_master(code, live, results);
+    worst = std::max(worst, data.relative_error(a));
+    CHECK((a - b).cwiseAbs().maxCoeff() <= 1e-12 * data.exact.cwiseAbs().maxCoeff());
+    ++rounds;
+  });
   std::printf("[gradcode worst error] hgc simulate_round  m={3,4,5} K=10 s_e=1 s_w=2 rounds %lld worst %.3e\n",
               static_cast<long long>(rounds), worst);
   CHECK(rounds == tolerated_patterns({3, 4, 5}, 1, 2));
@@ -653,56 +672,47 @@ TEST_CASE(
   const round_data<float> data(code, 40, 7);
   Index rounds = 0, refused = 0;
   double worst = 0;
-  for (const auto& dead : subsets_up_to(3, 1)) {
-    const auto live = pattern::all_except(3, dead).ids();
-    std::vector<std::vector<std::vector<Index>>> per_edge;
-    std::vector<std::size_t> radix;
-    for (Index e : live) {
-      per_edge.push_back(subsets_up_to(code.workers(e), 2));
-      radix.push_back(per_edge.back().size());
+  for_each_tolerated_round(code, [&](const std::vector<Index>& dead, const std::vector<Index>& live,
+                                     const std::vector<std::vector<Index>>& slow) {
+    ++rounds;
+    matrix<float> results(data.partials.rows(), static_cast<Index>(live.size()));
+    double edge_amplification = 1;
+    bool edges_ok = true;
+    for (std::size_t t = 0; t < live.size(); ++t) {
+      const auto outcome = decode_edge(code, data, live[t], slow[t]);
+      if (!outcome.decoded) {
+        edges_ok = false;
+        continue;
+      }
+      results.col(static_cast<Index>(t)) = outcome.result;
+      const auto ids = pattern::all_except(code.workers(live[t]), slow[t]).ids();
+      edge_amplification = std::max(edge_amplification, code.edge_amplification(live[t], ids));
     }
-    for_each_choice(radix, [&](const std::vector<std::size_t>& choice) {
-      ++rounds;
-      std::vector<worker_id> slow;
-      matrix<float> results(data.partials.rows(), static_cast<Index>(live.size()));
-      double edge_amplification = 1;
-      bool edges_ok = true;
-      for (std::size_t t = 0; t < live.size(); ++t) {
-        for (Index j : per_edge[t][choice[t]]) slow.push_back({live[t], j});
-        const auto outcome = decode_edge(code, data, live[t], per_edge[t][choice[t]]);
-        if (!outcome.decoded) {
-          edges_ok = false;
-          continue;
-        }
-        results.col(static_cast<Index>(t)) = outcome.result;
-        const auto ids = pattern::all_except(code.workers(live[t]), per_edge[t][choice[t]]).ids();
-        edge_amplification = std::max(edge_amplification, code.edge_amplification(live[t], ids));
-      }
-      bool simulated_ok = true, explicit_ok = edges_ok;
-      vector<float> a, b(data.partials.rows());
+    bool simulated_ok = true, explicit_ok = edges_ok;
+    vector<float> a, b(data.partials.rows());
+    try {
+      a = code.simulate_round(data.partials, worker_ids(live, slow), dead);
+    } catch (const not_decodable&) {
+      simulated_ok = false;
+    }
+    if (edges_ok) {
       try {
-        a = code.simulate_round(data.partials, slow, dead);
+        code.master_decode(live, results, b, edge_amplification);
       } catch (const not_decodable&) {
-        simulated_ok = false;
+        explicit_ok = false;
       }
-      if (edges_ok) {
-        try {
-          code.master_decode(live, results, b, edge_amplification);
-        } catch (const not_decodable&) {
-          explicit_ok = false;
-        }
-      }
-      CHECK(simulated_ok == explicit_ok);
-      if (simulated_ok && explicit_ok) {
-        CHECK((a - b).cwiseAbs().maxCoeff() == 0.0f);
-        worst = std::max(worst, data.relative_error(b));
-      } else {
-        ++refused;
-      }
-    });
-  }
+    }
+    CHECK(simulated_ok == explicit_ok);
+    if (simulated_ok && explicit_ok) {
+      CHECK((a - b).cwiseAbs().maxCoeff() == 0.0f);
+      worst = std::max(worst, data.relative_error(b));
+    } else {
+      ++refused;
+    }
+  });
   std::printf("[gradcode worst error] hgc explicit path with edge amplifications, float m={3,4,5} rounds %lld refused %lld worst %.3e\n",
               static_cast<long long>(rounds), static_cast<long long>(refused), worst);
+  CHECK(rounds == tolerated_patterns({3, 4, 5}, 1, 2));
   CHECK(worst <= 1e-4);
   CHECK(refused <= rounds / 20);
 }
