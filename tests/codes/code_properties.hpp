@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_support.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -24,36 +26,6 @@
 #include <gradcode/core/types.hpp>
 
 namespace gradcode::test {
-
-/// DESIGN.md "Numerical accuracy": worst relative error allowed for a successful decode.
-template <class Scalar>
-constexpr double error_bound() {
-  return std::is_same_v<Scalar, float> ? 1e-4 : 1e-9;
-}
-
-template <class Scalar>
-constexpr const char* scalar_name() {
-  return std::is_same_v<Scalar, float> ? "float" : "double";
-}
-
-/// Exception matcher: what() contains `part` (Catch 2.13's Contains matches strings, not
-/// exceptions; this applies it to what()). Use with CHECK_THROWS_MATCHES so type and message are
-/// both checked.
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
-
-/// Seed of the randomized tests: Catch's --rng-seed when given, else `fallback` (fixed).
-inline std::uint64_t test_seed(std::uint64_t fallback) {
-  const unsigned configured = Catch::rngSeed();
-  return configured != 0 ? configured : fallback;
-}
 
 /// Random partial gradients, every node's message, and the exact sum (in double, from the very
 /// Scalar values the code encodes).
@@ -148,22 +120,6 @@ void decode_without(const linear_code<Scalar>& code, const encoded_gradients<Sca
   } catch (const std::exception& e) {
     ++stats.wrong;
     if (stats.first_wrong.empty()) stats.first_wrong = stragglers, stats.first_wrong_what = e.what();
-  }
-}
-
-/// Calls visit(subset) for every f-subset of [0, n) in lexicographic order.
-template <class Visit>
-void for_each_subset(Index n, Index f, Visit&& visit) {
-  if (f < 0 || f > n) return;
-  std::vector<Index> idx(static_cast<std::size_t>(f));
-  std::iota(idx.begin(), idx.end(), Index{0});
-  for (;;) {
-    visit(static_cast<const std::vector<Index>&>(idx));
-    Index i = f - 1;
-    while (i >= 0 && idx[static_cast<std::size_t>(i)] == n - f + i) --i;
-    if (i < 0) return;
-    ++idx[static_cast<std::size_t>(i)];
-    for (Index j = i + 1; j < f; ++j) idx[static_cast<std::size_t>(j)] = idx[static_cast<std::size_t>(j - 1)] + 1;
   }
 }
 

@@ -28,6 +28,8 @@
 #include <gradcode/core/errors.hpp>
 #include <gradcode/hierarchical/polynomial.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::assignment;
 using gradcode::corrupted_result;
 using gradcode::Index;
@@ -46,31 +48,14 @@ using gradcode::robust_report;
 using gradcode::vector;
 using gradcode::worker_id;
 using complex = std::complex<double>;
+using gradcode::test::test_seed;
+using gradcode::test::error_bound;
+using gradcode::test::scalar_name;
+using gradcode::test::what_contains;
 
 namespace {
 
 constexpr const char* section4 = "gholami2025 §IV (N1 = N2 = 3, K = 9, r1 = 2, s2 = 1)";
-
-std::uint64_t seed_or(std::uint64_t fallback) { return Catch::rngSeed() != 0 ? Catch::rngSeed() : fallback; }
-
-template <class Scalar>
-constexpr double bound() {
-  return std::is_same_v<Scalar, float> ? 1e-4 : 1e-9;
-}
-template <class Scalar>
-constexpr const char* scalar_name() {
-  return std::is_same_v<Scalar, float> ? "float" : "double";
-}
-
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return std::string(e.what()).find(m_part) != std::string::npos; }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
 
 // --- §IV example ----------------------------------------------------------------------------
 
@@ -537,7 +522,7 @@ TEST_CASE("polynomial HGC: encode_held (only the worker's own partitions) equals
 TEST_CASE("polynomial HGC: every placement of ≤ s stragglers and ≤ a adversaries at both layers is decoded and every "
           "adversary is reported (N1 = N2 = 6, r = 5, s = a = 1; each cluster in turn × every relay pattern)",
           "[polynomial][exhaustive][adversary]") {
-  const auto seed = seed_or(56);
+  const auto seed = test_seed(56);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   const Index n = 6;
@@ -590,7 +575,7 @@ TEST_CASE("polynomial HGC: every placement of ≤ s stragglers and ≤ a adversa
 TEMPLATE_TEST_CASE("polynomial HGC: N1 = N2 = 32 (1024 workers, r = 12, s = a = 2 per layer), random stragglers and "
                    "adversaries at both layers, stays within the error bound and locates every adversary",
                    "[polynomial][random][adversary]", float, double) {
-  const auto seed = seed_or(57);
+  const auto seed = test_seed(57);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   const Index n = 32, s = 2, a = 2;
@@ -621,7 +606,7 @@ TEMPLATE_TEST_CASE("polynomial HGC: N1 = N2 = 32 (1024 workers, r = 12, s = a = 
       if (!std::binary_search(slow_relays.begin(), slow_relays.end(), c))
         CHECK(r.relays[static_cast<std::size_t>(c)].corrupted == bad[static_cast<std::size_t>(c)]);
   }
-  CHECK(worst_round <= bound<TestType>());
+  CHECK(worst_round <= error_bound<TestType>());
 
   // (2) 1000 random patterns per layer on one honest set of messages
   std::vector<matrix<TestType>> worker_msgs(32);
@@ -675,14 +660,14 @@ TEMPLATE_TEST_CASE("polynomial HGC: N1 = N2 = 32 (1024 workers, r = 12, s = a = 
   std::printf("polynomial HGC N1 = N2 = 32 <%s>: worst relative error %.2e (%d full rounds), relay layer %.2e, server %.2e "
               "(1000 random patterns each, all adversaries located)\n",
               scalar_name<TestType>(), worst_round, rounds, worst_relay, worst_server);
-  CHECK(worst_relay <= bound<TestType>());
-  CHECK(worst_server <= bound<TestType>());
+  CHECK(worst_relay <= error_bound<TestType>());
+  CHECK(worst_server <= error_bound<TestType>());
 }
 
 TEST_CASE("polynomial HGC: a user assignment of arcs (cyclic-repetition supports) and a scattered random assignment at "
           "N1 = N2 = 32 decode within 1e-9 once the code orders the points",
           "[polynomial][random]") {
-  const auto seed = seed_or(58);
+  const auto seed = test_seed(58);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   const Index n = 32, K = 32, r = 12;

@@ -17,6 +17,8 @@
 #include <gradcode/robust/arnoldi_basis.hpp>
 #include <gradcode/robust/evaluation_points.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::arnoldi_basis;
 using gradcode::evaluation_matrix;
 using gradcode::Index;
@@ -26,10 +28,9 @@ using gradcode::point_family;
 using complex = std::complex<double>;
 using cmatrix = gradcode::matrix<complex>;
 using cvector = gradcode::vector<complex>;
+using gradcode::test::test_seed;
 
 namespace {
-
-std::uint64_t seed_or(std::uint64_t fallback) { return Catch::rngSeed() != 0 ? Catch::rngSeed() : fallback; }
 
 /// p(x) = Σ_t c_t x^t by Horner (fine for |x| ≤ 1).
 complex horner(const cvector& c, complex x) {
@@ -54,7 +55,7 @@ TEST_CASE("Arnoldi basis: Q has orthonormal columns and Q(j,k) = φ_k(x_j) for t
 
 TEST_CASE("Arnoldi basis: evaluation_matrix reproduces every polynomial of degree < K at the targets, from K or more points",
           "[arnoldi][random]") {
-  const auto seed = seed_or(11);
+  const auto seed = test_seed(11);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal;

@@ -21,6 +21,8 @@
 #include <gradcode/robust/error_locator.hpp>
 #include <gradcode/robust/evaluation_points.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::corrupted_result;
 using gradcode::Index;
 using gradcode::locate_errors;
@@ -29,25 +31,10 @@ using gradcode::not_decodable;
 using gradcode::point_family;
 using complex = std::complex<double>;
 using cmatrix = gradcode::matrix<complex>;
+using gradcode::test::test_seed;
+using gradcode::test::for_each_subset_up_to;
 
 namespace {
-
-std::uint64_t seed_or(std::uint64_t fallback) { return Catch::rngSeed() != 0 ? Catch::rngSeed() : fallback; }
-
-/// Calls fn(subset) for every subset of {0..n−1} of size ≤ max_size.
-void for_each_subset(Index n, Index max_size, const std::function<void(const std::vector<Index>&)>& fn) {
-  std::vector<Index> s;
-  std::function<void(Index)> rec = [&](Index start) {
-    fn(s);
-    if (static_cast<Index>(s.size()) == max_size) return;
-    for (Index i = start; i < n; ++i) {
-      s.push_back(i);
-      rec(i + 1);
-      s.pop_back();
-    }
-  };
-  rec(0);
-}
 
 /// P projections of honest evaluations of random polynomials of degree < K at `pts`.
 cmatrix honest(const std::vector<complex>& pts, Index k, Index p, std::mt19937_64& rng) {
@@ -102,7 +89,7 @@ std::vector<Index> oracle(const std::vector<complex>& pts, Index k, const cmatri
   std::vector<Index> best;
   bool found = false;
   for (Index e = 0; e <= budget && !found; ++e)
-    for_each_subset(f, e, [&](const std::vector<Index>& s) {
+    for_each_subset_up_to(f, e, [&](const std::vector<Index>& s) {
       if (found || static_cast<Index>(s.size()) != e) return;
       std::vector<complex> kp;
       std::vector<Index> rows;
@@ -126,7 +113,7 @@ std::vector<Index> oracle(const std::vector<complex>& pts, Index k, const cmatri
 TEST_CASE("error locator: every placement of up to ⌊(f−K)/2⌋ corrupted rows of every kind is located exactly "
           "(f = 10, K = 4, unit circle and Chebyshev points)",
           "[locator][exhaustive][adversary]") {
-  const auto seed = seed_or(21);
+  const auto seed = test_seed(21);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   const Index f = 10, k = 4, budget = 3;
@@ -134,7 +121,7 @@ TEST_CASE("error locator: every placement of up to ⌊(f−K)/2⌋ corrupted row
   for (auto family : {point_family::unit_circle, point_family::chebyshev})
     for (auto kind : {corruption::large, corruption::subtle, corruption::identical, corruption::mixed}) {
       const auto pts = make_evaluation_points(family, f, 1).nodes;
-      for_each_subset(f, budget, [&](const std::vector<Index>& bad) {
+      for_each_subset_up_to(f, budget, [&](const std::vector<Index>& bad) {
         cmatrix z = honest(pts, k, 3, rng);
         corrupt(z, bad, kind, rng);
         INFO(to_string(family) << ", " << name(kind) << ", corrupted rows " << ::Catch::Detail::stringify(bad));
@@ -148,7 +135,7 @@ TEST_CASE("error locator: every placement of up to ⌊(f−K)/2⌋ corrupted row
 }
 
 TEST_CASE("error locator: agrees with a brute-force search over all subsets (random sizes, f ≤ 12)", "[locator][random][adversary]") {
-  const auto seed = seed_or(22);
+  const auto seed = test_seed(22);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   for (int trial = 0; trial < 60; ++trial) {
@@ -170,14 +157,14 @@ TEST_CASE("error locator: agrees with a brute-force search over all subsets (ran
 TEST_CASE("error locator: t corrupted rows with budget < t ≤ f − K − budget throw corrupted_result (every placement, f = 10, "
           "K = 4)",
           "[locator][exhaustive][adversary][errors]") {
-  const auto seed = seed_or(23);
+  const auto seed = test_seed(23);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   const Index f = 10, k = 4;
   const auto pts = make_evaluation_points(point_family::unit_circle, f, 1).nodes;
   for (Index cap : {Index{1}, Index{2}}) {  // budget = cap: detection guaranteed for cap < t ≤ f − K − cap
     Index placements = 0;
-    for_each_subset(f, f - k - cap, [&](const std::vector<Index>& bad) {
+    for_each_subset_up_to(f, f - k - cap, [&](const std::vector<Index>& bad) {
       if (static_cast<Index>(bad.size()) <= cap) return;
       cmatrix z = honest(pts, k, 3, rng);
       corrupt(z, bad, corruption::large, rng);

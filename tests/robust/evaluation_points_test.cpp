@@ -11,23 +11,16 @@
 #include <gradcode/core/errors.hpp>
 #include <gradcode/robust/evaluation_points.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::evaluation_points;
 using gradcode::Index;
 using gradcode::invalid_parameters;
 using gradcode::make_evaluation_points;
 using gradcode::point_family;
+using gradcode::test::what_contains;
 
 namespace {
-
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return std::string(e.what()).find(m_part) != std::string::npos; }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
 
 double min_distance(const evaluation_points& p) {
   std::vector<std::complex<double>> all = p.nodes;

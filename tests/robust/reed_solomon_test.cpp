@@ -21,6 +21,8 @@
 #include <gradcode/robust/evaluation_points.hpp>
 #include <gradcode/robust/reed_solomon.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::corrupted_result;
 using gradcode::Index;
 using gradcode::invalid_input;
@@ -35,25 +37,13 @@ using gradcode::robust_options;
 using gradcode::robust_report;
 using gradcode::vector;
 using complex = std::complex<double>;
+using gradcode::test::test_seed;
+using gradcode::test::error_bound;
+using gradcode::test::what_contains;
+using gradcode::test::for_each_subset_up_to;
 
 namespace {
 
-std::uint64_t seed_or(std::uint64_t fallback) { return Catch::rngSeed() != 0 ? Catch::rngSeed() : fallback; }
-
-template <class Scalar>
-constexpr double bound() {
-  return std::is_same_v<Scalar, float> ? 1e-4 : 1e-9;
-}
-
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return std::string(e.what()).find(m_part) != std::string::npos; }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
 
 /// A random vector polynomial of degree < K (L units), all node messages and the exact target values.
 template <class Scalar>
@@ -102,26 +92,12 @@ reed_solomon_code<Scalar> make_code(point_family family, Index n, Index k, Index
   return reed_solomon_code<Scalar>(reed_solomon_params{p.nodes, p.targets, k, length, !p.real}, o);
 }
 
-void for_each_subset(Index n, Index max_size, const std::function<void(const std::vector<Index>&)>& fn) {
-  std::vector<Index> s;
-  std::function<void(Index)> rec = [&](Index start) {
-    fn(s);
-    if (static_cast<Index>(s.size()) == max_size) return;
-    for (Index i = start; i < n; ++i) {
-      s.push_back(i);
-      rec(i + 1);
-      s.pop_back();
-    }
-  };
-  rec(0);
-}
-
 }  // namespace
 
 TEMPLATE_TEST_CASE("Reed–Solomon: decode recovers p(β) for every pattern of ≤ n − K stragglers (n = 10, K = 6, complex and "
                    "real points)",
                    "[reed_solomon][exhaustive]", float, double) {
-  const auto seed = seed_or(31);
+  const auto seed = test_seed(31);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   for (auto family : {point_family::unit_circle, point_family::chebyshev}) {
@@ -129,7 +105,7 @@ TEMPLATE_TEST_CASE("Reed–Solomon: decode recovers p(β) for every pattern of �
     const rs_data<TestType> data(code, rng);
     double worst = 0;
     Index patterns = 0;
-    for_each_subset(10, 4, [&](const std::vector<Index>& slow) {
+    for_each_subset_up_to(10, 4, [&](const std::vector<Index>& slow) {
       std::vector<Index> ids;
       for (Index j = 0; j < 10; ++j)
         if (std::find(slow.begin(), slow.end(), j) == slow.end()) ids.push_back(j);
@@ -145,14 +121,14 @@ TEMPLATE_TEST_CASE("Reed–Solomon: decode recovers p(β) for every pattern of �
     });
     std::printf("Reed–Solomon %s <%s>: %ld straggler patterns, worst relative error %.2e\n", to_string(family).c_str(),
                 std::is_same_v<TestType, float> ? "float" : "double", static_cast<long>(patterns), worst);
-    CHECK(worst <= bound<TestType>());
+    CHECK(worst <= error_bound<TestType>());
   }
 }
 
 TEMPLATE_TEST_CASE("Reed–Solomon: every placement of ≤ s stragglers and ≤ a adversaries (n = 9, K = 4, s = 1, a = 2) is "
                    "decoded and the adversaries are reported",
                    "[reed_solomon][exhaustive][adversary]", float, double) {
-  const auto seed = seed_or(32);
+  const auto seed = test_seed(32);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal;
@@ -161,11 +137,11 @@ TEMPLATE_TEST_CASE("Reed–Solomon: every placement of ≤ s stragglers and ≤ 
   const rs_data<TestType> data(code, rng);
   double worst = 0;
   Index placements = 0;
-  for_each_subset(n, 1, [&](const std::vector<Index>& slow) {
+  for_each_subset_up_to(n, 1, [&](const std::vector<Index>& slow) {
     std::vector<Index> live;
     for (Index j = 0; j < n; ++j)
       if (std::find(slow.begin(), slow.end(), j) == slow.end()) live.push_back(j);
-    for_each_subset(static_cast<Index>(live.size()), 2, [&](const std::vector<Index>& bad_pos) {
+    for_each_subset_up_to(static_cast<Index>(live.size()), 2, [&](const std::vector<Index>& bad_pos) {
       for (int kind = 0; kind < 2; ++kind) {
         matrix<TestType> received(64, static_cast<Index>(live.size()));
         for (std::size_t t = 0; t < live.size(); ++t) received.col(static_cast<Index>(t)) = data.messages.col(live[t]);
@@ -191,7 +167,7 @@ TEMPLATE_TEST_CASE("Reed–Solomon: every placement of ≤ s stragglers and ≤ 
   });
   std::printf("Reed–Solomon adversaries <%s>: %ld placements, all located, worst relative error %.2e\n",
               std::is_same_v<TestType, float> ? "float" : "double", static_cast<long>(placements), worst);
-  CHECK(worst <= bound<TestType>());
+  CHECK(worst <= error_bound<TestType>());
 }
 
 TEST_CASE("Reed–Solomon: the GEMM path matches a plain dense oracle for odd output lengths, odd column strides and "
