@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <random>
 #include <string>
@@ -26,6 +27,26 @@ inline std::vector<std::string> split(const std::string& list) {
     at = comma + 1;
   }
   return out;
+}
+
+/// Walks `--flag [value]` arguments: handle(flag, value) returns false for a flag it does not know
+/// (exit 2 with a message); value() takes the next argument (exit 2 when there is none).
+template <class Handle>
+void parse_flags(int argc, char** argv, Handle&& handle) {
+  for (int a = 1; a < argc; ++a) {
+    const std::string flag = argv[a];
+    const auto value = [&]() -> std::string {
+      if (a + 1 >= argc) {
+        std::fprintf(stderr, "missing value after %s\n", flag.c_str());
+        std::exit(2);
+      }
+      return argv[++a];
+    };
+    if (!handle(flag, value)) {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      std::exit(2);
+    }
+  }
 }
 
 /// The same least-squares problem on every rank: K partitions of 4 samples, d = features + 1.

@@ -34,15 +34,7 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int a = 1; a < argc; ++a) {
-    const std::string f = argv[a];
-    auto value = [&]() -> std::string {
-      if (a + 1 >= argc) {
-        std::fprintf(stderr, "missing value after %s\n", f.c_str());
-        std::exit(2);
-      }
-      return argv[++a];
-    };
+  mpi_test::parse_flags(argc, argv, [&](const std::string& f, const auto& value) {
     if (f == "--workers") {
       o.workers.clear();
       for (const auto& s : mpi_test::split(value())) o.workers.push_back(std::stol(s));
@@ -61,11 +53,10 @@ options parse(int argc, char** argv) {
     } else if (f == "--expect-edges") {
       for (const auto& s : mpi_test::split(value())) o.expect_edges.push_back(std::stol(s));
     } else if (f == "--inject") o.faults.push_back(value());
-    else {
-      std::fprintf(stderr, "unknown flag %s\n", f.c_str());
-      std::exit(2);
-    }
-  }
+    else
+      return false;
+    return true;
+  });
   return o;
 }
 
