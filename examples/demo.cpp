@@ -5,6 +5,7 @@
 // scheme's real encode/decode path; the clock is the simulated iteration time (eqs. 28–33).
 // Prints progress, a table like Table I, and writes CSV + PNG (accuracy vs. simulated time).
 #include <gradcode/gradcode.hpp>
+#include <gradcode/sim/comparison.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -100,50 +101,43 @@ int main(int argc, char** argv) {
               static_cast<long>(opt.iterations), static_cast<long>(opt.edge_tolerance), static_cast<long>(opt.worker_tolerance),
               static_cast<long>(choice.edge_tolerance), static_cast<long>(choice.worker_tolerance));
 
-  struct row {
-    std::string name;
-    Index se, sw, load, master_load;
-    training_result result;
-  };
-  std::vector<row> rows;
+  comparison_params params{.timing = timing,
+                           .partitions = opt.partitions,
+                           .schemes = opt.schemes,
+                           .edge_tolerance = opt.edge_tolerance,
+                           .worker_tolerance = opt.worker_tolerance,
+                           .jncss_edge_tolerance = choice.edge_tolerance,
+                           .jncss_worker_tolerance = choice.worker_tolerance,
+                           .target_accuracy = opt.target,
+                           .seed = opt.seed};
+  training_options t;
+  t.iterations = opt.iterations;
+  t.learning_rate = opt.learning_rate;
+  t.evaluate_every = std::max<Index>(1, opt.iterations / 30);
+  t.seed = opt.seed;
+  const auto rows = compare_schemes<float>(params, model, train, test_x, test_raw.labels, t,
+                                           [&](const scheme_runner<float>& runner, const training_point& p) {
+    if (p.iteration % std::max<Index>(1, opt.iterations / 5) == 0 || p.iteration == opt.iterations)
+      std::printf("  [%-11s] iteration %4ld/%ld  simulated %8.1f s  loss %.4f  test accuracy %5.2f %%\n", runner.name(),
+                  static_cast<long>(p.iteration), static_cast<long>(opt.iterations), p.time_ms / 1000, p.train_loss,
+                  100 * p.test_accuracy);
+    std::fflush(stdout);
+  });
   std::vector<examples::series> curves;
-  for (const scheme which : opt.schemes) {
-    const bool jn = which == scheme::hgc_jncss;
-    const scheme_runner<float> runner(which, timing, opt.partitions, jn ? choice.edge_tolerance : opt.edge_tolerance,
-                                      jn ? choice.worker_tolerance : opt.worker_tolerance, opt.seed);
-    training_options t;
-    t.iterations = opt.iterations;
-    t.learning_rate = opt.learning_rate;
-    t.evaluate_every = std::max<Index>(1, opt.iterations / 30);
-    t.seed = opt.seed;
-    t.progress = [&](const training_point& p) {
-      if (p.iteration % std::max<Index>(1, opt.iterations / 5) == 0 || p.iteration == opt.iterations)
-        std::printf("  [%-11s] iteration %4ld/%ld  simulated %8.1f s  loss %.4f  test accuracy %5.2f %%\n", runner.name(),
-                    static_cast<long>(p.iteration), static_cast<long>(opt.iterations), p.time_ms / 1000, p.train_loss,
-                    100 * p.test_accuracy);
-      std::fflush(stdout);
-    };
-    auto result = train_softmax(runner, model, train, test_x, test_raw.labels, t);
-    examples::series s{runner.name(), {}, {}};
-    for (const auto& p : result.curve) s.x.push_back(p.time_ms / 1000), s.y.push_back(100 * p.test_accuracy);
+  for (const auto& r : rows) {
+    examples::series s{r.name, {}, {}};
+    for (const auto& p : r.result.curve) s.x.push_back(p.time_ms / 1000), s.y.push_back(100 * p.test_accuracy);
     curves.push_back(std::move(s));
-    rows.push_back({runner.name(), runner.edge_tolerance(), runner.worker_tolerance(), runner.load(0, 0), runner.master_load(),
-                    std::move(result)});
   }
 
   std::printf("\n%-12s %8s %9s %12s %15s %22s %15s %12s\n", "scheme", "(s_e,s_w)", "load D", "master load", "avg iter (ms)",
               "time to target (s)", "final acc (%)", "grad error");
   for (const auto& r : rows) {
-    double reach = -1;
-    for (const auto& p : r.result.curve)
-      if (p.test_accuracy >= opt.target) {
-        reach = p.time_ms / 1000;
-        break;
-      }
+    const double reach = r.time_to_target_ms < 0 ? -1 : r.time_to_target_ms / 1000;
     char reached[32];
     std::snprintf(reached, sizeof reached, reach < 0 ? "—" : "%.1f", reach);
-    std::printf("%-12s %4ld,%-4ld %9ld %12ld %15.1f %22s %15.2f %12.1e\n", r.name.c_str(), static_cast<long>(r.se),
-                static_cast<long>(r.sw), static_cast<long>(r.load), static_cast<long>(r.master_load), r.result.mean_iteration_ms,
+    std::printf("%-12s %4ld,%-4ld %9ld %12ld %15.1f %22s %15.2f %12.1e\n", r.name.c_str(), static_cast<long>(r.edge_tolerance),
+                static_cast<long>(r.worker_tolerance), static_cast<long>(r.load), static_cast<long>(r.master_load), r.result.mean_iteration_ms,
                 reached, 100 * r.result.curve.back().test_accuracy, r.result.max_gradient_error);
   }
   std::printf("(target accuracy %.1f %%; load D = partitions per worker of edge 0's first worker; master load = vectors "

@@ -8,12 +8,13 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/onebit_experiments.hpp"
+
 namespace examples {
 
-/// `Result` has label, bits_to_threshold (per threshold, −1 = never), final_loss, iterations,
-/// diverged.
-template <class Result>
-void print_bits_table(const std::vector<Result>& results, const std::vector<double>& thresholds, double budget, const char* metric) {
+/// One row per method: ψ at each threshold (relative to the first row), final metric, iterations.
+inline void print_bits_table(const std::vector<onebit_run>& results, const std::vector<double>& thresholds, double budget,
+                             const char* metric) {
   std::printf("\nbits per worker psi_t = t*rho to first reach %s <= threshold (budget %.0f bits):\n  %-32s", metric, budget,
               "method");
   for (double h : thresholds) {
@@ -26,17 +27,18 @@ void print_bits_table(const std::vector<Result>& results, const std::vector<doub
     std::printf("  %-32s", r.label.c_str());
     for (std::size_t h = 0; h < thresholds.size(); ++h) {
       char cell[64] = "not reached";
-      if (r.bits_to_threshold[h] >= 0) {
-        const double base = results[0].bits_to_threshold[h];
+      const double bits = r.result.bits_to_threshold[h];
+      if (bits >= 0) {
+        const double base = results[0].result.bits_to_threshold[h];
         if (&r != &results[0] && base > 0)
-          std::snprintf(cell, sizeof cell, "%.0f (%.1fx)", r.bits_to_threshold[h], r.bits_to_threshold[h] / base);
+          std::snprintf(cell, sizeof cell, "%.0f (%.1fx)", bits, bits / base);
         else
-          std::snprintf(cell, sizeof cell, "%.0f", r.bits_to_threshold[h]);
+          std::snprintf(cell, sizeof cell, "%.0f", bits);
       }
       std::printf(" %20s", cell);
     }
-    std::printf(" %12.4g %11llu%s\n", r.final_loss, static_cast<unsigned long long>(r.iterations),
-                r.diverged ? " (diverged)" : "");
+    std::printf(" %12.4g %11llu%s\n", r.result.final_metric, static_cast<unsigned long long>(r.result.iterations),
+                r.result.diverged ? " (diverged)" : "");
   }
   std::printf("  (x: bits relative to the first row)\n");
 }

@@ -103,3 +103,20 @@ TEST_CASE("construction: cyclic_mds_definition rejects invalid cyclic parameters
   CHECK(def->encoding.rows() == 9);
   CHECK(def->encoding.cols() == 20);
 }
+
+// Regression (issue 13): is_cyclic_block_support built the reference cyclic support of (n, K, s)
+// — K(s+1) entries — whatever the given support held, so a small support with large K and s
+// (here 2^19 entries asked for 2^31) threw std::bad_alloc; the loads are now compared first.
+TEST_CASE("construction: is_cyclic_block_support on a support far from cyclic returns false without building a large reference",
+          "[construction][limits]") {
+  const Index n = Index{1} << 12, K = Index{1} << 19;
+  std::vector<std::vector<Index>> holdings(static_cast<std::size_t>(n));
+  for (Index k = 0; k < K; ++k) holdings[static_cast<std::size_t>(k % n)].push_back(k);
+  const assignment sparse(K, std::move(holdings));
+  CHECK_FALSE(gradcode::is_cyclic_block_support(sparse, n / 2));
+  CHECK_FALSE(gradcode::is_cyclic_block_support(sparse, n - 1));
+  // The load comparison agrees with the full one on real cyclic supports, any K/n remainder.
+  CHECK(gradcode::is_cyclic_block_support(cyclic_block_support(5, 13, 4), 4));
+  CHECK(gradcode::is_cyclic_block_support(cyclic_block_support(6, 17, 3), 3));
+  CHECK_FALSE(gradcode::is_cyclic_block_support(cyclic_block_support(6, 17, 3), 2));
+}

@@ -158,3 +158,16 @@ TEST_CASE("cyclic MDS: invalid parameters throw invalid_parameters naming the co
   CHECK_THROWS_WITH(code({.nodes = 6, .partitions = 6, .tolerance = 2}),
                     Catch::Matchers::StartsWith("gradcode::invalid_parameters: cyclic MDS"));
 }
+
+// Regression (issue 13): cyclic_mds_generator is public but took (n, s) unchecked: n − s even
+// gave a complex root set whose real parts were returned as if they were the code (summing to
+// ~0 before the normalisation divided by it), n = 0 divided by zero, and a huge s looped s² times.
+TEST_CASE("cyclic MDS: the public generator rejects (n, s) without a real cyclic MDS code", "[cyclic_mds][errors]") {
+  CHECK_THROWS_MATCHES(gradcode::cyclic_mds_generator(6, 2), gradcode::invalid_parameters, what_contains("n − s odd"));
+  CHECK_THROWS_MATCHES(gradcode::cyclic_mds_generator(7, 7), gradcode::invalid_parameters, what_contains("s = 7 must be in [0, n = 7)"));
+  CHECK_THROWS_AS(gradcode::cyclic_mds_generator(7, -2), gradcode::invalid_parameters);
+  CHECK_THROWS_AS(gradcode::cyclic_mds_generator(0, 0), gradcode::invalid_parameters);
+  CHECK_THROWS_MATCHES(gradcode::cyclic_mds_generator(Index{1} << 40, (Index{1} << 40) - 3), gradcode::invalid_parameters,
+                       what_contains("n = 1099511627776 must be in [1, 2^13]"));
+  CHECK(gradcode::cyclic_mds_generator(7, 2).size() == 3);
+}

@@ -4,6 +4,7 @@
 // (exhaustive for n ≤ 12, random for n = 50–100) and one beyond, and the parameter checks.
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -196,4 +197,27 @@ TEST_CASE("heterogeneous: invalid parameters throw invalid_parameters naming the
   CHECK_THROWS_MATCHES(code(user_support(), 3), gradcode::invalid_parameters,
                        what_contains("needs every partition on >= 4 nodes (s <= 2 would fit)"));
   CHECK_THROWS_MATCHES(code(user_support(), 7), gradcode::invalid_parameters, what_contains("needs s < n = 7"));
+}
+
+// Regression (issue 13): capacities of 1e308 pass "positive and finite", but their sum and the
+// shares overflowed: ∞/∞ was cast to Index (UB) and the loads ignored the ratios.
+TEST_CASE("heterogeneous: capacities near DBL_MAX give the code of their ratios", "[heterogeneous][errors]") {
+  const heterogeneous_code<double> huge({.capacities = {1e308, 5e307, 5e307, 1e308}, .partitions = 12, .tolerance = 1});
+  const heterogeneous_code<double> ratio({.capacities = {2, 1, 1, 2}, .partitions = 12, .tolerance = 1});
+  for (Index i = 0; i < 4; ++i) CHECK(huge.load(i) == ratio.load(i));
+  CHECK(huge.load(0) == 8);
+  CHECK(huge.load(1) == 4);
+  CHECK(gradcode::matrix<double>(huge.encoding_matrix()) == gradcode::matrix<double>(ratio.encoding_matrix()));
+  const double max = std::numeric_limits<double>::max();
+  CHECK_NOTHROW(heterogeneous_code<float>({.capacities = {max, max, max}, .partitions = 3, .tolerance = 2}));
+}
+
+// Regression (issue 13): K = 2^62 overflowed K(s+1) (signed overflow) and K = 1e9 allocated the
+// support (std::bad_alloc after a long attempt) before anything was checked.
+TEST_CASE("heterogeneous: K near INT64_MAX or 1e9 throws invalid_parameters at once", "[heterogeneous][errors][limits]") {
+  for (Index K : {Index{1} << 62, std::numeric_limits<Index>::max(), Index{1'000'000'000}}) {
+    INFO("K = " << K);
+    CHECK_THROWS_MATCHES(heterogeneous_code<double>({.capacities = {1, 2, 3}, .partitions = K, .tolerance = 1}),
+                         gradcode::invalid_parameters, what_contains("exceeds limits::max_partitions"));
+  }
 }

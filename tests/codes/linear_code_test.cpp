@@ -539,3 +539,132 @@ TEST_CASE("linear code: copies and moves keep decoding, each with its own cache"
   CHECK(assigned.nodes() == 6);
   CHECK(assigned.plan(p)->coefficients() == a);
 }
+
+// Regression (issue 13): decode_options were taken unchecked — residual_tolerance = inf let a
+// single responder of 8 "decode" (error ≈ 1), NaN or negative values broke every comparison.
+TEST_CASE("linear code: decode_options with a NaN, infinite, negative or ≥ 1 field throw invalid_parameters naming the field",
+          "[linear_code][errors][options]") {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
+  const gradcode::cyclic_repetition_params params{.nodes = 8, .partitions = 8, .tolerance = 2};
+  for (double bad : {inf, nan, -1e-9, 1.0, 1e9}) {
+    INFO("residual_tolerance = " << bad);
+    CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<double>(params, {.residual_tolerance = bad}), gradcode::invalid_parameters,
+                         what_contains("decode_options.residual_tolerance"));
+  }
+  for (double bad : {inf, nan, 1.0}) {
+    INFO("max_relative_error = " << bad);
+    CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<float>(params, {.max_relative_error = bad}), gradcode::invalid_parameters,
+                         what_contains("decode_options.max_relative_error"));
+  }
+  CHECK_THROWS_AS(linear_code<double>(sum_code_definition(), {.residual_tolerance = inf}), gradcode::invalid_parameters);
+  CHECK_THROWS_AS(gradcode::heterogeneous_code<float>({.capacities = {1, 1, 1}, .partitions = 3, .tolerance = 1}, {.max_relative_error = nan}),
+                  gradcode::invalid_parameters);
+  // Documented values stay valid: 0 and negative max_relative_error select the default.
+  CHECK(gradcode::cyclic_repetition_code<float>(params, {.max_relative_error = -1}).max_relative_error() == 1e-4);
+  CHECK_NOTHROW(gradcode::cyclic_repetition_code<double>(params, {.residual_tolerance = 0, .max_relative_error = 0.5}));
+  // With the defaults a single responder of 8 is refused, as it must be.
+  const gradcode::cyclic_repetition_code<double> code(params);
+  const matrix<double> partials = random_matrix<double>(16, 8, 40);
+  CHECK_THROWS_AS(code.decode(std::vector<Index>{3}, messages_of(code, partials, {3})), gradcode::not_decodable);
+}
+
+// Regression (issue 13): float partials in the subnormal range (|g| < 2^-126) decoded with a
+// relative error near 1e-2 and no exception: the 4·ε·amplification estimate assumes relative
+// rounding, and below the normal range rounding is absolute.
+TEST_CASE("linear code: float decodes of subnormal partials throw invalid_input, never a sum beyond the bound",
+          "[linear_code][errors][subnormal]") {
+  Index refused = 0, decoded = 0;
+  double worst_accepted = 0;
+  for (const auto& entry : sample_codes<float>()) {
+    const auto& code = entry.second;
+    INFO(entry.first);
+    matrix<float> partials = random_matrix<float>(256, code.partitions(), 41);
+    const matrix<float> unit = partials;
+    partials *= 3e-41f;  // subnormal floats with 5–12 significant bits
+    const vector<double> exact = partials.cast<double>().rowwise().sum();
+    gradcode::test::for_each_subset(code.nodes(), code.tolerance(), [&](const std::vector<Index>& stragglers) {
+      const auto ids = pattern::all_except(code.nodes(), stragglers).ids();
+      const matrix<float> received = messages_of(code, partials, ids);
+      try {
+        const vector<float> sum = code.decode(ids, received);
+        const double err = (sum.cast<double>() - exact).norm() / exact.norm();
+        worst_accepted = std::max(worst_accepted, err);
+        ++decoded;
+      } catch (const gradcode::invalid_input& e) {
+        CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("too small to be accurate in float"));
+        ++refused;
+      }
+    });
+    // The remedy the message names: the same data scaled up by 2^100 decodes on every pattern.
+    const matrix<float> scaled = unit * static_cast<float>(std::ldexp(3e-41, 100));
+    const auto ids = pattern::all_except(code.nodes(), std::vector<Index>{}).ids();
+    const vector<double> scaled_exact = scaled.cast<double>().rowwise().sum();
+    CHECK((code.decode(ids, messages_of(code, scaled, ids)).cast<double>() - scaled_exact).norm() <= 1e-4 * scaled_exact.norm());
+  }
+  INFO(decoded << " subnormal decodes accepted (worst error " << worst_accepted << "), " << refused << " refused");
+  CHECK(worst_accepted <= gradcode::test::error_bound<float>());
+  CHECK(refused > 0);
+}
+
+TEST_CASE("linear code: float partials of 1e-30 (small but normal) still decode on every tolerated pattern",
+          "[linear_code][subnormal]") {
+  for (const auto& entry : sample_codes<float>()) {
+    const auto& code = entry.second;
+    INFO(entry.first);
+    const matrix<float> partials = random_matrix<float>(256, code.partitions(), 43) * 1e-30f;
+    const vector<double> exact = partials.cast<double>().rowwise().sum();
+    gradcode::test::for_each_subset(code.nodes(), code.tolerance(), [&](const std::vector<Index>& stragglers) {
+      const auto ids = pattern::all_except(code.nodes(), stragglers).ids();
+      const vector<float> sum = code.decode(ids, messages_of(code, partials, ids));
+      CHECK((sum.cast<double>() - exact).norm() <= 1e-4 * exact.norm());
+    });
+  }
+}
+
+// Regression (issue 13): with `out` aliasing an input the streaming kernel read back partial
+// results and returned a wrong message or sum without an error.
+TEST_CASE("linear code: encode or decode into a buffer that overlaps its input throws invalid_input",
+          "[linear_code][errors]") {
+  const gradcode::cyclic_mds_code<double> code({.nodes = 7, .partitions = 7, .tolerance = 2});
+  matrix<double> partials = random_matrix<double>(32, 7, 44);
+  CHECK_THROWS_MATCHES(code.encode(0, partials, partials.col(3)), gradcode::invalid_input,
+                       what_contains("output overlaps the partial gradients"));
+  const std::vector<Index> ids{0, 1, 2, 3, 4};
+  matrix<double> received = messages_of(code, partials, ids);
+  CHECK_THROWS_MATCHES(code.decode(ids, received, received.col(4)), gradcode::invalid_input,
+                       what_contains("output overlaps the messages"));
+}
+
+// Regression (issue 13): the returning overloads allocated d elements before checking anything,
+// so an Eigen::Map with a bogus row count (no columns, so no memory behind it) threw
+// std::bad_alloc instead of the typed error the in-place overload gives.
+TEST_CASE("linear code: the returning encode and decode validate before allocating the d-element result",
+          "[linear_code][errors]") {
+  const gradcode::cyclic_repetition_code<float> code({.nodes = 5, .partitions = 5, .tolerance = 1});
+  float dummy = 0;
+  const Eigen::Map<const matrix<float>> lying(&dummy, Index{1} << 40, 0);  // 2^40 rows, no columns
+  CHECK_THROWS_MATCHES(code.encode(2, lying), gradcode::invalid_input, what_contains("partials have 0 columns"));
+  CHECK_THROWS_AS(code.encode(9, lying), gradcode::invalid_input);
+  CHECK_THROWS_MATCHES(code.decode(std::vector<Index>{}, lying), gradcode::not_decodable, what_contains("0 of 5 nodes responded"));
+  CHECK_THROWS_MATCHES(code.decode(std::vector<Index>{1}, lying), gradcode::invalid_input, what_contains("1 node ids for 0 messages"));
+}
+
+// Regression (issue 13): K = 1e9 or n near 2^40 allocated supports and dense solves before any
+// check (std::bad_alloc after a long attempt); K = 2^62 overflowed K(s+1).
+TEST_CASE("codes: sizes past limits::max_partitions or max_dense_entries throw invalid_parameters before allocating",
+          "[linear_code][errors][limits]") {
+  const Index huge = Index{1} << 62;
+  CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<double>({.nodes = 4, .partitions = 1'000'000'000, .tolerance = 1}),
+                       gradcode::invalid_parameters, what_contains("exceeds limits::max_dense_entries"));
+  CHECK_THROWS_AS(gradcode::cyclic_mds_code<double>({.nodes = 5, .partitions = huge, .tolerance = 2}), gradcode::invalid_parameters);
+  CHECK_THROWS_MATCHES(gradcode::fractional_repetition_code<double>({.nodes = Index{1} << 40, .partitions = 1, .tolerance = (Index{1} << 40) - 1}),
+                       gradcode::invalid_parameters, what_contains("exceeds limits::max_nodes"));
+  CHECK_THROWS_MATCHES(gradcode::fractional_repetition_code<float>({.nodes = 4, .partitions = 1'000'000'000, .tolerance = 1}),
+                       gradcode::invalid_parameters, what_contains("limits::max_partitions"));
+  CHECK_THROWS_MATCHES(gradcode::heterogeneous_code<double>({.capacities = {1, 1, 1}, .partitions = huge, .tolerance = 2}),
+                       gradcode::invalid_parameters, what_contains("limits::max_partitions"));
+  CHECK_THROWS_MATCHES(gradcode::heterogeneous_code<double>({.capacities = std::vector<double>(64, 1.0), .partitions = Index{1} << 21, .tolerance = 1}),
+                       gradcode::invalid_parameters, what_contains("n × K = 64 × 2097152 exceeds limits::max_dense_entries"));
+  // Inside the limits the same codes build.
+  CHECK(gradcode::heterogeneous_code<double>({.capacities = {1, 1, 1}, .partitions = 1000, .tolerance = 2}).partitions() == 1000);
+}

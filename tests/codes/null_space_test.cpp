@@ -9,6 +9,7 @@
 
 #include <Eigen/Dense>
 
+#include <gradcode/codes/heterogeneous.hpp>
 #include <gradcode/codes/null_space.hpp>
 #include <gradcode/core/span_verifier.hpp>
 
@@ -88,4 +89,20 @@ TEST_CASE("null space: a support with a partition on fewer than s + 1 nodes thro
                        what_contains("needs s < n = 6"));
   CHECK_THROWS_MATCHES(null_space_encoding(cyclic_support(6, 1), -1), gradcode::invalid_parameters,
                        what_contains("s = -1 is negative"));
+}
+
+// Regression (issue 13): the construction allocated H (s × n) and a full h × h SVD basis per
+// partition before any size check: one partition on 2^14 nodes with s = 2^13 asked for a
+// 1 GiB H and an SVD running for hours; 10⁴ holders of one partition a 0.8 GB basis.
+TEST_CASE("null space: supports whose dense construction would not fit throw invalid_parameters before allocating",
+          "[null_space][errors][limits]") {
+  const auto all_hold_one = [](Index n) {
+    return gradcode::assignment(1, std::vector<std::vector<Index>>(static_cast<std::size_t>(n), std::vector<Index>{0}));
+  };
+  CHECK_THROWS_MATCHES(gradcode::null_space_encoding(all_hold_one(Index{1} << 14), Index{1} << 13), gradcode::invalid_parameters,
+                       gradcode::test::what_contains("s × n must be <= limits::max_dense_entries"));
+  CHECK_THROWS_MATCHES(gradcode::null_space_encoding(all_hold_one(10000), 1), gradcode::invalid_parameters,
+                       gradcode::test::what_contains("partition 0 has 10000 holders"));
+  CHECK_THROWS_AS(gradcode::heterogeneous_code<double>(all_hold_one(10000), 1), gradcode::invalid_parameters);
+  CHECK(gradcode::null_space_encoding(all_hold_one(50), 3).nonZeros() == 50);
 }

@@ -224,3 +224,78 @@ TEST_CASE("proportional loads: invalid weights or an over-full total throw inval
   CHECK_THROWS_MATCHES(proportional_loads(2, std::vector<double>{std::nan(""), 1}, 3), gradcode::invalid_parameters,
                        what_contains("must be positive and finite"));
 }
+
+namespace {
+template <class F>
+long long thrown_node(F&& f) {
+  try {
+    f();
+  } catch (const gradcode::invalid_input& e) {
+    return e.node();
+  }
+  return std::numeric_limits<long long>::min();
+}
+}  // namespace
+
+// Regression (issue 13): the accessors used vector::at, so a bad id threw std::out_of_range.
+TEST_CASE("assignment: partitions_of, holders_of and load with an id out of range throw invalid_input naming it",
+          "[assignment][errors]") {
+  const assignment a(5, {{4, 0, 2}, {1}, {}, {3, 2, 1, 0}});
+  CHECK_THROWS_MATCHES(a.holders_of(-1), gradcode::invalid_input, what_contains("partition -1 is outside [0, K = 5)"));
+  CHECK_THROWS_MATCHES(a.holders_of(5), gradcode::invalid_input, what_contains("partition 5 is outside [0, K = 5)"));
+  CHECK_THROWS_MATCHES(a.partitions_of(-1), gradcode::invalid_input, what_contains("node -1 is outside [0, 4)"));
+  CHECK_THROWS_MATCHES(a.partitions_of(4), gradcode::invalid_input, what_contains("node 4 is outside [0, 4)"));
+  CHECK_THROWS_AS(a.load(1LL << 40), gradcode::invalid_input);
+  CHECK(thrown_node([&] { a.partitions_of(7); }) == 7);
+  CHECK(thrown_node([&] { a.load(-3); }) == -3);
+  const assignment empty;
+  CHECK_THROWS_AS(empty.partitions_of(0), gradcode::invalid_input);
+  CHECK_THROWS_AS(empty.holders_of(0), gradcode::invalid_input);
+}
+
+// Regression (issue 13): K = 1e9 allocated a holder list per partition (24 GB) before anything
+// was checked — std::bad_alloc after a long attempt; the loads of cyclic_consecutive likewise.
+TEST_CASE("assignment: K past limits::max_partitions or loads past limits::max_support_entries throw invalid_parameters at once",
+          "[assignment][errors][limits]") {
+  using gradcode::limits::max_partitions;
+  using gradcode::limits::max_support_entries;
+  CHECK_THROWS_MATCHES(assignment(1'000'000'000, {{0}}), gradcode::invalid_parameters,
+                       what_contains("K = 1000000000 partitions exceeds limits::max_partitions"));
+  CHECK_THROWS_MATCHES(assignment(std::numeric_limits<Index>::max(), {{0}}), gradcode::invalid_parameters,
+                       what_contains("limits::max_partitions"));
+  CHECK_THROWS_MATCHES(assignment::cyclic_consecutive(1'000'000'000, std::vector<Index>{1, 1}), gradcode::invalid_parameters,
+                       what_contains("exceeds limits::max_partitions"));
+  // 9 nodes of load K = 2^24 hold 9·2^24 > 2^26 copies: refused before a single one is placed.
+  const std::vector<Index> full(9, max_partitions);
+  CHECK_THROWS_MATCHES(assignment::cyclic_consecutive(max_partitions, full), gradcode::invalid_parameters,
+                       what_contains("limits::max_support_entries"));
+  CHECK(max_partitions * 4 <= max_support_entries);  // the limits are consistent: K(s+1) for s <= 3 at K max
+}
+
+// Regression (issue 13): capacities of 1e308 pass "positive and finite", but Σw and remaining·w
+// overflowed: ∞/∞ shares were cast to Index (UB) and the loads came out equal, not proportional.
+TEST_CASE("proportional loads: capacities up to DBL_MAX give the loads of their ratios", "[assignment][loads]") {
+  const double big = std::numeric_limits<double>::max();
+  CHECK(proportional_loads(6, std::vector<double>{1e308, 5e307, 5e307}, 6) == proportional_loads(6, std::vector<double>{2, 1, 1}, 6));
+  CHECK(proportional_loads(12, std::vector<double>{big, big, big / 2}, 12) == std::vector<Index>{5, 5, 2});
+  CHECK(proportional_loads(12, std::vector<double>{1e308, 1e308, 1e308}, 4) == std::vector<Index>{4, 4, 4});
+  // Tiny and huge together: the tiny node's share is ~0, and nothing is NaN.
+  CHECK(proportional_loads(10, std::vector<double>{big, 1e-300}, 10) == std::vector<Index>{10, 0});
+  CHECK(proportional_loads(7, std::vector<double>{std::numeric_limits<double>::denorm_min(), big}, 5) == std::vector<Index>{2, 5});
+}
+
+// Regression (issue 13): cap·n overflowed Index (signed overflow, UB): with cap = INT64_MAX the
+// product wrapped negative and a feasible request was rejected; totals past 2^53 were rounded.
+TEST_CASE("proportional loads: a cap near INT64_MAX does not overflow, and totals past 2^53 throw invalid_parameters",
+          "[assignment][loads][errors]") {
+  const Index huge = std::numeric_limits<Index>::max();
+  CHECK(proportional_loads(10, std::vector<double>{1, 1}, huge) == std::vector<Index>{5, 5});
+  CHECK(proportional_loads(7, std::vector<double>{3, 4}, huge / 2 + 1) == std::vector<Index>{3, 4});
+  CHECK(sum(proportional_loads(Index{1} << 53, std::vector<double>{1, 2, 3}, huge)) == Index{1} << 53);
+  CHECK_THROWS_MATCHES(proportional_loads((Index{1} << 53) + 1, std::vector<double>{1, 1}, huge), gradcode::invalid_parameters,
+                       what_contains("0 <= total <= 2^53"));
+  CHECK_THROWS_MATCHES(proportional_loads(huge, std::vector<double>{1, 1}, huge), gradcode::invalid_parameters,
+                       what_contains("2^53"));
+  CHECK_THROWS_MATCHES(proportional_loads(0, std::vector<double>{1}, -1), gradcode::invalid_parameters,
+                       what_contains("cap -1 is negative"));
+}

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -163,4 +164,97 @@ TEST_CASE("decoding plan: accessors return what the plan was built with", "[deco
   CHECK(plan.coefficients() == a);
   CHECK(plan.residual() == 1e-13);
   CHECK(plan.amplification() == 2.5);
+}
+
+// Regression (issue 13): coefficient() indexed the vector unchecked (an out-of-bounds read for a
+// bad id), and a plan whose coefficient vector was shorter than its node count read past it in
+// apply().
+TEST_CASE("decoding plan: a bad node id or a malformed coefficient vector is a typed error, not an out-of-bounds read",
+          "[decoding_plan][errors]") {
+  vector<double> a = vector<double>::Zero(4);
+  a[1] = 0.5;
+  const auto p = pattern::from_ids(4, std::vector<Index>{1});
+  const decoding_plan<double> plan(p, a, 0, 0.5);
+  CHECK_THROWS_MATCHES(plan.coefficient(4), gradcode::invalid_input, what_contains("node id 4 is outside [0, 4)"));
+  CHECK(thrown_node([&] { plan.coefficient(-1); }) == -1);
+  CHECK_THROWS_MATCHES(decoding_plan<double>(p, vector<double>::Zero(2), 0, 1), gradcode::invalid_parameters,
+                       what_contains("2 coefficients for a pattern over 4 nodes"));
+  vector<double> nan = a;
+  nan[1] = std::nan("");
+  CHECK_THROWS_MATCHES(decoding_plan<double>(p, nan, 0, 1), gradcode::invalid_parameters, what_contains("not all finite"));
+  CHECK_THROWS_MATCHES(decoding_plan<double>(p, a, 0, -1), gradcode::invalid_parameters, what_contains("amplification"));
+  CHECK_THROWS_AS(decoding_plan<double>(p, a, 0, std::numeric_limits<double>::infinity()), gradcode::invalid_parameters);
+}
+
+// Regression (issue 13): with `out` aliasing a message column the kernel overwrote that message
+// with partial sums before reading it again, and returned a silently wrong sum.
+TEST_CASE("decoding plan: an output that overlaps the messages throws invalid_input before anything is written",
+          "[decoding_plan][errors]") {
+  std::mt19937_64 rng(55);
+  const std::vector<Index> ids{0, 1, 2, 3, 4, 5};
+  const auto plan = random_plan<double>(6, ids, rng);
+  matrix<double> messages = random_messages<double>(64, 6, rng);
+  const matrix<double> copy = messages;
+  for (Index column : {0, 3, 5}) {
+    INFO("out is message column " << column);
+    CHECK_THROWS_MATCHES(plan.apply(ids, messages, messages.col(column)), gradcode::invalid_input,
+                         what_contains("output overlaps the messages"));
+    CHECK(messages == copy);
+  }
+  // A window straddling two columns overlaps too; a separate buffer does not.
+  Eigen::Map<vector<double>> straddling(messages.data() + 40, 64);
+  CHECK_THROWS_AS(plan.apply(ids, messages, straddling), gradcode::invalid_input);
+  vector<double> out(64);
+  CHECK_NOTHROW(plan.apply(ids, messages, out));
+  CHECK((out - copy * plan.coefficients()).cwiseAbs().maxCoeff() <= 1e-13);
+}
+
+// Regression (issue 13): float messages in the subnormal range round absolutely (half of
+// denorm_min per product, whatever the result's size), which the 4·ε·amplification estimate
+// does not see; a decode of subnormal partials came back off by 1e-2 with no exception.
+TEST_CASE("decoding plan: float sums too small for the absolute rounding floor throw invalid_input, normal-range and zero sums decode",
+          "[decoding_plan][errors][subnormal]") {
+  std::mt19937_64 rng(56);
+  const std::vector<Index> ids{0, 1, 2};
+  const auto plan = random_plan<float>(3, ids, rng);
+  const Index d = 4000;
+  const matrix<float> unit = random_messages<float>(d, 3, rng);
+  vector<float> out(d);
+  SECTION("messages near 1e-42 (subnormal) are refused, naming the remedy") {
+    const matrix<float> tiny = unit * 1e-42f;
+    CHECK_THROWS_MATCHES(plan.apply(ids, tiny, out), gradcode::invalid_input,
+                         what_contains("too small to be accurate in float") && what_contains("scale the partial gradients up"));
+    CHECK(plan.smallest_accurate_norm(d) > (tiny * plan.coefficients().cast<float>()).cast<double>().norm());
+  }
+  SECTION("the same data scaled up by 2^100 (the remedy the message names) decodes accurately") {
+    const auto scale = static_cast<float>(std::ldexp(1e-42, 100));  // ≈ 1.3e-12, a normal float
+    plan.apply(ids, unit * scale, out);
+    const vector<double> oracle = unit.cast<double>() * plan.coefficients() * static_cast<double>(scale);
+    CHECK((out.cast<double>() - oracle).norm() <= 1e-6 * oracle.norm());
+  }
+  SECTION("normal-range messages of 1e-30 decode: the floor only matters below ~1e-38") {
+    const matrix<float> small = unit * 1e-30f;
+    CHECK_NOTHROW(plan.apply(ids, small, out));
+    CHECK(plan.smallest_accurate_norm(d) < 1e-30);
+  }
+  SECTION("exactly zero messages decode to exactly zero") {
+    CHECK_NOTHROW(plan.apply(ids, matrix<float>::Zero(d, 3), out));
+    CHECK((out.array() == 0.0f).all());
+  }
+  SECTION("one subnormal element among zeros is refused (its rounding is all there is)") {
+    matrix<float> sparse = matrix<float>::Zero(d, 3);
+    sparse(17, 1) = 3e-44f;
+    CHECK_THROWS_AS(plan.apply(ids, sparse, out), gradcode::invalid_input);
+  }
+}
+
+TEST_CASE("decoding plan: double sums are refused only deep in double's subnormal range", "[decoding_plan][subnormal]") {
+  std::mt19937_64 rng(57);
+  const std::vector<Index> ids{0, 1, 2, 3};
+  const auto plan = random_plan<double>(4, ids, rng);
+  const matrix<double> unit = random_messages<double>(1000, 4, rng);
+  vector<double> out(1000);
+  CHECK_NOTHROW(plan.apply(ids, unit * 1e-300, out));
+  CHECK_THROWS_AS(plan.apply(ids, unit * 1e-318, out), gradcode::invalid_input);
+  CHECK(plan.smallest_accurate_norm(1000) < 1e-300);
 }

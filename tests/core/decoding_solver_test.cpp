@@ -144,3 +144,15 @@ TEST_CASE("decoding solver: an ill-conditioned but exact system reports a large 
   CHECK(sol.amplification > 1e8);
   CHECK_FALSE(sol.ok(1e-6, 1e8));
 }
+
+// Regression (issue 13): a target whose length is not K reached Eigen's size assertion, which is
+// compiled out in Release (NDEBUG): an out-of-bounds read instead of an error.
+TEST_CASE("decoding solver: a target whose length is not K throws invalid_input", "[decoding_solver][errors]") {
+  const matrix<double> rows = matrix<double>::Identity(3, 4);
+  const vector<double> short_target = vector<double>::Ones(3);
+  CHECK_THROWS_AS(solve_decoding_coefficients(rows, short_target), gradcode::invalid_input);
+  CHECK_THROWS_WITH(solve_decoding_coefficients(rows, short_target), Catch::Matchers::Contains("target has length 3") &&
+                                                                         Catch::Matchers::Contains("K = 4 columns"));
+  const vector<double> empty(0);
+  CHECK_THROWS_AS(solve_decoding_coefficients(matrix<double>(0, 2), empty), gradcode::invalid_input);
+}

@@ -18,6 +18,7 @@ TEST_CASE("pattern: from_ids keeps the set, counts it, and keys equal sets equal
 }
 
 #include <climits>
+#include <limits>
 #include <unordered_set>
 
 namespace {
@@ -121,4 +122,18 @@ TEST_CASE("pattern: an empty pattern over zero nodes is valid", "[pattern]") {
   CHECK(p.nodes() == 0);
   CHECK(p.count() == 0);
   CHECK(p == pattern(0));
+}
+
+// Regression (issue 13): pattern(-200) computed the word count (−137/64 → a huge size_t) before
+// the sign check and threw std::length_error; a huge count threw std::bad_alloc.
+TEST_CASE("pattern: node counts below 0 or above limits::max_nodes throw invalid_parameters before allocating",
+          "[pattern][errors]") {
+  CHECK_THROWS_MATCHES(pattern(-200), gradcode::invalid_parameters, what_contains("node count -200 is negative"));
+  CHECK_THROWS_MATCHES(pattern(std::numeric_limits<Index>::min()), gradcode::invalid_parameters, what_contains("is negative"));
+  CHECK_THROWS_MATCHES(pattern(Index{1} << 62), gradcode::invalid_parameters, what_contains("exceeds limits::max_nodes"));
+  CHECK_THROWS_MATCHES(pattern(gradcode::limits::max_nodes + 1), gradcode::invalid_parameters, what_contains("limits::max_nodes"));
+  CHECK_THROWS_AS(pattern::from_ids(-5, std::vector<Index>{}), gradcode::invalid_parameters);
+  const pattern largest(gradcode::limits::max_nodes);  // the limit itself is accepted (2 MiB of bits)
+  CHECK(largest.nodes() == gradcode::limits::max_nodes);
+  CHECK(largest.count() == 0);
 }

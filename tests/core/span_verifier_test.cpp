@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <set>
@@ -178,4 +180,23 @@ TEST_CASE("span verifier: binomial and next_combination enumerate C(n, k) subset
       } while (gradcode::detail::next_combination(idx, n));
       CHECK(static_cast<double>(seen.size()) == gradcode::detail::binomial(n, k));
     }
+}
+
+// Regression (issue 13): random_subsets = 0 checked nothing and reported the condition
+// satisfied; a NaN tolerance failed every subset silently; a sparse n × K code with a huge dense
+// size threw std::bad_alloc from the dense copy.
+TEST_CASE("span verifier: NaN or out-of-range options and dense sizes past the limit throw invalid_parameters",
+          "[span_verifier][errors]") {
+  const sparse_matrix<double> bad = ones(17, 3);
+  CHECK_THROWS_MATCHES(verify_span_condition(bad, 5, {.max_exhaustive = 100, .random_subsets = 0}), gradcode::invalid_parameters,
+                       what_contains("random_subsets = 0; need >= 1"));
+  CHECK_THROWS_MATCHES(verify_span_condition(bad, 5, {.residual_tolerance = std::nan("")}), gradcode::invalid_parameters,
+                       what_contains("residual_tolerance = nan"));
+  CHECK_THROWS_AS(verify_span_condition(bad, 5, {.residual_tolerance = -1}), gradcode::invalid_parameters);
+  CHECK_THROWS_AS(verify_span_condition(bad, 5, {.residual_tolerance = std::numeric_limits<double>::infinity()}),
+                  gradcode::invalid_parameters);
+  CHECK_THROWS_AS(verify_span_condition(bad, 5, {.max_exhaustive = std::nan("")}), gradcode::invalid_parameters);
+  const sparse_matrix<double> huge(Index{1} << 20, Index{1} << 20);  // 2^40 dense entries: 8 TiB
+  CHECK_THROWS_MATCHES(verify_span_condition(huge, 1), gradcode::invalid_parameters,
+                       what_contains("exceeds limits::max_dense_entries"));
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -112,4 +113,51 @@ TEST_CASE("epoch policy: random selection draws every worker over many epochs", 
   for (int c : seen) CHECK(c > 100);  // M1 = 5 of 6: expected 167 each
   CHECK_THROWS_MATCHES(gradcode::decide_epoch(h, 12, {.stage_one_workers = 7}, rng), gradcode::invalid_parameters,
                        what_contains("M1 = 7 outside [0, M = 6]"));
+}
+
+TEST_CASE("history: rates near DBL_MAX or zero keep every W_m positive and finite, and a rate beyond the double range throws invalid_input naming the worker",
+          "[history][errors][extreme]") {
+  constexpr double big = std::numeric_limits<double>::max();
+  worker_history h({big, big, std::numeric_limits<double>::denorm_min()}, {.smoothing = 0.3});
+  // Worker 2 computed nothing: its rate floor 1e-6·W underflows to 0 for a subnormal W.
+  h.observe_epoch(std::vector<worker_observation>{{big, 1}, {big / 2, 0.5}, {0, 1}});
+  for (Index m = 0; m < 3; ++m) {
+    INFO("worker " << m);
+    CHECK(std::isfinite(h.throughput(m)));
+    CHECK(h.throughput(m) > 0);
+  }
+  CHECK(h.throughput(0) == big);
+  worker_history one({1, std::numeric_limits<double>::denorm_min()}, {.smoothing = 1});
+  one.observe_epoch(std::vector<worker_observation>{{1, 1}, {0, 1}});
+  CHECK(one.throughput(1) > 0);  // α = 1 takes the floored rate itself, never 0
+  // 1e300 partitions in 1e-10 s: a rate of 1e310 would make W infinite.
+  worker_history g({1, 1});
+  CHECK_THROWS_MATCHES(g.observe_epoch(std::vector<worker_observation>{{1, 1}, {1e300, 1e-10}}), gradcode::invalid_input,
+                       what_contains("worker 1 reports 1e+300 partitions in 1e-10 s, a rate beyond the double range"));
+  CHECK(g.throughput(1) == 1);  // unchanged
+  CHECK(g.straggler_counts().empty());
+}
+
+TEST_CASE("epoch policy: throughputs near DBL_MAX give the loads of their ratios, and a T_comp beyond the double range throws invalid_parameters",
+          "[epoch_policy][errors][extreme]") {
+  const std::vector<double> ratio = {2, 2, 4, 4, 8, 8};
+  std::vector<double> huge;
+  for (double r : ratio) huge.push_back(std::ldexp(r, 1020));  // Σ W overflows double
+  std::mt19937_64 rng(1);
+  const auto unit = gradcode::decide_epoch(worker_history(ratio, {.initial_stragglers = 2}), 24,
+                                           {.selection = gradcode::stage_one_selection::fastest}, rng);
+  const auto d = gradcode::decide_epoch(worker_history(huge, {.initial_stragglers = 2}), 24,
+                                        {.selection = gradcode::stage_one_selection::fastest}, rng);
+  CHECK(d.stage_one_workers == unit.stage_one_workers);
+  CHECK(d.deadline == std::ldexp(unit.deadline, -1020));  // loads 4, 4, 8, 8 as for the ratios
+  // W = 2^-1070: 24 partitions take 2^1070·… time units, beyond double.
+  const worker_history slow(std::vector<double>(4, std::ldexp(1.0, -1070)));
+  CHECK_THROWS_MATCHES(gradcode::decide_epoch(slow, 24, {}, rng), gradcode::invalid_parameters,
+                       what_contains("overflows double") && what_contains("fixed_deadline"));
+  const worker_history h(std::vector<double>(4, 1.0));
+  CHECK_THROWS_MATCHES(gradcode::decide_epoch(h, 24, {.deadline_slack = std::numeric_limits<double>::infinity()}, rng),
+                       gradcode::invalid_parameters, what_contains("deadline_slack = inf"));
+  CHECK_THROWS_MATCHES(gradcode::decide_epoch(h, Index{1} << 40, {}, rng), gradcode::invalid_parameters,
+                       what_contains("exceeds limits::max_partitions"));
+  CHECK_NOTHROW(gradcode::decide_epoch(slow, 24, {.fixed_deadline = 5}, rng));
 }

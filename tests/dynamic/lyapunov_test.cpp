@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <gradcode/dynamic/lyapunov.hpp>
@@ -273,4 +275,80 @@ TEST_CASE("lyapunov: invalid parameters, observations and decisions throw typed 
   auto d = sched.decide(o);
   d.channel_time[0] = 5;
   CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("C1: 0 <= v <= T (5) for worker 0"));
+}
+
+TEST_CASE("lyapunov: a hand-made decision with NaN, negative or inconsistent entries is refused and leaves the state unchanged",
+          "[lyapunov][errors]") {
+  lyapunov_scheduler sched(params(10));
+  workload w(11);
+  for (int t = 0; t < 30; ++t) sched.step(w.next());
+  auto o = w.next();
+  std::fill(o.active.begin(), o.active.end(), 1);
+  const auto good = sched.decide(o);
+  const auto backlog = sched.backlog(), virt = sched.virtual_queue(), battery = sched.battery(), cycles = sched.cycles_backlog();
+  const double server = sched.server_backlog();
+  auto unchanged = [&] {
+    CHECK(sched.backlog() == backlog);
+    CHECK(sched.virtual_queue() == virt);
+    CHECK(sched.battery() == battery);
+    CHECK(sched.cycles_backlog() == cycles);
+    CHECK(sched.server_backlog() == server);
+  };
+  // NaN passes every "<" and ">" test: max(0, Q + NaN − c) silently reset the backlog to 0.
+  auto d = good;
+  d.admitted[1] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("finite, non-negative entries") && what_contains("worker 1"));
+  unchanged();
+  d = good;
+  d.auxiliary[2] = -5;  // would lower H below what the admissions justify
+  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("for worker 2"));
+  unchanged();
+  std::size_t sender = workers;
+  for (std::size_t m = 0; m < static_cast<std::size_t>(workers); ++m)
+    if (good.channel_time[m] > 0) sender = m;
+  REQUIRE(sender < static_cast<std::size_t>(workers));
+  d = good;
+  d.upload_energy[sender] = 0;  // transmits without paying the energy of (9)
+  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("e_up = p v (9) for worker " + std::to_string(sender)));
+  d = good;
+  d.executed_cycles[0] = o.cpu_cycles[0] + 1;  // more cycles than the CPU had
+  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("f <= min(f^max, R) for worker 0"));
+  std::size_t computer = workers;
+  for (std::size_t m = 0; m < static_cast<std::size_t>(workers); ++m)
+    if (good.compute_energy[m] > 0) computer = m;
+  REQUIRE(computer < static_cast<std::size_t>(workers));
+  d = good;
+  d.compute_energy[computer] *= 0.5;  // computes at half the energy of (10)
+  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input,
+                       what_contains("e_com = delta f (10) for worker " + std::to_string(computer)));
+  unchanged();
+  CHECK_NOTHROW(sched.apply(o, good));
+}
+
+TEST_CASE("lyapunov: a queue pushed beyond the double range throws invalid_input naming the worker and the queue, the state unchanged",
+          "[lyapunov][errors][extreme]") {
+  lyapunov_scheduler sched(params(1));
+  slot_observation o{.arrivals = std::vector<double>(workers, 0.0), .capacity = std::vector<double>(workers, 1.0),
+                     .harvest = std::vector<double>(workers, 0.0), .cpu_cycles = std::vector<double>(workers, 0.0),
+                     .new_cycles = std::vector<double>(workers, 0.0), .active = {}, .channels = 1, .server_cycles = 0};
+  o.new_cycles[3] = 1e308;  // R_3 = 1e308, then 2e308 = inf by (12)
+  sched.step(o);
+  REQUIRE(sched.cycles_backlog()[3] == 1e308);
+  CHECK_THROWS_MATCHES(sched.step(o), gradcode::invalid_input, what_contains("cycle backlog R (12) of worker 3 overflows double"));
+  CHECK(sched.cycles_backlog()[3] == 1e308);
+  CHECK(sched.statistics().slots == 1);
+
+  // Q = 1e200 against r = 1e200: the P7 weight Q·r is beyond double and cannot be ranked.
+  gradcode::lyapunov_params p{.transmit_power = {1}, .energy_per_cycle = {0}, .cycles_per_bit = {0}, .battery_capacity = {10},
+                              .slot_length = 1, .tradeoff = 4};
+  lyapunov_scheduler one(p);
+  slot_observation fill{.arrivals = {1e200}, .capacity = {1}, .harvest = {0}, .cpu_cycles = {0}, .new_cycles = {}, .active = {}, .channels = 0, .server_cycles = 0};
+  one.step(fill);  // H = D
+  one.step(fill);  // Q < H: admits D
+  REQUIRE(one.backlog()[0] == 1e200);
+  fill.capacity = {1e200};
+  fill.channels = 1;
+  CHECK_THROWS_MATCHES(one.decide(fill), gradcode::invalid_input, what_contains("P7 weight") && what_contains("worker 0 overflows double"));
+  fill.capacity = {1};
+  CHECK_NOTHROW(one.decide(fill));
 }

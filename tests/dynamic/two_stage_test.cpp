@@ -431,3 +431,103 @@ TEST_CASE("two-stage: invalid parameters and bad call data throw typed errors na
   const auto sum = two.decode(std::vector<Index>{0}, one, std::vector<Index>{4, 3}, two_msgs.rowwise().reverse());
   CHECK((sum - g.rowwise().sum()).norm() <= 1e-9 * g.rowwise().sum().norm());
 }
+
+TEST_CASE("two-stage: throughputs near DBL_MAX or subnormal give the blocks, eq. (16) loads and exact decode of their ratios",
+          "[two_stage][extreme]") {
+  // W = r·2^e with r = 1, 2, 3: exact for every e, so the loads must not depend on e. At
+  // e = 1021, ΣW overflows double (the shares were ∞/∞ cast to Index: negative loads and a heap
+  // write out of bounds in stage 1); at e = −1060 every W is subnormal.
+  const std::vector<double> ratio = {1, 2, 3, 1, 2, 3, 3, 1};
+  const Index K = 24;
+  const std::vector<Index> stage_one = {0, 1, 2, 3, 4};
+  auto scaled = [&](int e) {
+    std::vector<double> w;
+    for (double r : ratio) w.push_back(std::ldexp(r, e));
+    return w;
+  };
+  const gradcode::two_stage_code<double> unit({.throughputs = scaled(0), .partitions = K, .stage_one_workers = stage_one});
+  const auto unit_two = unit.stage_two(std::vector<Index>{1}, 2);
+  const auto g = random_partials<double>(5, K, 17);
+  const gradcode::vector<double> exact = g.rowwise().sum();
+  for (int e : {1021, 1000, -1000, -1060}) {
+    INFO("W = r * 2^" << e);
+    const gradcode::two_stage_code<double> epoch({.throughputs = scaled(e), .partitions = K, .stage_one_workers = stage_one});
+    for (Index m = 0; m < epoch.workers(); ++m) {
+      CHECK(epoch.stage_one_load(m) == unit.stage_one_load(m));
+      CHECK(epoch.stage_one_first(m) == unit.stage_one_first(m));
+    }
+    const auto two = epoch.stage_two(std::vector<Index>{1}, 2);
+    REQUIRE(two.coded());
+    CHECK(std::vector<Index>(two.new_worker_loads().begin(), two.new_worker_loads().end()) ==
+          std::vector<Index>(unit_two.new_worker_loads().begin(), unit_two.new_worker_loads().end()));
+    // Every stage-2 worker but the first two responds (s = 2): the exact sum.
+    const auto workers = two.stage_two_workers();
+    std::vector<Index> ids(workers.begin() + 2, workers.end());
+    gradcode::matrix<double> msgs(g.rows(), static_cast<Index>(ids.size()));
+    for (std::size_t j = 0; j < ids.size(); ++j) msgs.col(static_cast<Index>(j)) = two.encode_stage_two(ids[j], g);
+    gradcode::matrix<double> one(g.rows(), 1);
+    one.col(0) = epoch.encode_stage_one(1, g);
+    const auto sum = two.decode(std::vector<Index>{1}, one, ids, msgs);
+    CHECK((sum - exact).norm() <= 1e-9 * exact.norm());
+  }
+  // Throughputs 2^1074 apart: the slow worker's share rounds to 0, the loads still sum to K.
+  const gradcode::two_stage_code<double> apart(
+      {.throughputs = {std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min(), 1.0}, .partitions = K,
+       .stage_one_workers = {0, 1, 2}});
+  CHECK(apart.stage_one_load(0) == K);
+  CHECK(apart.stage_one_load(1) == 0);
+  CHECK(apart.stage_one_load(2) == 0);
+}
+
+TEST_CASE("two-stage: K or a stage-2 support beyond the library limits throws invalid_parameters before allocating",
+          "[two_stage][errors][extreme]") {
+  using code = gradcode::two_stage_code<double>;
+  CHECK_THROWS_MATCHES(code({.throughputs = {1, 1}, .partitions = Index{1} << 40, .stage_one_workers = {0}}),
+                       gradcode::invalid_parameters, what_contains("exceeds limits::max_partitions"));
+  // K = 2^20 remaining partitions with s = 64: 65·2^20 copies > limits::max_support_entries.
+  const code big({.throughputs = std::vector<double>(70, 1.0), .partitions = Index{1} << 20, .stage_one_workers = {0}});
+  CHECK_THROWS_MATCHES(big.stage_two(std::vector<Index>{}, 64), gradcode::invalid_parameters,
+                       what_contains("limits::max_support_entries") && what_contains("(s <= 63 would fit)"));
+}
+
+TEST_CASE("two-stage: 200 random throughput vectors spanning the whole double range give loads in [0, K] summing to K and R·s, and decode exactly",
+          "[two_stage][extreme][random]") {
+  std::mt19937_64 rng(gradcode::test::test_seed(41));
+  std::uniform_real_distribution<double> mantissa(1.0, 2.0);
+  std::uniform_int_distribution<int> exponent(-1074, 1023);
+  for (int trial = 0; trial < 200; ++trial) {
+    const Index M = std::uniform_int_distribution<Index>(2, 8)(rng), K = std::uniform_int_distribution<Index>(1, 30)(rng);
+    epoch_case c = random_case(M, K, 3, rng, static_cast<std::uint64_t>(trial));
+    for (auto& w : c.throughputs) w = std::ldexp(mantissa(rng), exponent(rng));  // positive, finite, any magnitude
+    INFO(c.str());
+    const gradcode::two_stage_code<double> epoch({.throughputs = c.throughputs, .partitions = K, .stage_one_workers = c.stage_one});
+    Index total = 0;
+    for (Index m = 0; m < M; ++m) {
+      REQUIRE(epoch.stage_one_load(m) >= 0);
+      REQUIRE(epoch.stage_one_load(m) <= K);
+      total += epoch.stage_one_load(m);
+    }
+    REQUIRE(total == K);
+    const auto two = epoch.stage_two(c.finished, c.s);
+    Index fresh = 0;
+    for (Index n : two.new_worker_loads()) {
+      REQUIRE(n >= 0);
+      REQUIRE(n <= two.remaining());
+      fresh += n;
+    }
+    REQUIRE(fresh == two.remaining() * c.s);
+    // Every stage-1 and stage-2 message arrives: the exact sum.
+    const auto g = random_partials<double>(3, K, static_cast<std::uint64_t>(trial));
+    const auto done = two.finished_workers();
+    gradcode::matrix<double> one(3, static_cast<Index>(done.size()));
+    for (std::size_t j = 0; j < done.size(); ++j) one.col(static_cast<Index>(j)) = epoch.encode_stage_one(done[j], g);
+    // Stage-1 workers with a subnormal W often get an empty block, so K_c = K happens: uncoded.
+    std::vector<Index> workers;
+    if (two.coded()) workers.assign(two.stage_two_workers().begin(), two.stage_two_workers().end());
+    gradcode::matrix<double> msgs(3, static_cast<Index>(workers.size()));
+    for (std::size_t j = 0; j < workers.size(); ++j) msgs.col(static_cast<Index>(j)) = two.encode_stage_two(workers[j], g);
+    const gradcode::vector<double> exact = g.rowwise().sum();
+    const auto sum = two.decode(done, one, workers, msgs);
+    CHECK((sum - exact).norm() <= 1e-9 * exact.norm());
+  }
+}

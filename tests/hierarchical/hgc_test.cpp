@@ -1427,3 +1427,86 @@ TEST_CASE("hgc: one worker or edge too few throws not_decodable naming the edge 
       code.simulate_round(data.partials, std::vector<worker_id>{{0, 0}, {0, 1}, {0, 2}, {1, 3}}, std::vector<Index>{0});
   CHECK(data.relative_error(g) <= 1e-9);
 }
+
+// Regression (issue 13): Σm_i, K(s_e+1), (s_e+1)·m_i and the slot counts were formed in Index
+// before any size check: workers or K near INT64_MAX overflowed (signed overflow, UB), and
+// K = 1e9 allocated the supports (std::bad_alloc after a long attempt).
+TEST_CASE("hgc: worker counts or K near INT64_MAX, or sizes past gradcode's limits, throw invalid_parameters before overflowing",
+          "[hgc][errors][limits]") {
+  using P = hgc_params;
+  const Index top = std::numeric_limits<Index>::max();
+  auto make = [](const P& p) { return hgc_code<double>(p); };
+  CHECK_THROWS_MATCHES(make(P{.workers = {top, top}, .partitions = 4}), invalid_parameters, what_contains("Σm_i exceeds limits::max_nodes"));
+  CHECK_THROWS_MATCHES(make(P{.workers = {3, Index{1} << 62, 3}, .partitions = 9, .edge_tolerance = 1}), invalid_parameters,
+                       what_contains("edge 1 has m_i = 4611686018427387904"));
+  CHECK_THROWS_MATCHES(make(P{.workers = {3, 3, 3}, .partitions = top, .edge_tolerance = 2}), invalid_parameters,
+                       what_contains("exceeds limits::max_partitions"));
+  CHECK_THROWS_MATCHES(make(P{.workers = {3, 3, 3}, .partitions = top - 1, .edge_tolerance = 1, .worker_tolerance = 2}),
+                       invalid_parameters, what_contains("limits::max_partitions"));
+  CHECK_THROWS_AS(make(P{.workers = {3, 3, 3}, .partitions = 1'000'000'000}), invalid_parameters);
+  // Within the partition limit but K(s_e+1)(s_w+1) copies past the support limit.
+  CHECK_THROWS_MATCHES(make(P{.workers = {8, 8}, .partitions = Index{1} << 23, .edge_tolerance = 1, .worker_tolerance = 7}),
+                       invalid_parameters, what_contains("K(s_e+1)(s_w+1)"));
+}
+
+// Regression (issue 13): workers(edge) used vector::at and threw std::out_of_range.
+TEST_CASE("hgc: workers() of an edge out of range throws invalid_input naming it", "[hgc][errors]") {
+  const hgc_code<double> code(hgc_params{.workers = {3, 4, 5}, .partitions = 12, .edge_tolerance = 1, .worker_tolerance = 1});
+  CHECK_THROWS_MATCHES(code.workers(3), invalid_input, what_contains("edge id 3 is outside [0, 3)"));
+  CHECK_THROWS_AS(code.workers(-1), invalid_input);
+  CHECK_THROWS_AS(code.worker_layer(7), invalid_input);
+  CHECK_FALSE(code.edge_decodable(-1, pattern(3)));
+}
+
+// Regression (issue 13): decode_options reached the layers unchecked; residual_tolerance = inf
+// made one worker per edge "decode".
+TEST_CASE("hgc: NaN, infinite or out-of-range decode_options throw invalid_parameters naming the field", "[hgc][errors]") {
+  const hgc_params p{.workers = {3, 3, 3}, .partitions = 9, .edge_tolerance = 1, .worker_tolerance = 1};
+  CHECK_THROWS_MATCHES(hgc_code<double>(p, {.residual_tolerance = std::numeric_limits<double>::infinity()}), invalid_parameters,
+                       what_contains("decode_options.residual_tolerance"));
+  CHECK_THROWS_MATCHES(hgc_code<float>(p, {.max_relative_error = std::nan("")}), invalid_parameters,
+                       what_contains("decode_options.max_relative_error"));
+  CHECK_THROWS_AS(hgc_code<double>(paper_example1(), {.residual_tolerance = -1}), invalid_parameters);
+}
+
+// Regression (issue 13): float partials in the subnormal range went through both layers and came
+// back with a relative error far beyond 1e-4, no exception.
+TEST_CASE("hgc: a float round of subnormal partials throws invalid_input, and the same data scaled up decodes",
+          "[hgc][errors][subnormal]") {
+  const hgc_code<float> code(hgc_params{.workers = {3, 3, 3}, .partitions = 9, .edge_tolerance = 1, .worker_tolerance = 1});
+  const round_data<float> data(code, 300, 10);
+  const std::vector<worker_id> slow{{0, 1}, {2, 0}};
+  const std::vector<Index> down{1};
+  const matrix<float> tiny = data.partials * 3e-41f;
+  CHECK_THROWS_MATCHES(code.simulate_round(tiny, slow, down), invalid_input, what_contains("too small to be accurate in float"));
+  const auto scale = static_cast<float>(std::ldexp(3e-41, 100));
+  const vector<float> g = code.simulate_round(data.partials * scale, slow, down);
+  CHECK((g.cast<double>() - data.exact * static_cast<double>(scale)).norm() <= 1e-4 * data.exact.norm() * static_cast<double>(scale));
+}
+
+// Regression (issue 13): the returning encode / edge_decode / master_decode allocated d elements
+// before checking anything (std::bad_alloc for an Eigen::Map with a bogus row count), and an
+// output aliasing the partials made encode read its own partial results.
+TEST_CASE("hgc: the returning overloads validate before allocating, and an output overlapping the partials is refused",
+          "[hgc][errors]") {
+  const hgc_code<double> code(hgc_params{.workers = {3, 3, 3}, .partitions = 9, .edge_tolerance = 1, .worker_tolerance = 1});
+  double dummy = 0;
+  const Eigen::Map<const matrix<double>> lying(&dummy, Index{1} << 40, 0);
+  CHECK_THROWS_MATCHES(code.encode({0, 0}, lying), invalid_input, what_contains("partials have 0 columns"));
+  CHECK_THROWS_AS(code.encode({5, 0}, lying), invalid_input);
+  CHECK_THROWS_MATCHES(code.edge_decode(0, std::vector<Index>{}, lying), not_decodable, what_contains("edge 0: 0 of 3 workers"));
+  CHECK_THROWS_MATCHES(code.edge_decode(0, std::vector<Index>{0, 1}, lying), invalid_input, what_contains("2 node ids for 0 messages"));
+  CHECK_THROWS_MATCHES(code.master_decode(std::vector<Index>{}, lying), not_decodable, what_contains("master: 0 of 3 edges"));
+  CHECK_THROWS_AS(code.master_decode(std::vector<Index>{0, 4}, lying), invalid_input);
+  matrix<double> partials = matrix<double>::Ones(16, 9);
+  CHECK_THROWS_MATCHES(code.encode({1, 1}, partials, partials.col(8)), invalid_input, what_contains("output overlaps the partial gradients"));
+  // Valid calls of the returning overloads equal the in-place ones.
+  const round_data<double> data(code, 16, 11);
+  const std::vector<Index> ids{0, 2};
+  matrix<double> received(16, 2);
+  received << data.messages[0].col(0), data.messages[0].col(2);
+  vector<double> in_place(16);
+  code.edge_decode(0, ids, received, in_place);
+  CHECK(code.edge_decode(0, ids, received) == in_place);
+  CHECK(code.encode({2, 1}, data.partials) == data.messages[2].col(1));
+}

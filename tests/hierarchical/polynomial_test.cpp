@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -520,7 +521,7 @@ TEST_CASE("polynomial HGC: encode_held (only the worker's own partitions) equals
 // =============================================================================================
 
 TEST_CASE("polynomial HGC: every placement of ≤ s stragglers and ≤ a adversaries at both layers is decoded and every "
-          "adversary is reported (N1 = N2 = 6, r = 5, s = a = 1; each cluster in turn × every relay pattern)",
+          "adversary is reported (N1 = N2 = 6, r = 5, s = a = 1, each cluster in turn × every relay pattern)",
           "[polynomial][exhaustive][adversary]") {
   const auto seed = test_seed(56);
   INFO("seed " << seed);
@@ -693,6 +694,7 @@ TEST_CASE("polynomial HGC: a user assignment of arcs (cyclic-repetition supports
                                  .worker_stragglers = {2}, .worker_adversaries = {2}};
     robust_options loose;
     loose.max_amplification = 1e300;
+    loose.max_relative_error = 1e300;  // and refuse nothing on its error estimate
     loose.corruption_tolerance = 1e300;
     loose.locate_corrupted = false;
     params.order_points = false;
@@ -734,6 +736,7 @@ TEST_CASE("polynomial HGC: worst decode error vs N — the paper's integer point
       if (families[f] != point_family::unit_circle && n > 32) continue;
       robust_options loose;  // let the paper's points decode whatever they produce
       loose.max_amplification = 1e300;
+      loose.max_relative_error = 1e300;
       const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n), .partitions = n,
                                            .relay_replication = r, .worker_replication = {r}};
       const polynomial_hgc<double> code({.dimension = 2 * m * m, .clusters = place_partitions(placement), .relay_stragglers = s,
@@ -838,4 +841,256 @@ TEST_CASE("polynomial HGC: a copied code decodes like the original", "[polynomia
   std::mt19937_64 rng(62);
   const auto g = random_partials<double>(2, 9, rng);
   CHECK(relative_error(copy.simulate_round(g).gradient, g) < 1e-12);
+}
+
+// =============================================================================================
+// Hostile inputs (issue 13)
+// =============================================================================================
+
+TEST_CASE("polynomial HGC: one worker or one relay adding 1e160 to one element of its message is located and excluded — "
+          "the gradient stays exact",
+          "[polynomial][adversary]") {
+  // Before: the locator's squared norms overflowed (NaN residual counted as consistent) and the
+  // server returned a finite, absurd gradient.
+  std::mt19937_64 rng(64);
+  const polynomial_placement placement{.workers = {6, 6, 6, 6, 6, 6}, .partitions = 6, .relay_replication = 5, .worker_replication = {5}};
+  const polynomial_hgc<double> code({.dimension = 24, .clusters = place_partitions(placement), .relay_stragglers = 1,
+                                     .relay_adversaries = 1, .worker_stragglers = {1}, .worker_adversaries = {1}});
+  const auto g = random_partials<double>(24, 6, rng);
+  double worst = 0;
+  for (double size : {1e155, 1e160, 1e300}) {
+    for (Index c = 0; c < 6; c += 5) {
+      polynomial_round<double> f;
+      f.adversarial_workers = {{c, 3}};
+      f.corrupt_worker = [&](worker_id, Eigen::Ref<vector<double>> m) { m[0] += size; };
+      INFO("worker (" << c << ",3) adds " << size << " to element 0");
+      const auto r = code.simulate_round(g, f);
+      CHECK(r.relays[static_cast<std::size_t>(c)].corrupted == std::vector<Index>{3});
+      CHECK(relative_error(r.gradient, g) <= 1e-9);
+      worst = std::max(worst, relative_error(r.gradient, g));
+    }
+    polynomial_round<double> f;
+    f.adversarial_relays = {2};
+    f.corrupt_relay = [&](Index, Eigen::Ref<vector<double>> m) { m[m.size() - 1] += size; };
+    INFO("relay 2 adds " << size << " to its last element");
+    const auto r = code.simulate_round(g, f);
+    CHECK(r.server.corrupted == std::vector<Index>{2});
+    CHECK(relative_error(r.gradient, g) <= 1e-9);
+    worst = std::max(worst, relative_error(r.gradient, g));
+  }
+  // gradients of tiny normal magnitude: a 1e-3 relative corruption is still located
+  const matrix<double> tiny = g * 1e-165;
+  polynomial_round<double> f;
+  f.adversarial_workers = {{1, 0}};
+  f.corrupt_worker = [](worker_id, Eigen::Ref<vector<double>> m) { m *= 1.001; };
+  const auto r = code.simulate_round(tiny, f);
+  CHECK(r.relays[1].corrupted == std::vector<Index>{0});
+  const vector<double> rescaled = r.gradient * 1e165;  // ‖·‖² of 1e-165 values would underflow
+  CHECK(relative_error(rescaled, g) <= 1e-9);
+  worst = std::max(worst, relative_error(rescaled, g));
+  std::printf("polynomial HGC huge/tiny adversarial messages: all located, worst relative error %.2e\n", worst);
+}
+
+TEST_CASE("polynomial HGC: parameters that would overflow (d = INT64_MAX, a1, a2 or s1 = 2^62) throw invalid_parameters "
+          "naming the field and a value that fits",
+          "[polynomial][errors]") {
+  const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+  const auto clusters = place_partitions(placement);
+  const Index huge = Index{1} << 62, max = std::numeric_limits<Index>::max();
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = max, .clusters = clusters}), invalid_parameters,
+                       what_contains("d = 9223372036854775807; need d <= 2^40"));
+  CHECK_NOTHROW(polynomial_hgc<double>({.dimension = 16, .clusters = clusters}));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .relay_adversaries = huge}), invalid_parameters,
+                       what_contains("a1 = 4611686018427387904 adversarial relays; s1 + 2a1 <= 2 would fit"));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .relay_stragglers = huge}), invalid_parameters,
+                       what_contains("adversarial relays; s1 + 2a1 <= 2 would fit"));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .worker_adversaries = {0, huge, 0, 0}}),
+                       invalid_parameters, what_contains("cluster 1: m2 = r2 − 2a2 − s2 = 4 − 2·4611686018427387904 − 0 < 1"));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .worker_stragglers = {max}}), invalid_parameters,
+                       what_contains("adversarial workers; s2 + 2a2 <= 3 would fit"));
+}
+
+TEST_CASE("polynomial HGC: robust_options out of range (corruption_tolerance inf, NaN or negative) throw invalid_parameters "
+          "naming the field",
+          "[polynomial][errors]") {
+  // Before: τ = inf was accepted and an adversarial worker was never located.
+  const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+  const auto clusters = place_partitions(placement);
+  for (double tau : {std::numeric_limits<double>::infinity(), std::nan(""), -1.0}) {
+    robust_options o;
+    o.corruption_tolerance = tau;
+    INFO("corruption_tolerance = " << tau);
+    CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .worker_adversaries = {1}}, o), invalid_parameters,
+                         what_contains("robust_options::corruption_tolerance"));
+  }
+  robust_options o;
+  o.max_relative_error = -1;
+  CHECK_THROWS_MATCHES(polynomial_hgc<float>({.dimension = 16, .clusters = clusters}, o), invalid_parameters,
+                       what_contains("robust_options::max_relative_error"));
+}
+
+TEST_CASE("polynomial HGC: place_partitions takes capacities of any finite magnitude (2^1021·c places like c) and rejects "
+          "non-positive or non-finite ones, huge K or replication, and more than 1024 nodes per layer, before allocating",
+          "[polynomial][errors]") {
+  // Before: 1e308 capacities overflowed their sums (inf/inf shares, UB casts), K = INT64_MAX
+  // overflowed r1·K, and nothing bounded N.
+  const polynomial_placement unit{.workers = {3, 4, 5}, .partitions = 9, .relay_replication = 2, .worker_replication = {2},
+                                  .capacities = {{1, 2, 3}, {1, 1, 1, 1}, {5, 4, 3, 2, 1}}};
+  auto scaled = unit;  // × 2^1021 (exact): up to 5.6e308·… — the sum of cluster 2's is 3.4e308, past the double range
+  for (auto& c : scaled.capacities)
+    for (auto& x : c) x = std::ldexp(x, 1021);
+  const auto a = place_partitions(unit), b = place_partitions(scaled);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    for (Index j = 0; j < a[i].nodes(); ++j) {
+      INFO("cluster " << i << " worker " << j);
+      CHECK(std::vector<Index>(a[i].partitions_of(j).begin(), a[i].partitions_of(j).end()) ==
+            std::vector<Index>(b[i].partitions_of(j).begin(), b[i].partitions_of(j).end()));
+    }
+  auto wide = unit;
+  wide.capacities = {{1e308, 1e-308, 1}, {}, {}};  // ratio 1e616: the slowest still gets a valid (zero) share
+  CHECK_NOTHROW(place_partitions(wide));
+  for (double bad : {0.0, -1.0, std::numeric_limits<double>::infinity(), std::nan("")}) {
+    auto p = unit;
+    p.capacities[1][2] = bad;
+    INFO("capacity " << bad);
+    CHECK_THROWS_MATCHES(place_partitions(p), invalid_parameters, what_contains("worker 2 of cluster 1 has capacity"));
+  }
+  const Index max = std::numeric_limits<Index>::max();
+  auto many = unit;
+  many.partitions = max;
+  CHECK_THROWS_MATCHES(place_partitions(many), invalid_parameters, what_contains("would fit"));
+  many.partitions = (Index{1} << 24) + 1;  // fits N1·K ≤ 2^26, but K · 2 clusters · 2 workers copies do not
+  CHECK_THROWS_MATCHES(place_partitions(many), invalid_parameters, what_contains("partition copies"));
+  auto r1 = unit;
+  r1.relay_replication = max;
+  CHECK_THROWS_MATCHES(place_partitions(r1), invalid_parameters, what_contains("need 1 <= r1 <= N1 = 3"));
+  auto r2 = unit;
+  r2.worker_replication = {max};
+  CHECK_THROWS_MATCHES(place_partitions(r2), invalid_parameters, what_contains("need 1 <= r2 <= N2 = 3"));
+  CHECK_THROWS_MATCHES(place_partitions({.workers = std::vector<Index>(1025, 2), .partitions = 4, .relay_replication = 1,
+                                         .worker_replication = {1}}),
+                       invalid_parameters, what_contains("N1 = 1025 clusters; need N1 <= 1024"));
+  CHECK_THROWS_MATCHES(place_partitions({.workers = {2, 2000}, .partitions = 4, .relay_replication = 1, .worker_replication = {1}}),
+                       invalid_parameters, what_contains("cluster 1 has N2 = 2000 workers; need N2 <= 1024"));
+}
+
+TEST_CASE("polynomial HGC: bad relay amplifications, straggler ids out of range and wrong partial shapes are typed errors",
+          "[polynomial][errors]") {
+  const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+  const polynomial_hgc<double> code({.dimension = 16, .clusters = place_partitions(placement), .relay_stragglers = 1});
+  std::mt19937_64 rng(65);
+  const auto g = random_partials<double>(16, 8, rng);
+  matrix<double> relay_msgs(code.relay_message_length(), 4);
+  const std::vector<Index> all{0, 1, 2, 3, 4};
+  for (Index n = 0; n < 4; ++n) {
+    matrix<double> m(code.worker_message_length(n), 5);
+    for (Index j = 0; j < 5; ++j) m.col(j) = code.encode({n, j}, g);
+    relay_msgs.col(n) = code.relay_decode(n, all, m);
+  }
+  const std::vector<Index> relays{0, 1, 2, 3};
+  vector<double> out(16);
+  const std::vector<double> three{1, 1, 1};
+  CHECK_THROWS_MATCHES(code.server_decode(relays, relay_msgs, out, three), invalid_input,
+                       what_contains("3 input amplifications for 4 node ids"));
+  const std::vector<double> inf_one{1, std::numeric_limits<double>::infinity(), 1, 1};
+  CHECK_THROWS_MATCHES(code.server_decode(relays, relay_msgs, out, inf_one), invalid_input,
+                       what_contains("input amplification of node 1"));
+  const std::vector<double> ones{1, 1, 1, 1};
+  const auto report = code.server_decode(relays, relay_msgs, out, ones);
+  CHECK(relative_error(out, g) <= 1e-12);
+  CHECK(report.estimated_error <= 1e-9);
+  CHECK_THROWS_MATCHES(code.simulate_round(g, {.straggling_relays = {4}}), invalid_input, what_contains("node id 4 is outside [0, 4)"));
+  CHECK_THROWS_AS(code.simulate_round(g, {.straggling_workers = {{0, 5}}}), invalid_input);
+  CHECK_THROWS_AS(code.simulate_round(matrix<double>::Ones(16, 7)), invalid_input);
+}
+
+TEMPLATE_TEST_CASE("polynomial HGC: the paper's integer points at N = 12 and 13 (r = N − 3, 2 relay and 3 worker stragglers) "
+                   "are refused with not_decodable and the estimated error, never returned as a wrong gradient — the unit "
+                   "circle decodes every such round within the bound",
+                   "[polynomial][errors][random]", float, double) {
+  // Before: relative error 8e2–5e4 returned silently (server: checked = 0, amplification 7.9e6).
+  const auto seed = test_seed(66);
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (Index n : {12, 13})
+    for (auto family : {point_family::paper, point_family::unit_circle}) {
+      if (std::is_same_v<TestType, float> && family == point_family::paper) continue;
+      const Index r = n - 3, m1 = r - 2, m2 = r - 3;
+      const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n), .partitions = n,
+                                           .relay_replication = r, .worker_replication = {r}};
+      const polynomial_hgc<TestType> code({.dimension = 2 * m1 * m2, .clusters = place_partitions(placement), .relay_stragglers = 2,
+                                           .worker_stragglers = {3}, .points = family});
+      const auto g = random_partials<TestType>(code.dimension(), n, rng);
+      int refused = 0, rounds = 0;
+      double worst = 0, worst_estimate = 0;
+      for (int t = 0; t < 8; ++t) {
+        std::vector<std::vector<Index>> slow(static_cast<std::size_t>(n)), bad(static_cast<std::size_t>(n));
+        for (Index c = 0; c < n; ++c) slow[static_cast<std::size_t>(c)] = random_subset(n, 3, rng);
+        const auto slow_relays = random_subset(n, 2, rng);
+        INFO(to_string(family) << " N = " << n << " round " << t);
+        try {
+          const auto res = run_round(code, g, slow_relays, {}, slow, bad, attack::large, rng);
+          const double err = relative_error(res.gradient, g);
+          CHECK(err <= error_bound<TestType>());
+          CHECK(res.server.estimated_error <= error_bound<TestType>());
+          worst = std::max(worst, err);
+          worst_estimate = std::max(worst_estimate, res.server.estimated_error);
+          ++rounds;
+        } catch (const not_decodable& e) {
+          CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("estimated relative error"));
+          ++refused;
+        }
+      }
+      std::printf("polynomial HGC <%s> %s N = %ld (r = N − 3, s1 = 2, s2 = 3): %d of 8 rounds refused, worst accepted relative "
+                  "error %.2e (estimate %.2e)\n",
+                  scalar_name<TestType>(), to_string(family).c_str(), static_cast<long>(n), refused, worst, worst_estimate);
+      if (family == point_family::paper)
+        CHECK(refused > 0);
+      else
+        CHECK(refused == 0);
+    }
+}
+
+TEST_CASE("polynomial HGC: a refused relay or server decode (estimated error over the budget, also compounded from the "
+          "relays' amplifications) leaves out untouched",
+          "[polynomial][errors]") {
+  std::mt19937_64 rng(67);
+  // relay layer: the paper's points at N = 12, 9 of 12 workers
+  {
+    const polynomial_placement placement{.workers = std::vector<Index>(12, 12), .partitions = 12, .relay_replication = 9,
+                                         .worker_replication = {9}};
+    const polynomial_hgc<double> code({.dimension = 84, .clusters = place_partitions(placement), .relay_stragglers = 2,
+                                       .worker_stragglers = {3}, .points = point_family::paper});
+    const auto g = random_partials<double>(84, 12, rng);
+    const std::vector<Index> ids{0, 1, 2, 4, 5, 7, 8, 10, 11};
+    matrix<double> m(code.worker_message_length(0), 9);
+    for (Index j = 0; j < 9; ++j) m.col(j) = code.encode({0, ids[static_cast<std::size_t>(j)]}, g);
+    vector<double> out = vector<double>::Constant(code.relay_message_length(), 7.0);
+    CHECK_THROWS_MATCHES(code.relay_decode(0, ids, m, out), not_decodable, what_contains("relay 0 (workers)"));
+    CHECK((out.array() == 7.0).all());
+  }
+  // server layer, unit circle: accepted alone, refused once the relays say they amplified by 1e8
+  const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+  const polynomial_hgc<double> code({.dimension = 16, .clusters = place_partitions(placement), .relay_stragglers = 1});
+  const auto g = random_partials<double>(16, 8, rng);
+  matrix<double> relay_msgs(code.relay_message_length(), 4);
+  std::vector<double> relay_amplification;
+  const std::vector<Index> all{0, 1, 2, 3, 4};
+  for (Index n = 0; n < 4; ++n) {
+    matrix<double> m(code.worker_message_length(n), 5);
+    for (Index j = 0; j < 5; ++j) m.col(j) = code.encode({n, j}, g);
+    robust_report rep;
+    relay_msgs.col(n) = code.relay_decode(n, all, m, &rep);
+    relay_amplification.push_back(rep.error_amplification);
+  }
+  const std::vector<Index> relays{0, 1, 2, 3};
+  vector<double> out(16);
+  const auto ok = code.server_decode(relays, relay_msgs, out, relay_amplification);
+  CHECK(relative_error(out, g) <= 1e-12);
+  CHECK(ok.estimated_error <= 1e-9);
+  const std::vector<double> noisy(4, 1e8);
+  out.setConstant(7.0);
+  CHECK_THROWS_MATCHES(code.server_decode(relays, relay_msgs, out, noisy), not_decodable,
+                       what_contains("the messages' own amplification up to 1e+08"));
+  CHECK((out.array() == 7.0).all());
 }

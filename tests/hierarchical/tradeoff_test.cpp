@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -219,4 +221,32 @@ TEST_CASE("tradeoff: out-of-range tolerances and empty systems throw invalid_par
   CHECK_THROWS_MATCHES(layered_load_bound(std::vector<Index>{1, 1}, 0, 10), invalid_parameters, what_contains("W = 0 workers"));
   CHECK_THROWS_MATCHES(layered_load_bound(std::vector<Index>{1, -2}, 10, 10), invalid_parameters,
                        what_contains("s_l = -2 is negative"));
+}
+
+// Regression (issue 13): Σm_i was summed in Index unchecked (m_i near INT64_MAX overflowed,
+// signed overflow, and returned a negative load), s_l + 1 overflowed at s_l = INT64_MAX, a
+// layered bound past the double range came back +inf, and K ≤ 0 gave zero or negative loads.
+TEST_CASE("tradeoff: m_i near INT64_MAX, s_l = INT64_MAX, K < 1 or a bound past double throw invalid_parameters or stay exact",
+          "[tradeoff][errors]") {
+  const Index top = std::numeric_limits<Index>::max();
+  const std::vector<Index> overflowing{top / 2 + 1, top / 2 + 1};
+  CHECK_THROWS_MATCHES(hgc_load_bound(overflowing, 10, 0, 0), invalid_parameters, what_contains("Σm_i overflows"));
+  CHECK_THROWS_AS(conventional_load(overflowing, 10, 1, 0), invalid_parameters);
+  CHECK_THROWS_AS(standard_gc_tolerance(overflowing, 1, 0), invalid_parameters);
+  CHECK_THROWS_AS(master_communication_load(scheme::standard_gc, overflowing, 0, 0), invalid_parameters);
+  // Huge but summable m_i: exact answers, no overflow in (s_e+1)(s_w+1) or s_max.
+  const std::vector<Index> big{Index{1} << 61, Index{1} << 61};
+  CHECK(hgc_load_bound(big, Index{1} << 62, 1, (Index{1} << 61) - 1) == std::ldexp(1.0, 62));
+  CHECK(standard_gc_tolerance(big, 1, 5) == (Index{1} << 61) + 5);
+  CHECK(conventional_load(big, 4, 1, 0) > 0);
+  CHECK(layered_load_bound(std::vector<Index>{top}, 1, 1) == std::ldexp(1.0, 63));
+  CHECK_THROWS_MATCHES(layered_load_bound(std::vector<Index>(20, top), 1, 1), invalid_parameters, what_contains("overflows double"));
+  const std::vector<Index> m = {3, 4, 5};
+  for (Index K : {Index{0}, Index{-5}}) {
+    INFO("K = " << K);
+    CHECK_THROWS_MATCHES(hgc_load_bound(m, K, 0, 0), invalid_parameters, what_contains("need K >= 1"));
+    CHECK_THROWS_AS(conventional_load(m, K, 0, 0), invalid_parameters);
+    CHECK_THROWS_AS(layered_load_bound(std::vector<Index>{1}, 12, K), invalid_parameters);
+    CHECK_THROWS_AS(worker_computation_load(scheme::cgc_w, m, K, 0, 0), invalid_parameters);
+  }
 }

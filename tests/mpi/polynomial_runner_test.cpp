@@ -7,6 +7,8 @@
 //
 // mpi-test: 13 --r1 3 --a1 1 --r2 3 --a2 1 --rounds 4 --inject corrupt@w0.1 --inject corrupt:-3@w2.0 --inject corrupt@e1 --expect-workers 0.1,2.0 --expect-edges 1 | polynomial HGC: adversarial workers and a relay are located and excluded and the gradient equals the reference
 // mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --d 16 --rounds 5 --inject slow:100@w*.2 --inject crash@e1 --inject model:tang2024:0.002 --expect-late | polynomial HGC: gradient equals the reference under stragglers and messages are d/m1 and d/(m1 m2) long
+// mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev --rounds 2 --mismatch-rank 7 --expect-mismatch-rank 7 | polynomial HGC: a worker with the paper's evaluation points among Chebyshev ranks (same message lengths) is named by rank in a code_mismatch before round 1
+// mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev --rounds 2 | polynomial HGC: with Chebyshev points on every rank the handshake verifies every rank and the gradient equals the reference
 // mpi-test: 16 --r1 3 --s1 1 --r2 4 --s2 1 --a2 1 --workers 4,4,4 --K 12 --rounds 3 --inject crash@w*.3 --inject corrupt@w1.2 --inject slow:40@e0 --expect-workers 1.2 | polynomial HGC: a relay locates an adversary among its first N2 - s2 workers while another worker has crashed
 #include <gradcode/mpi/polynomial_runner.hpp>
 #include <gradcode/sim/models.hpp>
@@ -27,6 +29,9 @@ struct options {
   std::vector<gradcode::Index> workers{3, 3, 3};
   gradcode::Index K = 9, d = 12, rounds = 4, r1 = 3, s1 = 0, a1 = 0, r2 = 3, s2 = 0, a2 = 0;
   bool expect_late = false;
+  gradcode::point_family points = gradcode::point_family::unit_circle;
+  int mismatch_rank = -1;         // this rank builds its code with the paper's points
+  int expect_mismatch_rank = -1;  // the master must name this rank in a code_mismatch
   std::vector<gradcode::worker_id> expect_workers;  // located by the relays, every round
   std::vector<gradcode::Index> expect_edges;        // located by the master, every round
   std::vector<std::string> faults;
@@ -53,6 +58,13 @@ options parse(int argc, char** argv) {
     } else if (f == "--expect-edges") {
       for (const auto& s : mpi_test::split(value())) o.expect_edges.push_back(std::stol(s));
     } else if (f == "--inject") o.faults.push_back(value());
+    else if (f == "--points") {
+      const std::string v = value();
+      if (v == "chebyshev") o.points = gradcode::point_family::chebyshev;
+      else if (v == "paper") o.points = gradcode::point_family::paper;
+      else if (v != "unit_circle") return false;
+    } else if (f == "--mismatch-rank") o.mismatch_rank = std::stoi(value());
+    else if (f == "--expect-mismatch-rank") o.expect_mismatch_rank = std::stoi(value());
     else
       return false;
     return true;
@@ -69,7 +81,8 @@ int run(const options& o, int rank) {
       .relay_stragglers = o.s1,
       .relay_adversaries = o.a1,
       .worker_stragglers = {o.s2},
-      .worker_adversaries = {o.a2}});
+      .worker_adversaries = {o.a2},
+      .points = rank == o.mismatch_rank ? point_family::paper : o.points});
   mpi::transport_options wait;
   wait.edge_wait = std::chrono::milliseconds(5000);
   wait.master_wait = std::chrono::milliseconds(10000);
@@ -101,6 +114,12 @@ int run(const options& o, int rank) {
         try {
           const auto rep = runner.round(std::span<const double>(w.data(), static_cast<std::size_t>(w.size())), g);
           late += rep.late_messages;
+          if (o.expect_mismatch_rank >= 0) {
+            fail("round " + std::to_string(r) + " ran although rank " + std::to_string(o.expect_mismatch_rank) + " built another code");
+            break;
+          }
+          if (r == 0 && runner.verified_ranks().size() != static_cast<std::size_t>(layout.edges() + layout.total_workers()))
+            fail("the handshake verified " + std::to_string(runner.verified_ranks().size()) + " ranks");
           const double error = (g - reference).norm() / partials.colwise().norm().sum();
           std::printf("round %ld: %.1f ms, relays used %zu, located relays [", static_cast<long>(r), rep.wall_ms, rep.edges_used.size());
           for (Index e : rep.corrupted_edges) std::printf(" %ld", static_cast<long>(e));
@@ -134,11 +153,18 @@ int run(const options& o, int rank) {
                      std::to_string(code.worker_message_length(i)) + " reals");
             if (static_cast<Index>(es.workers_used.size()) < code.workers(i) - code.worker_stragglers(i))
               fail("relay " + std::to_string(i) + " decoded from " + std::to_string(es.workers_used.size()) + " workers");
+            if (!es.rejected_workers.empty()) fail("relay " + std::to_string(i) + " dropped a worker message as malformed");
           }
           if (o.d % (2 * code.relay_parts() * code.worker_parts(0)) == 0 &&
               (static_cast<double>(code.relay_message_length()) != code.relay_load_bound() ||
                static_cast<double>(code.worker_message_length(0)) != code.worker_load_bound(0)))
             fail("message lengths differ from Theorem 1's loads although w·m1·m2 divides d");
+        } catch (const mpi::code_mismatch& e) {
+          std::printf("round %ld: code_mismatch: %s\n", static_cast<long>(r), e.what());
+          if (e.rank() != o.expect_mismatch_rank || r != 0)
+            fail("round " + std::to_string(r) + ": code_mismatch for rank " + std::to_string(e.rank()) + ", expected rank " +
+                 std::to_string(o.expect_mismatch_rank) + " before round 1");
+          break;
         } catch (const std::exception& e) {
           fail("round " + std::to_string(r) + ": " + e.what());
         }
@@ -148,7 +174,7 @@ int run(const options& o, int rank) {
       fail(e.what());
     }
     for (const auto& wid : o.expect_workers)
-      if (std::find(located.begin(), located.end(), wid) == located.end())
+      if (o.expect_mismatch_rank < 0 && std::find(located.begin(), located.end(), wid) == located.end())
         fail("adversarial worker (" + std::to_string(wid.edge) + "," + std::to_string(wid.worker) + ") was never located");
     runner.stop();
   } else {
@@ -159,6 +185,8 @@ int run(const options& o, int rank) {
       for (std::size_t t = 0; t < task.partitions.size(); ++t) held.col(static_cast<Index>(t)) = partials.col(task.partitions[t]);
     });
     late = rep.late_messages;
+    if (o.expect_mismatch_rank >= 0 && rep.rounds != 0) fail("replied to " + std::to_string(rep.rounds) + " rounds despite the mismatch");
+    if (rep.malformed_messages != 0) fail("dropped " + std::to_string(rep.malformed_messages) + " messages as malformed");
     if (layout.my_role() == mpi::role::edge)
       for (long long b : rep.received_bytes)
         if (b != code.worker_message_length(layout.edge()) * 8) fail("received a worker message of " + std::to_string(b) + " bytes");

@@ -203,3 +203,27 @@ TEST_CASE("homogeneous: invalid systems and tolerances throw invalid_parameters 
   s.edge.link_failure = 1;
   CHECK_THROWS_WITH(gradcode::communication_dominated_exact_time(s, 0, 0), Contains("edge 0"));
 }
+
+// Regression (issue 13): n and m were only checked ≥ 1: n·m overflowed Index in the closed
+// forms, the exact forms allocated n + 1 doubles (std::bad_alloc at n = 2^40) and ran O(n) per
+// integrand evaluation for hours; p_2 near 1 made the Case 2 series run for hours.
+TEST_CASE("homogeneous: huge n or m, or p_2 too close to 1 for the exact sum, throw invalid_parameters at once",
+          "[homogeneous][errors][limits]") {
+  auto s = case1();
+  s.edges = Index{1} << 40;
+  s.workers_per_edge = Index{1} << 40;
+  CHECK_THROWS_WITH(gradcode::computation_dominated_time(s, 0, 0), Contains("limits::max_nodes"));
+  CHECK_THROWS_AS(gradcode::random_delay_mean(s, 0, 0), invalid_parameters);
+  CHECK_THROWS_AS(gradcode::communication_dominated_choice(s), invalid_parameters);
+  s = case1();
+  s.edges = 20000;  // within max_nodes: the closed form answers, the exact integral refuses
+  CHECK(std::isfinite(gradcode::computation_dominated_time(s, 0, 0)));
+  CHECK_THROWS_WITH(gradcode::random_delay_mean(s, 0, 0), Contains("n, m <= 10000"));
+  CHECK_THROWS_WITH(gradcode::communication_dominated_exact_time(s, 0, 0), Contains("n <= 10000"));
+  s = case1();
+  s.edge.link_failure = 1 - 1e-9;
+  CHECK_THROWS_WITH(gradcode::communication_dominated_exact_time(s, 1, 0), Contains("too close to 1"));
+  CHECK(std::isfinite(gradcode::communication_dominated_time(s, 1, 0)));
+  s.edge.link_failure = 0.999;  // ~6·10⁴ terms of 5 binomials: fine
+  CHECK(gradcode::communication_dominated_exact_time(s, 1, 0) > 0);
+}

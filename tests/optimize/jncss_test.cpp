@@ -512,3 +512,76 @@ TEST_CASE("jncss: invalid inputs throw invalid_parameters naming the node or the
   CHECK_THROWS_WITH(gradcode::edge_dispersion(good, 0, 12, 0, rng), Contains("0 Monte-Carlo samples"));
   CHECK_THROWS_WITH(gradcode::worker_dispersion(good, 4, 12), Contains("edge 4"));
 }
+
+// Regression (issue 13): parameters that pass validate() could still push c·D + o past the
+// double range (c = 1e300 with K = 2^62): the search then compared Inf and NaN times; Δ_w and
+// Δ_e squared such times into NaN; a load past the double range reached the sampler.
+TEST_CASE("jncss: times past the double range throw invalid_parameters instead of comparing Inf or NaN",
+          "[jncss][errors]") {
+  auto model = tang2024_setting();
+  model.workers[2][7].compute_per_partition = 1e300;
+  CHECK_THROWS_WITH(jncss(model, Index{1} << 62), Contains("worker (2,7)") && Contains("past the double range"));
+  CHECK_THROWS_AS(jncss_literal(model, Index{1} << 62), invalid_parameters);
+  CHECK_THROWS_AS(gradcode::jncss_pair_time(model, Index{1} << 62, 0, 0), invalid_parameters);
+  CHECK_NOTHROW(jncss(model, 40));  // the same model at a sane K
+  std::mt19937_64 rng(2);
+  CHECK_THROWS_WITH(gradcode::worker_dispersion(model, 2, 1e10), Contains("overflows double"));
+  CHECK_THROWS_AS(gradcode::edge_dispersion(model, 0, 1e10, 3, rng), invalid_parameters);
+  auto slow = tang2024_setting();
+  slow.workers[0][0].compute_rate = 1e-160;  // 1/γ = 1e160: finite, but its square is not
+  CHECK_THROWS_WITH(gradcode::worker_dispersion(slow, 0, 1), Contains("overflows double"));
+}
+
+// Property: on extreme but valid models (c = 0 or tiny or huge, τ and 1/γ over 600 orders of
+// magnitude, p near 1, K up to 2^62) the fast solver and the literal transcription agree on the
+// pair and the time bit for bit, or both throw invalid_parameters.
+TEST_CASE("jncss: on extreme valid models jncss equals jncss_literal or both throw invalid_parameters", "[jncss][errors][random]") {
+  const std::uint64_t seed = seed_or(0xe7);
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  const double values[] = {0, 1e-300, 1e-10, 1, 3, 1e10, 1e150, 1e250, 1e300};
+  const double rates[] = {1e-250, 1e-3, 1, 1e300};
+  const double failures[] = {0, 0.5, 0.999999};
+  const Index loads[] = {1, 40, Index{1} << 40, Index{1} << 62};
+  auto pick = [&](const auto& a) { return a[std::uniform_int_distribution<std::size_t>(0, std::size(a) - 1)(rng)]; };
+  Index agreed = 0, refused = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    runtime_model m;
+    const Index n = std::uniform_int_distribution<Index>(1, 4)(rng);
+    for (Index i = 0; i < n; ++i) {
+      m.edges.push_back({pick(values), pick(failures)});
+      m.workers.emplace_back();
+      const Index mi = std::uniform_int_distribution<Index>(1, 5)(rng);
+      for (Index j = 0; j < mi; ++j) m.workers.back().push_back({pick(values), pick(rates), pick(values), pick(failures)});
+    }
+    const Index K = pick(loads);
+    INFO("trial " << trial << ", K = " << K);
+    bool fast_threw = false, literal_threw = false;
+    jncss_result fast, literal;
+    try {
+      fast = jncss(m, K);
+    } catch (const invalid_parameters&) {
+      fast_threw = true;
+    }
+    try {
+      literal = jncss_literal(m, K);
+    } catch (const invalid_parameters&) {
+      literal_threw = true;
+    }
+    REQUIRE(fast_threw == literal_threw);
+    if (fast_threw) {
+      ++refused;
+      continue;
+    }
+    ++agreed;
+    CHECK(std::isfinite(fast.time));
+    CHECK(fast.edge_tolerance == literal.edge_tolerance);
+    CHECK(fast.worker_tolerance == literal.worker_tolerance);
+    CHECK(fast.time == literal.time);
+    CHECK(fast.edge_selected == literal.edge_selected);
+    CHECK(fast.worker_selected == literal.worker_selected);
+  }
+  INFO(agreed << " agreed, " << refused << " refused");
+  CHECK(agreed > 50);
+  CHECK(refused > 10);
+}

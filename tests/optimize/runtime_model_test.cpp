@@ -160,3 +160,88 @@ TEST_CASE("runtime model: validate() throws invalid_parameters naming the node a
   CHECK_THROWS_WITH(m.validate(), Contains("edge 1 has no workers"));
   CHECK_THROWS_AS(gradcode::homogeneous_setting(2, 2, {1, -1, 1, 0}, {1, 0}), invalid_parameters);
 }
+
+// Regression (issue 13): hierarchical_time() took its tolerances unchecked — s_w = m_i asked for
+// the 0-th smallest arrival (a read before the vector), s_e = −1 for the (n+1)-th (past it) and
+// returned garbage such as a negative time; a NaN arrival broke nth_element's ordering.
+TEST_CASE("runtime model: hierarchical_time with tolerances out of range or a malformed sample throws a typed error",
+          "[runtime_model][errors]") {
+  std::mt19937_64 rng(7);
+  const auto model = gradcode::homogeneous_setting(3, 4, {2, 1, 5, 0.1}, {7, 0.1});
+  const auto x = gradcode::sample_iteration(model, 2.0, rng);
+  CHECK_NOTHROW(gradcode::hierarchical_time(x, 2, 3));
+  CHECK_THROWS_AS(gradcode::hierarchical_time(x, 0, 4), invalid_parameters);
+  CHECK_THROWS_WITH(gradcode::hierarchical_time(x, 0, 4), Contains("s_w = 4 outside [0, min m_i = 4)"));
+  CHECK_THROWS_WITH(gradcode::hierarchical_time(x, -1, 0), Contains("s_e = -1 outside [0, n = 3)"));
+  CHECK_THROWS_AS(gradcode::hierarchical_time(x, 3, 0), invalid_parameters);
+  CHECK_THROWS_AS(gradcode::hierarchical_time(x, 0, -1), invalid_parameters);
+  auto bad = x;
+  bad.worker_arrival[1][2] = std::nan("");
+  CHECK_THROWS_AS(gradcode::hierarchical_time(bad, 0, 0), gradcode::invalid_input);
+  CHECK_THROWS_WITH(gradcode::hierarchical_time(bad, 0, 0), Contains("worker (1,2)"));
+  bad = x;
+  bad.edge_upload.pop_back();
+  CHECK_THROWS_WITH(gradcode::hierarchical_time(bad, 0, 0), Contains("2 edge upload times for 3 edges"));
+  bad = x;
+  bad.worker_arrival[0].clear();
+  CHECK_THROWS_WITH(gradcode::hierarchical_time(bad, 0, 0), Contains("edge 0 has no workers"));
+  CHECK_THROWS_AS(gradcode::hierarchical_time(iteration_sample{}, 0, 0), gradcode::invalid_input);
+  // Unequal m_i: s_w is bounded by the smallest edge.
+  bad = x;
+  bad.worker_arrival[2].resize(2);
+  CHECK_NOTHROW(gradcode::hierarchical_time(bad, 0, 1));
+  CHECK_THROWS_WITH(gradcode::hierarchical_time(bad, 0, 2), Contains("min m_i = 2"));
+}
+
+// Regression (issue 13): the model's accessors used vector::at (std::out_of_range for a bad id).
+TEST_CASE("runtime model: accessors with an edge or worker out of range throw invalid_input, a bad load invalid_parameters",
+          "[runtime_model][errors]") {
+  const auto model = tang2024_setting();
+  CHECK_THROWS_AS(model.mean_edge_upload(4), gradcode::invalid_input);
+  CHECK_THROWS_WITH(model.mean_edge_upload(-1), Contains("edge -1 is outside [0, 4)"));
+  CHECK_THROWS_AS(model.worker_count(4), gradcode::invalid_input);
+  CHECK_THROWS_WITH(model.mean_worker_time(0, 10, 1), Contains("worker (0,10) does not exist"));
+  CHECK_THROWS_AS(model.mean_worker_time(5, 0, 1), gradcode::invalid_input);
+  CHECK_THROWS_AS(model.mean_worker_time(0, 0, std::nan("")), invalid_parameters);
+  CHECK_THROWS_AS(model.mean_worker_time(0, 0, -1), invalid_parameters);
+  CHECK(model.mean_worker_time(0, 0, 0) == Approx(1 / 0.1 + 2 * 50 / 0.9 + 50 / 0.9));
+}
+
+// Regression (issue 13): parameters that pass the per-field checks could still make a mean time
+// infinite (γ = 1e-320 gives 1/γ = inf, τ = 1e308 with p = 0.5 gives 2τ/(1 − p) = inf), and a
+// NaN or negative load went straight into the sampled times.
+TEST_CASE("runtime model: derived mean times past the double range and bad loads throw invalid_parameters",
+          "[runtime_model][errors]") {
+  std::mt19937_64 rng(8);
+  auto m = tang2024_setting();
+  m.workers[1][3].compute_rate = 1e-320;  // positive and finite, but 1/γ overflows
+  CHECK_THROWS_WITH(m.validate(), Contains("worker (1,3)") && Contains("overflows double"));
+  CHECK_THROWS_AS(gradcode::sample_iteration(m, 1.0, rng), invalid_parameters);
+  m = tang2024_setting();
+  m.edges[2].link_time = 1e308;
+  m.edges[2].link_failure = 0.5;
+  CHECK_THROWS_WITH(m.validate(), Contains("edge 2") && Contains("overflows double"));
+  m = tang2024_setting();
+  m.workers[0][0].link_time = 1.7e308;
+  CHECK_THROWS_WITH(m.validate(), Contains("worker (0,0)"));
+  const auto good = tang2024_setting();
+  CHECK_THROWS_WITH(gradcode::sample_iteration(good, std::nan(""), rng), Contains("load D = nan"));
+  CHECK_THROWS_AS(gradcode::sample_iteration(good, -2.0, rng), invalid_parameters);
+  CHECK_THROWS_WITH(gradcode::sample_iteration(good, 1e308, rng), Contains("overflows double"));
+  CHECK_THROWS_WITH(gradcode::sample_iteration(
+                        good, [](Index i, Index j) { return i == 3 && j == 9 ? -1.0 : 1.0; }, rng),
+                    Contains("worker (3,9)"));
+}
+
+// Regression (issue 13): homogeneous_setting(−1, 2, …) threw std::length_error and
+// homogeneous_setting(2^40, 2^40, …) std::bad_alloc (n·m overflowing on the way).
+TEST_CASE("runtime model: homogeneous_setting with n or m below 1 or n·m past limits::max_nodes throws invalid_parameters",
+          "[runtime_model][errors][limits]") {
+  const gradcode::worker_timing w{1, 1, 1, 0};
+  const gradcode::edge_timing e{1, 0};
+  CHECK_THROWS_WITH(gradcode::homogeneous_setting(-1, 2, w, e), Contains("n = -1 edges"));
+  CHECK_THROWS_AS(gradcode::homogeneous_setting(2, 0, w, e), invalid_parameters);
+  CHECK_THROWS_WITH(gradcode::homogeneous_setting(Index{1} << 40, Index{1} << 40, w, e), Contains("exceeds limits::max_nodes"));
+  CHECK_THROWS_AS(gradcode::homogeneous_setting(Index{1} << 13, Index{1} << 12, w, e), invalid_parameters);
+  CHECK(gradcode::homogeneous_setting(4, 5, w, e).total_workers() == 20);
+}

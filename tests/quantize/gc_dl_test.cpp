@@ -389,3 +389,74 @@ TEST_CASE(
                        invalid_parameters, what_contains("d_i = 2"));
   CHECK_THROWS_AS(gc_dl<double>({.dimension = 10}), invalid_parameters);
 }
+
+TEMPLATE_TEST_CASE("gc_dl: aggregate and step of valid messages whose norms sum past the Scalar range throw invalid_input naming the worker",
+                   "[gc_dl][errors][extreme]", float, double) {
+  using T = TestType;
+  using gradcode::invalid_input;
+  const Index w = 1;  // h_0 = +1 always for f = (0.6·max): every message adds +0.6·max
+  const T scale = std::numeric_limits<T>::max() / 4 * T(2.4);
+  const auto placement = place_samples({.workers = 4, .samples = 8, .replication = 2});
+  const gc_dl<T> scheme({.placement = placement, .dimension = w});
+  vector<T> f = vector<T>::Zero(w);
+  f[0] = scale;
+  std::vector<one_bit_vector<T>> msgs(3);
+  for (Index j = 0; j < 3; ++j) scheme.encode(j, 0, f, msgs[static_cast<std::size_t>(j)]);
+  vector<T> out = vector<T>::Constant(w, T(5));
+  try {
+    scheme.aggregate(std::vector<Index>{2, 0, 1}, std::span<const one_bit_vector<T>>(msgs), out);
+    FAIL("aggregate returned a sum with +inf");
+  } catch (const invalid_input& e) {
+    CHECK(e.node() == 0);  // the second message in arrival order overflows
+    CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("coordinate 0"));
+  }
+  CHECK(out == vector<T>::Constant(w, T(5)));  // untouched
+  CHECK_NOTHROW(scheme.aggregate(std::vector<Index>{3}, std::span<const one_bit_vector<T>>(msgs.data(), 1), out));
+  CHECK(out[0] == scale);
+  // step(): every worker responds (p = 0) with the same huge f.
+  CHECK_THROWS_MATCHES(scheme.step(0, [&](Index, Eigen::Ref<vector<T>> fj) { fj = f; }, out), invalid_input,
+                       what_contains("step") && what_contains("(node 1)"));
+  const gc_dl<T> sgc({.placement = placement, .dimension = w, .method = gc_dl_method::sgc});
+  matrix<T> M = matrix<T>::Zero(w, 2);
+  M.col(0) = f;
+  M.col(1) = f;
+  CHECK_THROWS_MATCHES(sgc.aggregate(std::vector<Index>{3, 1}, M, out), invalid_input, what_contains("worker 1"));
+  CHECK_THROWS_MATCHES(sgc.step(0, [&](Index, Eigen::Ref<vector<T>> fj) { fj = f; }, out), invalid_input,
+                       what_contains("worker 1"));
+  M.col(1) = -f;  // cancels: no overflow, no false alarm
+  sgc.aggregate(std::vector<Index>{3, 1}, M, out);
+  CHECK(out.isZero(0));
+}
+
+TEST_CASE("gc_dl: second_moment_bound with n = 0, p = 1, d_i = 0 or another argument out of range throws invalid_parameters naming it",
+          "[gc_dl][errors]") {
+  using gradcode::invalid_parameters;
+  using gradcode::second_moment_bound;
+  const std::vector<Index> zero{0}, ok{2, 2};
+  CHECK_THROWS_MATCHES(second_moment_bound(1, 0, 1, 4, zero), invalid_parameters, what_contains("workers n = 0"));
+  CHECK_THROWS_MATCHES(second_moment_bound(1, 4, 1, 4, ok), invalid_parameters, what_contains("p = 1"));
+  CHECK_THROWS_MATCHES(second_moment_bound(1, 4, 0.1, 4, zero), invalid_parameters, what_contains("replications[0] = d_i = 0"));
+  CHECK_THROWS_MATCHES(second_moment_bound(1, 4, 0.1, 4, std::vector<Index>{2, 5}), invalid_parameters,
+                       what_contains("replications[1] = d_i = 5 is outside [1, n = 4]"));
+  CHECK_THROWS_MATCHES(second_moment_bound(std::numeric_limits<double>::quiet_NaN(), 4, 0.1, 4, ok), invalid_parameters,
+                       what_contains("C = nan"));
+  CHECK_THROWS_MATCHES(second_moment_bound(1, 4, 0.1, 0, ok), invalid_parameters, what_contains("dimension w = 0"));
+  CHECK_THROWS_MATCHES(second_moment_bound(1e308, 4, 0.1, 4, ok), invalid_parameters, what_contains("exceeds the double range"));
+  // (1·4 + (4 − 0.9)(4 − 2)/(4·0.9) + (4 − 0.9)/0.9·(1/2 + 1/2)) for C = 1, m = 2.
+  CHECK(second_moment_bound(1, 4, 0.1, 4, ok) == Approx(4 + 3.1 * 2 / 3.6 + 3.1 / 0.9));
+}
+
+TEST_CASE("gc_dl: sample_weight and replication of an out-of-range sample and NaN or overflowing updates in expected_squared_norm throw invalid_input",
+          "[gc_dl][errors]") {
+  using gradcode::invalid_input;
+  const gc_dl<double> scheme({.placement = place_samples({.workers = 4, .samples = 8, .replication = 2}), .dimension = 5});
+  CHECK_THROWS_MATCHES(scheme.sample_weight(8), invalid_input, what_contains("sample 8 is outside [0, m = 8)"));
+  CHECK_THROWS_AS(scheme.sample_weight(-1), invalid_input);
+  CHECK_THROWS_AS(scheme.replication(-1), invalid_input);
+  matrix<double> U = matrix<double>::Ones(5, 4);
+  CHECK(std::isfinite(scheme.expected_squared_norm(U)));
+  U(2, 3) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_MATCHES(scheme.expected_squared_norm(U), invalid_input, what_contains("worker 3"));
+  U(2, 3) = 1e300;
+  CHECK_THROWS_MATCHES(scheme.expected_squared_norm(U), invalid_input, what_contains("exceeds the double range"));
+}

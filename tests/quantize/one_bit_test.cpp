@@ -228,7 +228,7 @@ TEST_CASE("one_bit: subnormal float entries and 1e300 doubles keep a finite norm
     CHECK(std::abs(plus1 - N * (1 - p)) <= 4 * sd);
     CHECK(std::abs(plus2 - N * 0.5) <= 4 * std::sqrt(N * 0.25));
   }
-  {  // Σ f_k² overflows double: Eigen's blueNorm
+  {  // Σ f_k² overflows double: the scaled norm
     const one_bit_quantizer<double> q({.length = 4, .seed = 9});
     vector<double> f(4);
     f << 1e300, -1e300, 1e300, 0;
@@ -396,4 +396,85 @@ TEST_CASE("one_bit: NaN/Inf in f, wrong lengths and bad word counts throw invali
 
 TEST_CASE("one_bit: w < 1 throws invalid_parameters", "[one_bit][errors]") {
   CHECK_THROWS_MATCHES(one_bit_quantizer<double>({.length = 0}), gradcode::invalid_parameters, what_contains("need w >= 1"));
+}
+
+TEST_CASE("one_bit: a double vector of subnormal entries sends its exact norm and the signs of its 2^1100-scaled copy, not the zero message",
+          "[one_bit][edge][extreme]") {
+  const Index w = 200;
+  const one_bit_quantizer<double> q({.length = w, .seed = 21});
+  // x_k ∈ {0, ±3u, ±4u}, u = 2^−1074: ‖f‖ = 10u exactly, and every square flushes to 0 (Eigen's
+  // blueNorm, the fallback before, returned ‖f‖ = 0: the zero message).
+  const double u = std::numeric_limits<double>::denorm_min();
+  vector<double> f = vector<double>::Zero(w);
+  for (Index k = 0; k < 8; ++k) f[25 * k + 1] = (k % 2 ? -1 : 1) * (k < 4 ? 3 : 4) * u;
+  const vector<double> big = f.unaryExpr([](double x) { return std::ldexp(x, 1100); });  // exact: normal, same ratios
+  for (std::uint64_t t = 0; t < 5; ++t) {
+    INFO("iteration " << t);
+    const auto h = q.quantize(f, {.worker = 3, .iteration = t});
+    const auto H = q.quantize(big, {.worker = 3, .iteration = t});
+    CHECK(h.scale == 10 * u);
+    CHECK(H.scale == std::ldexp(10 * u, 1100));
+    CHECK(h.words == H.words);
+  }
+  // The smallest positive double alone: ‖f‖ = 2^−1074 and h_3 = +1 (P = 1 − 2^−32).
+  vector<double> tiny = vector<double>::Zero(w);
+  tiny[3] = std::numeric_limits<double>::denorm_min();
+  const auto h = q.quantize(tiny, {.worker = 1});
+  CHECK(h.scale == std::numeric_limits<double>::denorm_min());
+  CHECK(h.sign(3) == 1);
+  CHECK(q.dequantize(h)[3] == std::numeric_limits<double>::denorm_min());
+}
+
+TEMPLATE_TEST_CASE("one_bit: accumulating valid messages whose norms sum past the Scalar range throws invalid_input naming the message, out untouched",
+                   "[one_bit][errors][extreme]", float, double) {
+  using T = TestType;
+  // w = 1 and f = (0.6·max): ‖f‖ = 0.6·max is finite, h_0 = +1 (P = 1 − 2⁻³² in double, 1 − 2⁻²⁵
+  // in float), so every message adds +0.6·max and the second one leaves the range.
+  const one_bit_quantizer<T> q({.length = 1, .seed = 2});
+  const T scale = std::numeric_limits<T>::max() / 4 * T(2.4);
+  const vector<T> f = vector<T>::Constant(1, scale);
+  std::vector<one_bit_vector<T>> msgs;
+  for (std::uint64_t j = 0; j < 3; ++j) msgs.push_back(q.quantize(f, {.worker = j}));
+  REQUIRE(msgs[0].scale == scale);
+  for (const auto& h : msgs) REQUIRE(h.sign(0) == 1);
+  vector<T> out = vector<T>::Zero(1);
+  CHECK_THROWS_MATCHES(q.accumulate(std::span<const one_bit_vector<T>>(msgs), out), gradcode::invalid_input,
+                       what_contains("overflows") && what_contains("coordinate 0") && what_contains("(node 1)"));
+  CHECK(out[0] == 0);
+  out[0] = scale;
+  CHECK_THROWS_MATCHES(q.accumulate(msgs[0], msgs[0].scale, out), gradcode::invalid_input, what_contains("overflows"));
+  CHECK(out[0] == scale);
+  // One message fits, and opposite signs cancel: no false alarm.
+  out.setZero();
+  q.accumulate(std::span<const one_bit_vector<T>>(msgs.data(), 1), out);
+  CHECK(out[0] == scale);
+  q.accumulate(msgs[1], -msgs[1].scale, out);
+  CHECK(out[0] == 0);
+  out[0] = std::numeric_limits<T>::infinity();
+  CHECK_THROWS_MATCHES(q.accumulate(msgs[0], T(1), out), gradcode::invalid_input, what_contains("already holds a non-finite value"));
+}
+
+TEST_CASE("one_bit: quantize_range with first near 2^63 throws invalid_input before forming first + len", "[one_bit][errors][extreme]") {
+  const one_bit_quantizer<double> q({.length = 128});
+  const vector<double> f = vector<double>::Ones(128);
+  std::vector<std::uint64_t> words(1);
+  const Index first = std::numeric_limits<Index>::max() / 64 * 64;  // a multiple of 64; first + 64 overflows
+  CHECK_THROWS_MATCHES(q.quantize_range(std::span<const double>(f.data(), 64), 1.0, {.worker = 4}, first, words),
+                       gradcode::invalid_input, what_contains("must start at a multiple of 64 and lie in [0, w = 128)"));
+  CHECK_THROWS_AS(q.quantize_range(std::span<const double>(f.data(), 64), 1.0, {}, 128, words), gradcode::invalid_input);
+  CHECK_NOTHROW(q.quantize_range(std::span<const double>(f.data() + 64, 64), 1.0, {}, 64, words));
+}
+
+TEST_CASE("one_bit: w beyond 2^57, sign() outside [0, w) and a malformed message to dequantize at w = 2^50 throw typed errors, never bad_alloc",
+          "[one_bit][errors][extreme]") {
+  CHECK_THROWS_MATCHES(one_bit_quantizer<float>({.length = std::numeric_limits<Index>::max()}), gradcode::invalid_parameters,
+                       what_contains("exceeds"));
+  CHECK_NOTHROW(one_bit_quantizer<float>({.length = one_bit_quantizer<float>::max_length}));
+  const one_bit_quantizer<float> q({.length = 100});
+  const auto h = q.quantize(vector<float>::Ones(100), {});
+  CHECK_THROWS_AS(h.sign(100), gradcode::invalid_input);
+  CHECK_THROWS_AS(h.sign(-1), gradcode::invalid_input);
+  // The convenience dequantize allocated w entries before looking at the message.
+  const one_bit_quantizer<float> huge({.length = Index{1} << 50});
+  CHECK_THROWS_AS(huge.dequantize(one_bit_vector<float>{}), gradcode::invalid_input);
 }

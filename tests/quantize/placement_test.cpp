@@ -175,3 +175,60 @@ TEST_CASE("placement: check_pairwise_balance reports the deviation of a random p
   CHECK(r.min_load <= 200);
   CHECK(r.max_load >= 200);
 }
+
+TEST_CASE("placement: n, m or Σ d_i beyond the library limits throw invalid_parameters before anything is allocated",
+          "[placement][errors][extreme]") {
+  using gradcode::invalid_parameters;
+  // m = 1e9 allocated 8 GB of d_i (and a holder list per sample) before failing or finishing.
+  CHECK_THROWS_MATCHES(place_samples({.workers = 4, .samples = 1'000'000'000, .replication = 1}), invalid_parameters,
+                       what_contains("exceeds limits::max_partitions"));
+  CHECK_THROWS_MATCHES(place_samples({.workers = Index{1} << 40, .samples = 4, .replication = 1}), invalid_parameters,
+                       what_contains("exceeds limits::max_nodes"));
+  CHECK_THROWS_MATCHES(place_samples({.workers = 256, .samples = Index{1} << 20, .replication = 128}), invalid_parameters,
+                       what_contains("Σ d_i = 1048576·128 exceed limits::max_support_entries"));
+  // n = 2^16 workers, 8192 samples on n/8 each: Σ(n/d_i − 1) fits, but the construction would
+  // take 2^29·16 steps (about a minute).
+  CHECK_THROWS_MATCHES(place_samples({.workers = Index{1} << 16, .samples = 8192, .replication = 8192,
+                                      .kind = placement_kind::pairwise_balanced}),
+                       invalid_parameters, what_contains("steps, more than") && what_contains("placement_kind::random"));
+}
+
+TEST_CASE("placement: random costs O(Σ d_i), not O(m·n), and places exactly as the per-sample Fisher–Yates from 0..n−1",
+          "[placement][random][oracle]") {
+  // The oracle: reset the permutation to 0..n−1 for every sample (the construction before).
+  auto oracle = [](Index n, const std::vector<Index>& d, std::uint64_t seed) {
+    std::vector<std::vector<Index>> holdings(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      const auto rng = gradcode::counter_rng::stream(seed, gradcode::rng_domain::placement, i);
+      std::vector<Index> perm(static_cast<std::size_t>(n));
+      for (Index j = 0; j < n; ++j) perm[static_cast<std::size_t>(j)] = j;
+      for (Index t = 0; t < d[i]; ++t) {
+        const auto pick = t + static_cast<Index>(rng.below(static_cast<std::uint64_t>(t), static_cast<std::uint64_t>(n - t)));
+        std::swap(perm[static_cast<std::size_t>(t)], perm[static_cast<std::size_t>(pick)]);
+        holdings[static_cast<std::size_t>(perm[static_cast<std::size_t>(t)])].push_back(static_cast<Index>(i));
+      }
+    }
+    return holdings;
+  };
+  const std::vector<Index> d = {3, 1, 7, 7, 2, 5, 1, 4, 6, 3, 7, 2};
+  const auto a = place_samples({.workers = 7, .samples = 12, .replications = d, .seed = 13});
+  const auto expect = oracle(7, d, 13);
+  for (Index j = 0; j < 7; ++j) {
+    const auto got = a.partitions_of(j);
+    CHECK(std::vector<Index>(got.begin(), got.end()) == expect[static_cast<std::size_t>(j)]);
+  }
+  // n = 2^20 workers and m = 2^14 samples: 2^34 resets before; now Σ d_i = 2^14 steps.
+  const auto wide = place_samples({.workers = Index{1} << 20, .samples = Index{1} << 14, .replication = 1, .seed = 3});
+  Index total = 0;
+  for (Index i = 0; i < wide.partitions(); ++i) total += static_cast<Index>(wide.holders_of(i).size());
+  CHECK(total == Index{1} << 14);
+}
+
+TEST_CASE("placement: check_pairwise_balance refuses more than 2^32 word comparisons with invalid_input instead of running for minutes",
+          "[placement][errors][extreme]") {
+  const Index m = Index{1} << 17;  // 2^33 pairs on one word each
+  std::vector<std::vector<Index>> holdings(64);
+  for (Index i = 0; i < m; ++i) holdings[static_cast<std::size_t>(i % 64)].push_back(i);
+  const assignment a(m, std::move(holdings));
+  CHECK_THROWS_MATCHES(check_pairwise_balance(a), gradcode::invalid_input, what_contains("check a subset of the samples"));
+}

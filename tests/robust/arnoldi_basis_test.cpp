@@ -120,3 +120,23 @@ TEST_CASE("Arnoldi basis: a size outside [1, points] or repeated points throw in
   const std::vector<complex> bad{1.0, std::nan("")};
   CHECK_THROWS_AS(arnoldi_basis(bad, 1), invalid_parameters);
 }
+
+TEST_CASE("Arnoldi basis: points of magnitude 1e200 or 1e-200 give the same orthonormal Q and evaluation matrix as the "
+          "points scaled to 1",
+          "[arnoldi]") {
+  // Before: ‖x ∘ q‖² overflowed at |x| ≳ 1e154 (NaN basis) and underflowed at |x| ≲ 1e-160
+  // ("repeated points" for distinct ones).
+  const auto pts = make_evaluation_points(point_family::unit_circle, 12, 3);
+  const arnoldi_basis unit(pts.nodes, 12);
+  const cmatrix d_unit = evaluation_matrix(unit, 8, pts.targets);
+  for (double scale : {1e200, 1e-200, 1e300, 1e-300}) {
+    std::vector<complex> nodes = pts.nodes, targets = pts.targets;
+    for (auto& x : nodes) x *= scale;
+    for (auto& x : targets) x *= scale;
+    INFO("points × " << scale);
+    const arnoldi_basis basis(nodes, 12);
+    REQUIRE(basis.values().allFinite());
+    CHECK((basis.values() - unit.values()).cwiseAbs().maxCoeff() < 1e-13);
+    CHECK((evaluation_matrix(basis, 8, targets) - d_unit).cwiseAbs().maxCoeff() < 1e-12);
+  }
+}

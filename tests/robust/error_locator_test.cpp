@@ -12,6 +12,7 @@
 #include <complex>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 
 using gradcode::corrupted_result;
 using gradcode::Index;
+using gradcode::invalid_input;
 using gradcode::locate_errors;
 using gradcode::make_evaluation_points;
 using gradcode::not_decodable;
@@ -33,6 +35,7 @@ using complex = std::complex<double>;
 using cmatrix = gradcode::matrix<complex>;
 using gradcode::test::test_seed;
 using gradcode::test::for_each_subset_up_to;
+using gradcode::test::what_contains;
 
 namespace {
 
@@ -107,6 +110,8 @@ std::vector<Index> oracle(const std::vector<complex>& pts, Index k, const cmatri
     });
   return best;
 }
+
+cmatrix honest_values(const std::vector<complex>& pts, Index k, Index p, std::mt19937_64& rng) { return honest(pts, k, p, rng); }
 
 }  // namespace
 
@@ -199,7 +204,7 @@ TEST_CASE("error locator: non-finite rows are erasures (excluded, reported, and 
                            "names nodes 12 and 17"));
 }
 
-TEST_CASE("error locator: honest data with 1e-13 relative noise is consistent; fewer than K rows is not_decodable",
+TEST_CASE("error locator: honest data with 1e-13 relative noise is consistent — fewer than K rows is not_decodable",
           "[locator][errors]") {
   std::mt19937_64 rng(25);
   std::normal_distribution<double> normal;
@@ -212,4 +217,59 @@ TEST_CASE("error locator: honest data with 1e-13 relative noise is consistent; f
   CHECK(found.rows.empty());
   CHECK(found.residual < 1e-11);
   CHECK_THROWS_AS(locate_errors(pts, {}, f + 1, z, 1e-9), not_decodable);
+}
+
+TEST_CASE("error locator: a corrupted row of any finite magnitude (1e155 to 1e307) among honest rows of any magnitude "
+          "(1e-300 to 1e300) is located — no norm overflows or underflows",
+          "[locator][adversary]") {
+  // Squared norms of 1e155 overflow and of 1e-165 underflow: unscaled, the parity residual was
+  // NaN (counted as consistent, nobody excluded) or 0 (a corruption never located).
+  std::mt19937_64 rng(26);
+  std::normal_distribution<double> normal;
+  const Index f = 12, k = 6;
+  for (auto family : {point_family::unit_circle, point_family::chebyshev}) {
+    const auto pts = make_evaluation_points(family, f, 1).nodes;
+    for (double honest : {1e-300, 1e-165, 1.0, 1e150, 1e300})
+      for (double rel : {1e-3, 1.0, 1e155, 1e300}) {
+        const double bad_size = honest * rel;
+        if (!(bad_size < 1e307)) continue;
+        for (Index victim : {Index{0}, Index{5}, Index{11}}) {
+          cmatrix z = honest_values(pts, k, 3, rng) * honest;
+          for (Index c = 0; c < z.cols(); ++c) z(victim, c) += complex(normal(rng), normal(rng)) * bad_size;
+          INFO(to_string(family) << ": honest rows ~" << honest << ", row " << victim << " corrupted by ~" << bad_size);
+          REQUIRE(z.allFinite());
+          const auto found = locate_errors(pts, {}, k, z, 1e-9);
+          CHECK(found.rows == std::vector<Index>{victim});
+          CHECK(std::isfinite(found.residual));
+          CHECK(found.residual < 1e-11);
+        }
+        // honest rows alone, at this magnitude: consistent, nobody excluded
+        const cmatrix clean = honest_values(pts, k, 3, rng) * honest;
+        INFO(to_string(family) << ": honest rows ~" << honest);
+        CHECK(locate_errors(pts, {}, k, clean, 1e-9).rows.empty());
+      }
+  }
+}
+
+TEST_CASE("error locator: τ not in [0, 1) (inf, NaN, negative, 1), no projections, and repeated or non-finite points are "
+          "invalid_input naming the field or the node",
+          "[locator][errors]") {
+  std::mt19937_64 rng(27);
+  const Index f = 8, k = 4;
+  const auto pts = make_evaluation_points(point_family::unit_circle, f, 1).nodes;
+  cmatrix z = honest_values(pts, k, 3, rng);
+  z.row(3) *= 100;  // one corrupted row: a τ that accepted it would report nobody
+  for (double tau : {std::numeric_limits<double>::infinity(), std::nan(""), -1e-9, 1.0, 1e300}) {
+    INFO("τ = " << tau);
+    CHECK_THROWS_MATCHES(locate_errors(pts, {}, k, z, tau), invalid_input, what_contains("need 0 <= τ < 1"));
+  }
+  CHECK(locate_errors(pts, {}, k, z, 1e-9).rows == std::vector<Index>{3});  // what a valid τ finds
+  CHECK_THROWS_MATCHES(locate_errors(pts, {}, k, cmatrix(f, 0), 1e-9), invalid_input, what_contains("P = 0"));
+  auto repeated = pts;
+  repeated[6] = repeated[2];
+  const std::vector<Index> ids{20, 21, 22, 23, 24, 25, 26, 27};
+  CHECK_THROWS_MATCHES(locate_errors(repeated, ids, k, z, 1e-9), invalid_input, what_contains("nodes 22 and 26 have the same"));
+  auto nan_point = pts;
+  nan_point[5] = complex(0, std::nan(""));
+  CHECK_THROWS_MATCHES(locate_errors(nan_point, ids, k, z, 1e-9), invalid_input, what_contains("point of node 25 is not finite"));
 }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <complex>
+#include <limits>
 #include <numbers>
 #include <string>
 
@@ -75,4 +76,12 @@ TEST_CASE("evaluation points: N < 1 or m outside [1, N] throws invalid_parameter
   CHECK_THROWS_MATCHES(make_evaluation_points(point_family::unit_circle, 0, 1), invalid_parameters, what_contains("need N >= 1"));
   CHECK_THROWS_MATCHES(make_evaluation_points(point_family::paper, 3, 4), invalid_parameters, what_contains("need 1 <= m <= N"));
   CHECK_THROWS_MATCHES(make_evaluation_points(point_family::chebyshev, 3, 0), invalid_parameters, what_contains("m = 0"));
+}
+
+TEST_CASE("evaluation points: more than max_layer_nodes = 1024 nodes is invalid_parameters, not an allocation",
+          "[points][errors]") {
+  CHECK_THROWS_MATCHES(make_evaluation_points(point_family::unit_circle, 1025, 1), invalid_parameters, what_contains("need N <= 1024"));
+  CHECK_THROWS_MATCHES(make_evaluation_points(point_family::paper, std::numeric_limits<Index>::max(), 1), invalid_parameters,
+                       what_contains("need N <= 1024"));
+  CHECK(make_evaluation_points(point_family::unit_circle, 1024, 1024).nodes.size() == 1024);
 }

@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
+#include <gradcode/core/errors.hpp>
 #include <gradcode/robust/evaluation_points.hpp>
 #include <gradcode/robust/point_order.hpp>
 
@@ -131,4 +133,34 @@ TEST_CASE("point order: scattered supports at N = 32 (r = 12, 64 supports) get a
   const double before = coefficient_growth(p, supports), after = coefficient_growth(p, supports, order);
   std::printf("point order, N = 32, 64 random supports of 12: growth %.3g -> %.3g in %.3f s\n", before, after, secs);
   CHECK(after * 30 <= before);
+}
+
+TEST_CASE("point order: supports naming a node outside [0, N) or twice, an order that is not a permutation and points "
+          "that are not finite or distinct are invalid_input, never an out-of-bounds read",
+          "[point_order][errors]") {
+  // Before: node ids were used as table indices unchecked (reads outside the tables).
+  using gradcode::invalid_input;
+  auto names = [](const std::string& part) {
+    return Catch::Matchers::Predicate<invalid_input>([part](const invalid_input& e) { return std::string(e.what()).find(part) != std::string::npos; },
+                                                      "what() contains " + part);
+  };
+  const auto pts = make_evaluation_points(point_family::unit_circle, 8, 2);
+  const std::vector<std::vector<Index>> good{{0, 1, 2}, {3, 5, 7}};
+  CHECK_NOTHROW(coefficient_growth(pts, good));
+  CHECK_THROWS_MATCHES(coefficient_growth(pts, {{0, 8}}), invalid_input, names("support 0 lists node 8, outside [0, 8)"));
+  CHECK_THROWS_MATCHES(order_points(pts, {{0, 1}, {-1, 2}}), invalid_input, names("support 1 lists node -1"));
+  CHECK_THROWS_MATCHES(order_points(pts, {{4, 2, 4}}), invalid_input, names("lists node 4 twice"));
+  const std::vector<Index> short_order{0, 1, 2};
+  CHECK_THROWS_MATCHES(coefficient_growth(pts, good, short_order), invalid_input, names("3 entries for N = 8"));
+  const std::vector<Index> not_perm{0, 1, 2, 3, 4, 5, 6, 6};
+  CHECK_THROWS_MATCHES(coefficient_growth(pts, good, not_perm), invalid_input, names("order[7] = 6"));
+  const std::vector<Index> out_of_range{0, 1, 2, 3, 4, 5, 6, 99};
+  CHECK_THROWS_MATCHES(coefficient_growth(pts, good, out_of_range), invalid_input, names("order[7] = 99"));
+  auto clash = pts;
+  clash.targets[1] = clash.nodes[4];
+  CHECK_THROWS_MATCHES(order_points(clash, good), invalid_input, names("coincide"));
+  auto nan = pts;
+  nan.nodes[2] = complex(std::nan(""), 0);
+  CHECK_THROWS_MATCHES(coefficient_growth(nan, good), invalid_input, names("not finite"));
+  CHECK_THROWS_MATCHES(order_points(pts, good, std::nan("")), invalid_input, names("good_enough"));
 }

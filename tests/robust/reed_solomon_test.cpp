@@ -11,6 +11,7 @@
 #include <complex>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -193,7 +194,7 @@ TEST_CASE("Reed–Solomon: the GEMM path matches a plain dense oracle for odd ou
   }
 }
 
-TEST_CASE("Reed–Solomon: a non-finite message is located as corrupted when redundancy allows, else corrupted_result; with "
+TEST_CASE("Reed–Solomon: a non-finite message is located as corrupted when redundancy allows, else corrupted_result — with "
           "locate_corrupted off it is invalid_input naming the node",
           "[reed_solomon][adversary][errors]") {
   std::mt19937_64 rng(34);
@@ -288,7 +289,7 @@ TEST_CASE("Reed–Solomon: interpolation plans are cached per kept set and reuse
   CHECK(code.cached_plans() == 2);
 }
 
-TEST_CASE("Reed–Solomon: fewer than K messages is not_decodable with the counts; bad shapes, ids and parameters are typed "
+TEST_CASE("Reed–Solomon: fewer than K messages is not_decodable with the counts — bad shapes, ids and parameters are typed "
           "errors",
           "[reed_solomon][errors]") {
   const auto code = make_code<double>(point_family::unit_circle, 6, 4, 2, 8);
@@ -320,4 +321,231 @@ TEST_CASE("Reed–Solomon: fewer than K messages is not_decodable with the count
   clash[0] = p.nodes[3];
   CHECK_THROWS_MATCHES(reed_solomon_code<double>(reed_solomon_params{p.nodes, clash, 4, 8, true}), invalid_parameters,
                        what_contains("coincide"));
+}
+
+// =============================================================================================
+// Hostile inputs (issue 13): extreme magnitudes, option values, the rounding check, sizes
+// =============================================================================================
+
+TEMPLATE_TEST_CASE("Reed–Solomon: one node sending a huge finite message (1e155 to 1e300 in double, 1e30 to 3e38 in float) "
+                   "is located and excluded — the result stays within the error bound",
+                   "[reed_solomon][adversary]", float, double) {
+  // Before: ‖z‖² overflowed, the parity residual was NaN and counted as consistent — nobody was
+  // excluded and the result was off by the corruption (1e154 and more).
+  std::mt19937_64 rng(38);
+  std::normal_distribution<double> normal;
+  const auto code = make_code<TestType>(point_family::unit_circle, 10, 6, 3, 64);
+  const rs_data<TestType> data(code, rng);
+  std::vector<Index> all(10);
+  std::iota(all.begin(), all.end(), Index{0});
+  const std::vector<double> sizes =
+      std::is_same_v<TestType, float> ? std::vector<double>{1e30, 1e36, 3e38} : std::vector<double>{1e155, 1e200, 1e300, 1e307};
+  double worst = 0;
+  for (double size : sizes)
+    for (int where = 0; where < 2; ++where)  // every element, or one element
+      for (Index victim : {Index{0}, Index{4}, Index{9}}) {
+        matrix<TestType> r = data.messages;
+        for (Index i = 0; i < r.rows(); ++i)
+          if (where == 0 || i == 17) r(i, victim) = static_cast<TestType>(size * (normal(rng) > 0 ? 1 : -1) * (0.5 + std::min(std::abs(normal(rng)) / 8, 0.5)));
+        REQUIRE(r.allFinite());
+        vector<TestType> out(code.output_length());
+        INFO("node " << victim << " sends ~" << size << (where == 0 ? " in every element" : " in element 17"));
+        const auto report = code.decode(all, r, out);
+        CHECK(report.corrupted == std::vector<Index>{victim});
+        CHECK(std::isfinite(report.residual));
+        const double err = data.error(out);
+        CHECK(err <= error_bound<TestType>());
+        worst = std::max(worst, err);
+      }
+  std::printf("huge adversarial message <%s>: all located, worst relative error %.2e\n", std::is_same_v<TestType, float> ? "float" : "double",
+              worst);
+}
+
+TEMPLATE_TEST_CASE("Reed–Solomon: messages of tiny normal magnitude (1e-165 and 1e-300 in double, 1e-30 in float) decode "
+                   "exactly and a 1e-3 relative corruption among them is located",
+                   "[reed_solomon][adversary]", float, double) {
+  // Before: squared norms underflowed to 0, every set looked consistent, the corruption stayed in.
+  std::mt19937_64 rng(39);
+  std::normal_distribution<double> normal;
+  const auto code = make_code<TestType>(point_family::unit_circle, 10, 6, 3, 64);
+  const rs_data<TestType> base(code, rng);
+  std::vector<Index> all(10);
+  std::iota(all.begin(), all.end(), Index{0});
+  const std::vector<double> scales = std::is_same_v<TestType, float> ? std::vector<double>{1e-30} : std::vector<double>{1e-165, 1e-300};
+  double worst = 0;
+  for (double scale : scales)
+    for (Index victim : {Index{-1}, Index{2}, Index{7}}) {
+      matrix<TestType> r = (base.messages.template cast<double>() * scale).template cast<TestType>();
+      const double top = r.template cast<double>().cwiseAbs().maxCoeff();
+      if (victim >= 0)
+        for (Index i = 0; i < r.rows(); ++i) r(i, victim) += static_cast<TestType>(1e-3 * top * normal(rng));
+      vector<TestType> out(code.output_length());
+      INFO("messages ~" << scale << (victim >= 0 ? ", node " + std::to_string(victim) + " corrupted by 1e-3" : std::string(", honest")));
+      const auto report = code.decode(all, r, out);
+      CHECK(report.corrupted == (victim >= 0 ? std::vector<Index>{victim} : std::vector<Index>{}));
+      // error relative to the exact values scaled alike (squares of 1e-300 would underflow)
+      double num = 0, den = 0;
+      for (Index i = 0; i < out.size(); ++i) {
+        num = std::max(num, std::abs(static_cast<double>(out[i]) / scale - base.exact[static_cast<std::size_t>(i)]));
+        den = std::max(den, std::abs(base.exact[static_cast<std::size_t>(i)]));
+      }
+      CHECK(num / den <= 10 * error_bound<TestType>());
+      worst = std::max(worst, num / den);
+    }
+  std::printf("tiny messages <%s>: worst max-norm relative error %.2e\n", std::is_same_v<TestType, float> ? "float" : "double", worst);
+}
+
+TEST_CASE("Reed–Solomon: robust_options outside their range (τ inf, NaN, negative or 1, max_amplification and "
+          "max_relative_error not finite or negative, P outside 1..8) throw invalid_parameters naming the field",
+          "[reed_solomon][errors]") {
+  // Before: corruption_tolerance = inf (or NaN) was accepted and no corrupted node was ever located.
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
+  auto with = [](auto set) {
+    robust_options o;
+    set(o);
+    return o;
+  };
+  for (double tau : {inf, nan, -1e-9, 1.0}) {
+    INFO("corruption_tolerance = " << tau);
+    CHECK_THROWS_MATCHES(make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.corruption_tolerance = tau; })),
+                         invalid_parameters, what_contains("robust_options::corruption_tolerance"));
+  }
+  for (double a : {inf, nan, 0.0, -1.0}) {
+    INFO("max_amplification = " << a);
+    CHECK_THROWS_MATCHES(make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.max_amplification = a; })),
+                         invalid_parameters, what_contains("robust_options::max_amplification"));
+  }
+  for (double e : {inf, nan, -1e-9}) {
+    INFO("max_relative_error = " << e);
+    CHECK_THROWS_MATCHES(make_code<float>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.max_relative_error = e; })),
+                         invalid_parameters, what_contains("robust_options::max_relative_error"));
+  }
+  for (Index p : {Index{0}, Index{9}, Index{-3}})
+    CHECK_THROWS_MATCHES(make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.projections = p; })),
+                         invalid_parameters, what_contains("robust_options::projections"));
+  // τ is unused when nothing is located: any finite value >= 0 passes then
+  CHECK_NOTHROW(make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([](robust_options& o) {
+    o.locate_corrupted = false;
+    o.corruption_tolerance = 1e300;
+  })));
+  CHECK(make_code<double>(point_family::unit_circle, 6, 4, 2, 8).options().corruption_tolerance ==
+        gradcode::detail::default_corruption_tolerance<double>());
+  CHECK(make_code<float>(point_family::unit_circle, 6, 4, 2, 8).max_relative_error() == 1e-4);
+  CHECK(make_code<double>(point_family::unit_circle, 6, 4, 2, 8).max_relative_error() == 1e-9);
+}
+
+TEST_CASE("Reed–Solomon: a refused decode (non-finite message without redundancy, estimated error over the budget) leaves "
+          "out untouched",
+          "[reed_solomon][errors]") {
+  // Before: the non-finite message was detected only after `out` had been overwritten.
+  std::mt19937_64 rng(40);
+  const auto code = make_code<double>(point_family::unit_circle, 6, 4, 2, 8);
+  const rs_data<double> data(code, rng);
+  matrix<double> received = data.messages;
+  received(5, 1) = std::numeric_limits<double>::infinity();
+  const std::vector<Index> four{0, 1, 2, 3};
+  vector<double> out = vector<double>::Constant(code.output_length(), 7.0);
+  CHECK_THROWS_MATCHES(code.decode(four, received.leftCols(4), out), corrupted_result, what_contains("node 1 is not finite"));
+  CHECK((out.array() == 7.0).all());
+  robust_options trusting;
+  trusting.locate_corrupted = false;
+  const auto plain = make_code<double>(point_family::unit_circle, 6, 4, 2, 8, trusting);
+  const std::vector<Index> all{0, 1, 2, 3, 4, 5};
+  CHECK_THROWS_MATCHES(plain.decode(all, received, out), invalid_input, what_contains("node 1 is not finite"));
+  CHECK((out.array() == 7.0).all());
+  // interpolate() alone checks the messages it uses too
+  CHECK_THROWS_AS(code.interpolate(all, received, four, out), corrupted_result);
+  CHECK((out.array() == 7.0).all());
+}
+
+TEST_CASE("Reed–Solomon: with max_relative_error set, a kept set whose estimated error 4ε·A exceeds it is "
+          "not_decodable with the numbers, out untouched — with a larger budget it decodes",
+          "[reed_solomon][errors]") {
+  // The paper's integer points at n = 20, K = 18 (targets 0, −1: extrapolation): a Lebesgue
+  // constant under the 1e8 cap but above the 1e-9 / (4ε) ≈ 1.1e6 that double accuracy allows.
+  std::mt19937_64 rng(41);
+  const Index n = 20, k = 18;
+  robust_options strict;
+  strict.max_relative_error = 1e-9;
+  const auto code = make_code<double>(point_family::paper, n, k, 2, 4, strict);
+  CHECK(code.checks_error());
+  CHECK_FALSE(make_code<double>(point_family::paper, n, k, 2, 4).checks_error());  // standalone default: the Lebesgue cap only
+  const rs_data<double> data(code, rng);
+  std::vector<Index> all(static_cast<std::size_t>(n));
+  std::iota(all.begin(), all.end(), Index{0});
+  const std::vector<Index> first(all.begin(), all.begin() + k);  // no redundancy: nothing located
+  vector<double> out = vector<double>::Constant(code.output_length(), 7.0);
+  CHECK_THROWS_MATCHES(code.decode(first, data.messages.leftCols(k), out), not_decodable,
+                       what_contains("estimated relative error"));
+  CHECK((out.array() == 7.0).all());
+  try {
+    code.decode(first, data.messages.leftCols(k), out);
+  } catch (const not_decodable& e) {
+    CHECK(e.received() == static_cast<std::size_t>(k));
+    CHECK(e.needed() == static_cast<std::size_t>(k));
+  }
+  robust_options loose;
+  loose.max_relative_error = 1e-2;
+  const auto relaxed = make_code<double>(point_family::paper, n, k, 2, 4, loose);
+  const auto report = relaxed.decode(first, data.messages.leftCols(k), out);
+  std::printf("paper points n = %ld, K = %ld: Lebesgue constant %.1e, error amplification %.1e, estimated error %.1e\n",
+              static_cast<long>(n), static_cast<long>(k), report.amplification, report.error_amplification, report.estimated_error);
+  CHECK(report.estimated_error == Approx(4 * std::numeric_limits<double>::epsilon() * report.error_amplification));
+  CHECK(report.estimated_error > 1e-9);
+  CHECK(report.amplification < 1e8);  // the Lebesgue cap alone let this through
+}
+
+TEST_CASE("Reed–Solomon: node scales and input amplifications enter the estimate — bad counts and values are typed errors",
+          "[reed_solomon][errors]") {
+  std::mt19937_64 rng(42);
+  const auto p = make_evaluation_points(point_family::unit_circle, 6, 2);
+  reed_solomon_params params{p.nodes, p.targets, 4, 8, true};
+  const reed_solomon_code<double> unit(params);
+  params.node_scales = {2, 2, 2, 2, 2, 2};
+  params.target_scale = 4;
+  const reed_solomon_code<double> halved(params);
+  const rs_data<double> data(unit, rng);
+  const std::vector<Index> all{0, 1, 2, 3, 4, 5};
+  vector<double> out(unit.output_length());
+  const auto plain = unit.decode(all, data.messages, out);
+  const auto scaled = halved.decode(all, data.messages, out);
+  CHECK(scaled.amplification == Approx(plain.amplification));  // the Lebesgue constant does not see the scales
+  CHECK(scaled.error_amplification == Approx(plain.error_amplification / 2));  // w/t halved
+  CHECK(halved.checks_error());
+  CHECK_FALSE(unit.checks_error());
+  const std::vector<double> carried{3, 3, 3, 3, 3, 3}, one{1, 1, 3, 1, 1, 1};
+  const double with_all = unit.decode(all, data.messages, out, carried).error_amplification;
+  CHECK(with_all > plain.error_amplification);
+  CHECK(with_all <= 3 * plain.error_amplification);
+  const double with_one = unit.decode(all, data.messages, out, one).error_amplification;
+  CHECK(with_one >= plain.error_amplification);
+  CHECK(with_one <= with_all);
+  const std::vector<double> too_few{1, 1};
+  CHECK_THROWS_MATCHES(unit.decode(all, data.messages, out, too_few), invalid_input, what_contains("2 input amplifications for 6"));
+  const std::vector<double> nan_one{1, 1, 1, std::nan(""), 1, 1};
+  CHECK_THROWS_MATCHES(unit.decode(all, data.messages, out, nan_one), invalid_input,
+                       what_contains("input amplification of node 3"));
+  params.node_scales = {1, 1, 1};
+  CHECK_THROWS_MATCHES(reed_solomon_code<double>(params), invalid_parameters, what_contains("3 node scales for n = 6"));
+  params.node_scales = {1, 1, -1, 1, 1, 1};
+  CHECK_THROWS_MATCHES(reed_solomon_code<double>(params), invalid_parameters, what_contains("node scale 2"));
+  params.node_scales = {};
+  params.target_scale = 0;
+  CHECK_THROWS_MATCHES(reed_solomon_code<double>(params), invalid_parameters, what_contains("target scale"));
+}
+
+TEST_CASE("Reed–Solomon: sizes are checked before allocating — a message length above 2^40 or more than 1024 nodes is "
+          "invalid_parameters, not bad_alloc",
+          "[reed_solomon][errors]") {
+  // Before: a 2^41-real message tried to allocate the 2^41 × 3 projection matrix (std::bad_alloc).
+  const auto p = make_evaluation_points(point_family::unit_circle, 6, 2);
+  CHECK_THROWS_MATCHES(reed_solomon_code<double>(reed_solomon_params{p.nodes, p.targets, 4, Index{1} << 41, true}), invalid_parameters,
+                       what_contains("> 2^40 reals"));
+  CHECK_THROWS_MATCHES(reed_solomon_code<double>(reed_solomon_params{p.nodes, p.targets, 4, std::numeric_limits<Index>::max() - 1, true}),
+                       invalid_parameters, what_contains("> 2^40 reals"));
+  std::vector<complex> many(1025);
+  for (std::size_t j = 0; j < many.size(); ++j) many[j] = complex(static_cast<double>(j), 0.5);
+  CHECK_THROWS_MATCHES(reed_solomon_code<double>(reed_solomon_params{many, {complex(-1, 0)}, 4, 8}), invalid_parameters,
+                       what_contains("need n <= 1024"));
+  CHECK_THROWS_MATCHES(make_evaluation_points(point_family::unit_circle, 1025, 1), invalid_parameters, what_contains("need N <= 1024"));
 }

@@ -24,7 +24,15 @@ enum class construction {
 inline bool is_cyclic_block_support(const assignment& support, Index tolerance) {
   const Index n = support.nodes(), K = support.partitions();
   if (K < n || tolerance < 0 || tolerance >= n) return false;
-  const auto reference = detail::cyclic_support{n, K, tolerance}.support();
+  // Compare the loads first, so the reference below is never larger than `support` itself.
+  const detail::cyclic_support cyclic{n, K, tolerance};
+  for (Index i = 0; i < n; ++i) {
+    const Index last = i + tolerance;  // blocks i..i+s (mod n)
+    const Index expected = last < n ? cyclic.block_begin(last + 1) - cyclic.block_begin(i)
+                                    : K - cyclic.block_begin(i) + cyclic.block_begin(last + 1 - n);
+    if (support.load(i) != expected) return false;
+  }
+  const auto reference = cyclic.support();
   for (Index i = 0; i < n; ++i) {
     const auto a = support.partitions_of(i), b = reference.partitions_of(i);
     if (!std::equal(a.begin(), a.end(), b.begin(), b.end())) return false;

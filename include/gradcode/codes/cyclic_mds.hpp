@@ -29,8 +29,14 @@ struct cyclic_mds_params {
 };
 
 /// Coefficients c_0..c_s of g(x) = Π_{t∈T} (x − ω^t), T = {(n−s+1)/2, …, (n+s−1)/2}, scaled
-/// so that Σ c_j = 1. Requires n − s odd (checked by the code's constructor).
+/// so that Σ c_j = 1. Throws invalid_parameters unless 1 ≤ n, n² ≤ limits::max_dense_entries
+/// (the largest cyclic MDS code, K ≥ n), 0 ≤ s < n and n − s odd.
 inline std::vector<double> cyclic_mds_generator(Index n, Index s) {
+  if (n < 1 || detail::bounded_product(n, n, limits::max_dense_entries) < 0)
+    throw invalid_parameters("cyclic MDS generator: n = " + std::to_string(n) + " must be in [1, 2^13] (n² <= limits::max_dense_entries)");
+  if (s < 0 || s >= n || (n - s) % 2 == 0)
+    throw invalid_parameters("cyclic MDS generator: s = " + std::to_string(s) + " must be in [0, n = " + std::to_string(n) +
+                             ") with n − s odd");
   std::vector<std::complex<double>> c{1.0};
   const Index first = (n - s + 1) / 2;
   for (Index t = first; t < first + s; ++t) {

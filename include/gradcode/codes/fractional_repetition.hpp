@@ -32,6 +32,7 @@ class fractional_repetition_code : public linear_code<Scalar> {
     if (n < 1) throw invalid_parameters("fractional repetition: n = " + std::to_string(n) + "; need n >= 1");
     if (s < 0 || s >= n)
       throw invalid_parameters("fractional repetition: s = " + std::to_string(s) + " must be in [0, n = " + std::to_string(n) + ")");
+    detail::check_code_size("fractional repetition", n, K);  // before the divisor list and the support
     if (n % (s + 1) != 0) {
       std::string fits;
       for (Index t = 0; t < n; ++t)

@@ -25,7 +25,8 @@ template <class Scalar>
 class heterogeneous_code : public linear_code<Scalar> {
  public:
   /// Loads ℓ_i ∝ c_i with Σℓ_i = K(s+1), ℓ_i ≤ K (largest remainder, water-filled at K).
-  /// Throws invalid_parameters when s ≥ n or K < 1.
+  /// Throws invalid_parameters when s ≥ n, K < 1, a capacity is not positive and finite (any
+  /// size up to DBL_MAX works: only ratios matter), or n × K > limits::max_dense_entries.
   explicit heterogeneous_code(const heterogeneous_params& params, const decode_options& options = {})
       : linear_code<Scalar>(define(params), options) {}
 
@@ -41,6 +42,8 @@ class heterogeneous_code : public linear_code<Scalar> {
     if (p.tolerance < 0 || p.tolerance >= n)
       throw invalid_parameters("heterogeneous code: s = " + std::to_string(p.tolerance) + " must be in [0, n = " + std::to_string(n) +
                                "); s <= " + std::to_string(n - 1) + " would fit");
+    // Sizes before K(s+1) is formed or anything allocated (K(s+1) ≤ n·K once n·K fits).
+    detail::check_code_size("heterogeneous code", n, p.partitions);
     const auto loads = proportional_loads(p.partitions * (p.tolerance + 1), p.capacities, p.partitions);
     return define(assignment::cyclic_consecutive(p.partitions, loads), p.tolerance, p.seed);
   }

@@ -25,18 +25,59 @@
 
 namespace gradcode {
 
-/// How decoding is run; all defaulted.
+/// How decoding is run; all defaulted. Checked by every code's constructor (invalid_parameters
+/// naming the field).
 struct decode_options {
-  /// A plan is accepted when ‖B_Fᵀa − 1‖_∞ ≤ this (solve in double).
+  /// A plan is accepted when ‖B_Fᵀa − 1‖_∞ ≤ this (solve in double). Finite, in [0, 1): at 1 the
+  /// coefficients a = 0 would "decode" any pattern, even no responder at all.
   double residual_tolerance = 1e-9;
   /// ... and when the decode's conservative error estimate 4·ε_Scalar·amplification (see
   /// decoding_solution) is ≤ this; a pattern whose coefficients would amplify the messages'
-  /// rounding past it is reported as not decodable rather than decoded into noise.
-  /// ≤ 0 selects the default: 1e-9 for double, 1e-4 for float (DESIGN.md accuracy targets).
+  /// rounding past it is reported as not decodable rather than decoded into noise. Also bounds
+  /// the underflow term of decoding_plan::apply (sums too small for the scalar are refused).
+  /// ≤ 0 selects the default: 1e-9 for double, 1e-4 for float (DESIGN.md accuracy targets);
+  /// otherwise below 1 (a relative error of 1 is no correct digit). NaN is rejected.
   double max_relative_error = 0;
   /// Decoding plans kept (LRU) per code; 0 disables caching.
   std::size_t plan_cache_size = 4096;
 };
+
+namespace detail {
+/// Throws invalid_parameters naming the field of `o` that is NaN or out of range (decode_options).
+inline void check_decode_options(const decode_options& o) {
+  if (!(o.residual_tolerance >= 0 && o.residual_tolerance < 1))
+    throw invalid_parameters("decode_options.residual_tolerance = " + format_g(o.residual_tolerance) +
+                             " must be finite and in [0, 1) (default 1e-9)");
+  if (std::isnan(o.max_relative_error) || o.max_relative_error >= 1)
+    throw invalid_parameters("decode_options.max_relative_error = " + format_g(o.max_relative_error) +
+                             " must be below 1 (<= 0 selects the default: 1e-9 for double, 1e-4 for float)");
+}
+
+/// Throws invalid_parameters unless n ≥ 1, 1 ≤ K ≤ limits::max_partitions and n × K ≤
+/// limits::max_dense_entries (a decoding solve works on f × K dense doubles, f ≤ n). Codes call
+/// it before they build anything.
+inline void check_code_size(const std::string& code, Index n, Index K) {
+  if (n > limits::max_nodes)
+    throw invalid_parameters(code + ": n = " + std::to_string(n) + " nodes exceeds limits::max_nodes = " +
+                             std::to_string(limits::max_nodes));
+  if (K > limits::max_partitions)
+    throw invalid_parameters(code + ": K = " + std::to_string(K) + " partitions exceeds limits::max_partitions = " +
+                             std::to_string(limits::max_partitions));
+  if (n >= 1 && K >= 1 && bounded_product(n, K, limits::max_dense_entries) < 0)
+    throw invalid_parameters(code + ": n × K = " + std::to_string(n) + " × " + std::to_string(K) +
+                             " exceeds limits::max_dense_entries = " + std::to_string(limits::max_dense_entries) +
+                             " (decoding solves are dense f × K)");
+}
+
+/// Throws invalid_parameters unless copies ≤ limits::max_support_entries, where copies = a·b
+/// (e.g. K·(s+1)) must not overflow on the way.
+inline void check_support_size(const std::string& code, Index a, Index b, const std::string& what) {
+  if (bounded_product(a, b, limits::max_support_entries) < 0)
+    throw invalid_parameters(code + ": " + what + " = " + std::to_string(a) + " · " + std::to_string(b) +
+                             " partition copies exceeds limits::max_support_entries = " +
+                             std::to_string(limits::max_support_entries));
+}
+}  // namespace detail
 
 /// What defines a linear code: who holds what, the encoding matrix on that support, and the
 /// number of stragglers s it is built to tolerate.
@@ -52,8 +93,9 @@ class linear_code {
   using scalar_type = Scalar;
   using plan_type = decoding_plan<Scalar>;
 
-  /// Throws invalid_parameters when B's shape or support disagrees with `support`, or when some
-  /// partition is held by fewer than s + 1 nodes. The span condition itself is not re-checked
+  /// Throws invalid_parameters when B's shape or support disagrees with `support`, when some
+  /// partition is held by fewer than s + 1 nodes, when `options` has a NaN or out-of-range field,
+  /// or when n × K exceeds limits::max_dense_entries. The span condition itself is not re-checked
   /// here (it costs C(n, s) solves); call verify() for that.
   explicit linear_code(code_definition def, const decode_options& options = {})
       : m_support(std::move(def.support)),
@@ -61,6 +103,8 @@ class linear_code {
         m_tolerance(def.tolerance),
         m_options(options),
         m_cache(std::make_unique<detail::plan_cache<plan_type>>(options.plan_cache_size)) {
+    detail::check_decode_options(options);
+    detail::check_code_size("linear code", m_support.nodes(), m_support.partitions());
     m_support.require_replication(m_tolerance);
     if (m_encoding.rows() != m_support.nodes() || m_encoding.cols() != m_support.partitions())
       throw invalid_parameters("encoding matrix is " + std::to_string(m_encoding.rows()) + " × " + std::to_string(m_encoding.cols()) +
@@ -146,6 +190,11 @@ class linear_code {
   }
 
   vector<Scalar> encode(Index node, const Eigen::Ref<const matrix<Scalar>>& partials) const {
+    check_node(node);
+    if (partials.cols() != partitions())  // before allocating: the shape may be a lie
+      throw invalid_input("encode: partials have " + std::to_string(partials.cols()) + " columns, the code has K = " +
+                              std::to_string(partitions()) + " partitions",
+                          node);
     vector<Scalar> out(partials.rows());
     encode(node, partials, out);
     return out;
@@ -169,7 +218,9 @@ class linear_code {
   }
 
   /// Σ_k g_k from the messages of nodes `ids` (messages d × |ids|, column j from node ids[j], any
-  /// order, any subset). Throws invalid_input (bad ids/shapes/NaN) or not_decodable.
+  /// order, any subset). Throws invalid_input (bad ids/shapes/NaN, `out` overlapping the
+  /// messages, a sum that overflows or is too small for Scalar's absolute rounding floor — see
+  /// decoding_plan.hpp) or not_decodable.
   void decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
               Eigen::Ref<vector<Scalar>> out) const {
     if (static_cast<Index>(ids.size()) != messages.cols())
@@ -178,8 +229,11 @@ class linear_code {
   }
 
   vector<Scalar> decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages) const {
+    if (static_cast<Index>(ids.size()) != messages.cols())
+      throw invalid_input("decode: " + std::to_string(ids.size()) + " node ids for " + std::to_string(messages.cols()) + " messages");
+    const auto solved = plan(pattern::from_ids(nodes(), ids));  // refusals before out is allocated
     vector<Scalar> out(messages.rows());
-    decode(ids, messages, out);
+    solved->apply(ids, messages, out);
     return out;
   }
 
@@ -222,6 +276,8 @@ class linear_code {
     const Scalar* values = m_encoding_cast.valuePtr() + begin;
     const Scalar* base = cols.data();
     const Index stride = cols.outerStride();
+    if (detail::overlaps(out.data(), out.size(), base, cols.cols() > 0 ? (cols.cols() - 1) * stride + cols.rows() : 0))
+      throw invalid_input("encode: the output overlaps the partial gradients", node);
     const Index bad = detail::weighted_sum<Scalar>(
         count, cols.rows(), [&](Index j) { return values[j]; },
         [&](Index j) { return base + column_of(begin + j) * stride; }, out.data());
@@ -252,8 +308,14 @@ class linear_code {
                           static_cast<std::size_t>(f), static_cast<std::size_t>(responders_needed()));
     }
     vector<double> by_node = vector<double>::Zero(nodes());
-    for (Index r = 0; r < f; ++r) by_node[ids[static_cast<std::size_t>(r)]] = sol.coefficients[r];
-    return std::make_shared<const plan_type>(p, std::move(by_node), sol.residual, sol.amplification);
+    double products = static_cast<double>(f);  // C of decoding_plan: the decode's f products ...
+    for (Index r = 0; r < f; ++r) {
+      const Index id = ids[static_cast<std::size_t>(r)];
+      by_node[id] = sol.coefficients[r];
+      // ... and node id's nnz(b_id) encode products, each scaled by |a_id|
+      products += std::abs(sol.coefficients[r]) * static_cast<double>(m_encoding.outerIndexPtr()[id + 1] - m_encoding.outerIndexPtr()[id]);
+    }
+    return std::make_shared<const plan_type>(p, std::move(by_node), sol.residual, sol.amplification, products, max_relative_error());
   }
 
   assignment m_support;

@@ -33,10 +33,14 @@ struct decoding_solution {
 
 /// Least-squares, minimum-norm solution of B_Fᵀ a = target (target = 1 when omitted) by a
 /// rank-revealing complete orthogonal decomposition. Never throws on rank deficiency: the
-/// residual tells whether the target is in the row span. `rows` is f × K (dense, any scalar).
+/// residual tells whether the target is in the row span. `rows` is f × K (dense, any scalar);
+/// throws invalid_input when the target's length is not K.
 template <class Derived>
 decoding_solution solve_decoding_coefficients(const Eigen::MatrixBase<Derived>& rows,
                                               const Eigen::Ref<const vector<double>>& target) {
+  if (target.size() != rows.cols())
+    throw invalid_input("decoding solve: the target has length " + std::to_string(target.size()) + ", the rows have K = " +
+                        std::to_string(rows.cols()) + " columns");
   const matrix<double> bt = rows.template cast<double>().transpose();  // K × f
   decoding_solution out;
   if (bt.cols() == 0) {

@@ -20,10 +20,9 @@ namespace gradcode {
 /// compact cache key (n/64 words).
 class pattern {
  public:
-  /// Empty pattern over `nodes` nodes.
-  explicit pattern(Index nodes = 0) : m_nodes(nodes), m_words(static_cast<std::size_t>((nodes + 63) / 64), 0) {
-    if (nodes < 0) throw invalid_parameters("pattern: node count " + std::to_string(nodes) + " is negative");
-  }
+  /// Empty pattern over `nodes` nodes. Throws invalid_parameters unless 0 ≤ nodes ≤
+  /// limits::max_nodes (checked before the bitset is allocated).
+  explicit pattern(Index nodes = 0) : m_nodes(checked_nodes(nodes)), m_words(static_cast<std::size_t>((nodes + 63) / 64), 0) {}
 
   /// Pattern of the given responder ids. Throws invalid_input on an id outside [0, nodes) or a
   /// repeated id (a node's result must not be counted twice).
@@ -86,6 +85,13 @@ class pattern {
   }
 
  private:
+  static Index checked_nodes(Index nodes) {
+    if (nodes < 0) throw invalid_parameters("pattern: node count " + std::to_string(nodes) + " is negative");
+    if (nodes > limits::max_nodes)
+      throw invalid_parameters("pattern: node count " + std::to_string(nodes) + " exceeds limits::max_nodes = " +
+                               std::to_string(limits::max_nodes));
+    return nodes;
+  }
   static std::size_t word(Index id) noexcept { return static_cast<std::size_t>(id / 64); }
   static unsigned bit(Index id) noexcept { return static_cast<unsigned>(id % 64); }
   void check_range(Index id) const {

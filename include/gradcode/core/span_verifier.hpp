@@ -60,13 +60,25 @@ inline bool next_combination(std::vector<Index>& idx, Index n) {
 }  // namespace detail
 
 /// Verifies that every f-subset of the rows of `code` (n × K) has `target` (default 1) in its row
-/// span. Throws invalid_parameters when f is outside [1, n].
+/// span. Throws invalid_parameters when f is outside [1, n], n × K > limits::max_dense_entries
+/// (the check works on a dense copy), or an option is NaN/out of range (residual_tolerance finite
+/// and ≥ 0, random_subsets ≥ 1: a check of no subset must not report the condition satisfied).
 template <class Scalar, int Options, class StorageIndex>
 span_report verify_span_condition(const Eigen::SparseMatrix<Scalar, Options, StorageIndex>& code, Index responders,
                                   const span_check_options& options = {}) {
   const Index n = code.rows();
   if (responders < 1 || responders > n)
     throw invalid_parameters("span check: f = " + std::to_string(responders) + " responders outside [1, n = " + std::to_string(n) + "]");
+  if (detail::bounded_product(n, code.cols(), limits::max_dense_entries) < 0)
+    throw invalid_parameters("span check: n × K = " + std::to_string(n) + " × " + std::to_string(code.cols()) +
+                             " exceeds limits::max_dense_entries = " + std::to_string(limits::max_dense_entries));
+  if (!(options.residual_tolerance >= 0) || !std::isfinite(options.residual_tolerance))
+    throw invalid_parameters("span check: residual_tolerance = " + detail::format_g(options.residual_tolerance) +
+                             " must be finite and >= 0 (e.g. 1e-9)");
+  if (std::isnan(options.max_exhaustive))
+    throw invalid_parameters("span check: max_exhaustive is NaN (e.g. 5000)");
+  if (options.random_subsets < 1)
+    throw invalid_parameters("span check: random_subsets = " + std::to_string(options.random_subsets) + "; need >= 1 (e.g. 2000)");
   const matrix<double> dense = matrix<double>(code.template cast<double>());
   const vector<double> ones = vector<double>::Ones(code.cols());
   span_report report;

@@ -24,6 +24,12 @@ struct cyclic_support {
     if (K < n)
       throw invalid_parameters(std::string(code) + ": K = " + std::to_string(K) + " partitions for n = " + std::to_string(n) +
                                " nodes; the cyclic support needs K >= n (K = n is the classic choice)");
+    // Before anything is allocated: the code's decoding solves are dense f × K (f ≤ n), and
+    // n ≤ K makes n·K the largest size here (the support has K(s+1) ≤ n·K entries).
+    if (K > limits::max_partitions || bounded_product(n, K, limits::max_dense_entries) < 0)
+      throw invalid_parameters(std::string(code) + ": n × K = " + std::to_string(n) + " × " + std::to_string(K) +
+                               " exceeds limits::max_dense_entries = " + std::to_string(limits::max_dense_entries) +
+                               " (decoding solves are dense f × K)");
     return {n, K, s};
   }
   /// Partitions [block_begin(b), block_begin(b+1)) form block b.

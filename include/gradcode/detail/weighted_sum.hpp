@@ -6,6 +6,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 
 #include <Eigen/Core>
 
@@ -15,6 +17,15 @@ namespace gradcode::detail {
 
 /// Elements per block: 4 KiB of doubles / 8 KiB of floats fits L1 alongside 4 input streams.
 inline constexpr Index weighted_sum_block = 1024;
+
+/// True when [a, a + a_len) and [b, b + b_len) share memory: the kernel below may not write
+/// into an input it is still reading (the sum would silently use partial results).
+template <class T>
+bool overlaps(const T* a, Index a_len, const T* b, Index b_len) noexcept {
+  if (a_len <= 0 || b_len <= 0) return false;
+  const auto pa = reinterpret_cast<std::uintptr_t>(a), pb = reinterpret_cast<std::uintptr_t>(b);
+  return pa < pb + sizeof(T) * static_cast<std::size_t>(b_len) && pb < pa + sizeof(T) * static_cast<std::size_t>(a_len);
+}
 
 /// out[0..d) = Σ_{j<count} weight(j) · column(j)[0..d). `column(j)` returns a pointer to d
 /// contiguous Scalars; `out` may not alias any input. Returns the index of the first block

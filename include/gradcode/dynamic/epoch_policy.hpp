@@ -48,15 +48,22 @@ struct epoch_decision {
 };
 
 /// Epoch decision from `history` for K = `partitions`. `rng` drives the random selection only.
-/// Throws invalid_parameters when K < 1, M1 > M, a negative slack or a non-finite deadline.
+/// Throws invalid_parameters when K < 1 or K > limits::max_partitions (what two_stage_code
+/// accepts), M1 > M, a negative or non-finite slack, fixed deadline or offset, or when the
+/// predicted T_comp overflows double (throughputs so small, or a slack so large, that
+/// (1 + slack)·max n_m/W_m + offset is beyond the double range; use fixed_deadline).
 template <class URNG>
 epoch_decision decide_epoch(const worker_history& history, Index partitions, const epoch_policy& policy, URNG& rng) {
   const Index M = history.workers();
   if (partitions < 1) throw invalid_parameters("epoch policy: K = " + std::to_string(partitions) + "; need K >= 1");
+  if (partitions > limits::max_partitions)
+    throw invalid_parameters("epoch policy: K = " + std::to_string(partitions) + " exceeds limits::max_partitions = " +
+                             std::to_string(limits::max_partitions));
   if (policy.stage_one_workers < 0 || policy.stage_one_workers > M)
     throw invalid_parameters("epoch policy: M1 = " + std::to_string(policy.stage_one_workers) + " outside [0, M = " +
                              std::to_string(M) + "] (0 = choose from the predicted stragglers)");
-  if (!(policy.deadline_slack >= 0) || !std::isfinite(policy.fixed_deadline) || policy.fixed_deadline < 0 ||
+  if (!(policy.deadline_slack >= 0) || !std::isfinite(policy.deadline_slack) || !std::isfinite(policy.fixed_deadline) ||
+      !(policy.fixed_deadline >= 0) ||
       !(policy.deadline_offset >= 0) || !std::isfinite(policy.deadline_offset))
     throw invalid_parameters("epoch policy: deadline_slack = " + detail::format_g(policy.deadline_slack) + ", fixed_deadline = " +
                              detail::format_g(policy.fixed_deadline) + ", deadline_offset = " +
@@ -87,10 +94,15 @@ epoch_decision decide_epoch(const worker_history& history, Index partitions, con
     // The same loads two_stage_code gives the stage-1 workers (sorted ids, n_m ∝ W_m).
     std::vector<double> w;
     for (Index m : out.stage_one_workers) w.push_back(W[static_cast<std::size_t>(m)]);
-    const auto loads = proportional_loads(partitions, w, partitions);
+    const auto loads = proportional_loads(partitions, detail::relative_throughputs(w), partitions);
     double makespan = 0;
     for (std::size_t j = 0; j < w.size(); ++j) makespan = std::max(makespan, static_cast<double>(loads[j]) / w[j]);
     out.deadline = (1 + policy.deadline_slack) * makespan + policy.deadline_offset;
+    if (!std::isfinite(out.deadline))
+      throw invalid_parameters("epoch policy: the predicted T_comp = (1 + " + detail::format_g(policy.deadline_slack) + ")·" +
+                               detail::format_g(makespan) + " + " + detail::format_g(policy.deadline_offset) +
+                               " overflows double (stage-1 throughputs too small or deadline_slack too large); "
+                               "set fixed_deadline instead");
   }
   return out;
 }

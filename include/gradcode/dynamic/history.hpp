@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <span>
 #include <string>
@@ -16,6 +17,22 @@
 #include "gradcode/core/types.hpp"
 
 namespace gradcode {
+
+namespace detail {
+/// The throughputs W_m scaled by a power of two so that the largest is in [1, 2): eq. (16) only
+/// uses ratios W_m/ΣW, which this keeps bit for bit, while ΣW and (copies)·W can no longer
+/// overflow for W up to DBL_MAX. A W more than 2^1074 below the largest keeps the smallest
+/// positive double (its share rounds to 0 either way). Precondition: every W positive, finite.
+inline std::vector<double> relative_throughputs(std::span<const double> w) {
+  double top = 0;
+  for (double x : w) top = std::max(top, x);
+  std::vector<double> out(w.size());
+  if (w.empty()) return out;
+  const int e = std::ilogb(top);
+  for (std::size_t i = 0; i < w.size(); ++i) out[i] = std::max(std::ldexp(w[i], -e), std::numeric_limits<double>::denorm_min());
+  return out;
+}
+}  // namespace detail
 
 struct history_options {
   /// α of the EWMA W_m ← (1 − α)·W_m + α·(observed rate); in (0, 1].
@@ -79,16 +96,24 @@ class worker_history {
   /// Records one epoch: classifies every observed worker against its W_m before the epoch
   /// (straggler when its rate < straggler_ratio·W_m), appends the count to the straggler
   /// sequence, then folds the observed rates into the EWMA. Returns the count. Throws
-  /// invalid_input when `epoch` does not have M entries or an entry is negative / non-finite.
+  /// invalid_input when `epoch` does not have M entries, an entry is negative / non-finite, or a
+  /// rate partitions/seconds overflows double; the history is unchanged then. W_m stays positive
+  /// and finite whatever the (finite) observations.
   Index observe_epoch(std::span<const worker_observation> epoch) {
     if (static_cast<Index>(epoch.size()) != workers())
       throw invalid_input("worker history: " + std::to_string(epoch.size()) + " observations for M = " +
                           std::to_string(workers()) + " workers");
-    for (std::size_t m = 0; m < epoch.size(); ++m)
+    for (std::size_t m = 0; m < epoch.size(); ++m) {
       if (!(epoch[m].partitions >= 0) || !std::isfinite(epoch[m].partitions) || !std::isfinite(epoch[m].seconds))
         throw invalid_input("worker history: worker " + std::to_string(m) + " reports " + detail::format_g(epoch[m].partitions) +
                                 " partitions in " + detail::format_g(epoch[m].seconds) + " s",
                             static_cast<long long>(m));
+      // A rate of +inf would make W_m infinite and every later share ∞/∞ (eq. (16)).
+      if (epoch[m].seconds > 0 && !std::isfinite(epoch[m].partitions / epoch[m].seconds))
+        throw invalid_input("worker history: worker " + std::to_string(m) + " reports " + detail::format_g(epoch[m].partitions) +
+                                " partitions in " + detail::format_g(epoch[m].seconds) + " s, a rate beyond the double range",
+                            static_cast<long long>(m));
+    }
     Index count = 0;
     for (std::size_t m = 0; m < epoch.size(); ++m) count += is_straggler(static_cast<Index>(m), epoch[m]) ? 1 : 0;
     record_straggler_count(count);
@@ -96,8 +121,11 @@ class worker_history {
       // A worker that computed nothing in a positive time gives rate 0: keep a floor so that W_m
       // stays positive (eq. (16) divides by Σ W) and the worker can recover.
       if (!(epoch[m].seconds > 0)) continue;
-      const double rate = std::max(epoch[m].partitions / epoch[m].seconds, 1e-6 * m_throughput[m]);
-      m_throughput[m] = (1 - m_options.smoothing) * m_throughput[m] + m_options.smoothing * rate;
+      const double W = m_throughput[m];
+      const double rate = std::max({epoch[m].partitions / epoch[m].seconds, 1e-6 * W, std::numeric_limits<double>::denorm_min()});
+      // W + α(rate − W) lies between W and rate (no overflow for W, rate up to DBL_MAX, unlike
+      // (1 − α)W + α·rate); the clamp keeps rounding from leaving that interval.
+      m_throughput[m] = std::clamp(W + m_options.smoothing * (rate - W), std::min(W, rate), std::max(W, rate));
     }
     return count;
   }

@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -208,6 +209,14 @@ class lyapunov_scheduler {
       // P7: value per unit of channel time.
       const double r = obs.capacity[m];
       weight[m] = (m_backlog[m] - m_server * m_params.cycles_per_bit[m]) * r + (m_battery[m] - m_target[m]) * m_params.transmit_power[m];
+      // A NaN or +∞ weight (a product beyond the double range) cannot be ranked: the greedy order
+      // would be arbitrary. −∞ is an unambiguous "do not serve".
+      if (r > 0 && m_backlog[m] > 0 && (std::isnan(weight[m]) || weight[m] == std::numeric_limits<double>::infinity()))
+        throw invalid_input("lyapunov scheduler: the P7 weight (Q - R_server xi)·r + (E - theta)·p of worker " + std::to_string(m) +
+                                " overflows double (Q = " + detail::format_g(m_backlog[m]) + ", R_server = " + detail::format_g(m_server) +
+                                ", r = " + detail::format_g(r) + ", p = " + detail::format_g(m_params.transmit_power[m]) +
+                                "); rescale the units of data, cycles or energy",
+                            static_cast<long long>(m));
       if (weight[m] > 0 && r > 0 && m_backlog[m] > 0) candidates.push_back(m);
     }
     std::stable_sort(candidates.begin(), candidates.end(), [&](std::size_t a, std::size_t b) { return weight[a] > weight[b]; });
@@ -234,22 +243,42 @@ class lyapunov_scheduler {
 
   /// Applies `decision` (from decide(obs) on the current state) with the slot's `obs`: the queue
   /// updates (7), (11)–(13) and H. Throws invalid_input when the decision violates a constraint
-  /// (C1–C4, (6), battery capacity) — so a hand-made decision cannot corrupt the state.
+  /// (C1–C4, (6), battery capacity, e_up = p·v, e_com = δ·f, f ≤ min(f^max, R), entries finite
+  /// and ≥ 0) — so a hand-made decision cannot corrupt the state — or when a queue would grow
+  /// beyond the double range (naming the worker and the queue); the state is unchanged then.
   void apply(const slot_observation& obs, const slot_decision& decision) {
     validate(obs);
     check_decision(obs, decision);
     const std::size_t M = m_backlog.size();
+    // Computed aside and committed only when every queue stays finite: an overflowing queue would
+    // turn into ∞ and every later weight into NaN.
+    std::vector<double> backlog(M), virt(M), battery(M), cycles(M);
     double to_server = 0;
+    auto finite = [](double x, std::size_t m, const char* queue) {
+      if (!std::isfinite(x))
+        throw invalid_input(std::string("lyapunov scheduler: the ") + queue + " of worker " + std::to_string(m) +
+                                " overflows double in this slot; rescale the units",
+                            static_cast<long long>(m));
+      return x;
+    };
     for (std::size_t m = 0; m < M; ++m) {
       const double c = decision.transmitted[m];
-      m_backlog[m] = std::max(0.0, m_backlog[m] + decision.admitted[m] - c);                                     // (7)
-      m_virtual[m] = std::max(0.0, m_virtual[m] + decision.auxiliary[m] - decision.admitted[m]);                 // C6 queue
-      m_battery[m] = std::clamp(m_battery[m] - decision.upload_energy[m] - decision.compute_energy[m] + decision.stored_energy[m], 0.0,
-                                m_params.battery_capacity[m]);                                                   // (11)
-      m_cycles[m] = std::max(0.0, m_cycles[m] - decision.executed_cycles[m]) + (obs.new_cycles.empty() ? 0.0 : obs.new_cycles[m]);  // (12)
-      to_server += c * m_params.cycles_per_bit[m];
+      backlog[m] = finite(std::max(0.0, m_backlog[m] + decision.admitted[m] - c), m, "data backlog Q (7)");
+      virt[m] = finite(std::max(0.0, m_virtual[m] + decision.auxiliary[m] - decision.admitted[m]), m, "virtual queue H");
+      battery[m] = std::clamp(m_battery[m] - decision.upload_energy[m] - decision.compute_energy[m] + decision.stored_energy[m], 0.0,
+                              m_params.battery_capacity[m]);  // (11)
+      cycles[m] = finite(std::max(0.0, m_cycles[m] - decision.executed_cycles[m]) + (obs.new_cycles.empty() ? 0.0 : obs.new_cycles[m]),
+                         m, "cycle backlog R (12)");
+      to_server = finite(to_server + finite(c * m_params.cycles_per_bit[m], m, "server load c·xi (13)"), m, "server backlog R_server (13)");
     }
-    m_server = std::max(0.0, m_server - obs.server_cycles) + to_server;  // (13)
+    const double server = std::max(0.0, m_server - obs.server_cycles) + to_server;  // (13)
+    if (!std::isfinite(server))
+      throw invalid_input("lyapunov scheduler: the server backlog R_server (13) overflows double in this slot; rescale the units");
+    m_backlog = std::move(backlog);
+    m_virtual = std::move(virt);
+    m_battery = std::move(battery);
+    m_cycles = std::move(cycles);
+    m_server = server;
     accumulate(decision);
   }
 
@@ -294,11 +323,17 @@ class lyapunov_scheduler {
                           &d.compute_energy, &d.stored_energy})
       if (v->size() != M) throw invalid_input("slot decision: a decision vector does not have M = " + std::to_string(M) + " entries");
     const double T = m_params.slot_length, slack = 1e-9;
+    if (!(d.utility >= 0) || !std::isfinite(d.utility))
+      throw invalid_input("slot decision: utility " + detail::format_g(d.utility) + " must be finite and >= 0");
     double total = 0;
     for (std::size_t m = 0; m < M; ++m) {
       auto fail = [&](const std::string& what) {
         throw invalid_input("slot decision violates " + what + " for worker " + std::to_string(m), static_cast<long long>(m));
       };
+      // NaN passes every comparison below; a NaN or negative entry would enter the queues.
+      for (const auto* v : {&d.auxiliary, &d.admitted, &d.channel_time, &d.transmitted, &d.executed_cycles, &d.upload_energy,
+                            &d.compute_energy, &d.stored_energy})
+        if (!((*v)[m] >= 0) || !std::isfinite((*v)[m])) fail("finite, non-negative entries (one is " + detail::format_g((*v)[m]) + ")");
       const double tol = slack * (1 + T);
       if (d.channel_time[m] < 0 || d.channel_time[m] > T + tol) fail("C1: 0 <= v <= T (5)");
       if (d.admitted[m] < 0 || d.admitted[m] > obs.arrivals[m] * (1 + slack)) fail("C2: 0 <= d <= D (8)");
@@ -309,6 +344,10 @@ class lyapunov_scheduler {
       if (d.transmitted[m] < 0 || d.transmitted[m] > std::min(m_backlog[m], obs.capacity[m] * d.channel_time[m]) * (1 + slack) + slack)
         fail("c = min(Q, r v)");
       if (!is_active(obs, m) && (d.channel_time[m] > 0 || d.admitted[m] > 0)) fail("inactive (straggler) workers send and admit nothing");
+      auto same = [&](double a, double b) { return std::abs(a - b) <= slack * std::max(std::abs(a), std::abs(b)) + slack; };
+      if (d.executed_cycles[m] > std::min(obs.cpu_cycles[m], m_cycles[m]) * (1 + slack) + slack) fail("f <= min(f^max, R)");
+      if (!same(d.upload_energy[m], m_params.transmit_power[m] * d.channel_time[m])) fail("e_up = p v (9)");
+      if (!same(d.compute_energy[m], m_params.energy_per_cycle[m] * d.executed_cycles[m])) fail("e_com = delta f (10)");
       total += d.channel_time[m];
     }
     if (total > T * static_cast<double>(obs.channels) * (1 + slack) + slack)

@@ -42,6 +42,7 @@
 #include "gradcode/core/pattern.hpp"
 #include "gradcode/core/types.hpp"
 #include "gradcode/detail/weighted_sum.hpp"
+#include "gradcode/dynamic/history.hpp"
 
 namespace gradcode {
 
@@ -59,6 +60,28 @@ struct two_stage_options {
 };
 
 namespace detail {
+/// Loads from proportional_loads must lie in [0, cap] and sum to `total`: they become block
+/// bounds and write positions, so a violation is thrown, never used (invalid_parameters).
+inline void check_loads(std::span<const Index> loads, Index total, Index cap, const char* where) {
+  Index sum = 0;
+  for (std::size_t j = 0; j < loads.size(); ++j) {
+    if (loads[j] < 0 || loads[j] > cap || sum > total - loads[j])
+      throw invalid_parameters(std::string("two-stage code: ") + where + " load " + std::to_string(loads[j]) + " of node " +
+                               std::to_string(j) + " is outside [0, " + std::to_string(cap) + "] or the loads exceed " +
+                               std::to_string(total));
+    sum += loads[j];
+  }
+  if (sum != total)
+    throw invalid_parameters(std::string("two-stage code: ") + where + " loads sum to " + std::to_string(sum) + ", not " +
+                             std::to_string(total));
+}
+
+/// Elements a column-major block spans in memory, first to last (0 when it has no columns).
+template <class Scalar>
+Index memory_extent(const Eigen::Ref<const matrix<Scalar>>& m) {
+  return m.cols() > 0 && m.rows() > 0 ? (m.cols() - 1) * m.outerStride() + m.rows() : 0;
+}
+
 inline std::string ids_to_string(std::span<const Index> ids) {
   std::string s = "{";
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -78,8 +101,9 @@ class stage_two_code;
 template <class Scalar>
 class two_stage_code {
  public:
-  /// Throws invalid_parameters when K < 1, M < 1, a W_m is not positive and finite, or the
-  /// stage-1 list is empty, repeats a worker or names one outside [0, M).
+  /// Throws invalid_parameters when K ∉ [1, limits::max_partitions], M ∉ [1, limits::max_nodes], a
+  /// W_m is not positive and finite, or the stage-1 list is empty, repeats a worker or names one
+  /// outside [0, M). Any positive finite throughputs work: only their ratios are used.
   explicit two_stage_code(two_stage_params params, const two_stage_options& options = {})
       : m_throughputs(std::move(params.throughputs)),
         m_partitions(params.partitions),
@@ -87,7 +111,13 @@ class two_stage_code {
         m_options(options) {
     const Index M = workers();
     if (M < 1) throw invalid_parameters("two-stage code: no workers (throughputs is empty)");
+    if (M > limits::max_nodes)
+      throw invalid_parameters("two-stage code: M = " + std::to_string(M) + " workers exceeds limits::max_nodes = " +
+                               std::to_string(limits::max_nodes));
     if (m_partitions < 1) throw invalid_parameters("two-stage code: K = " + std::to_string(m_partitions) + "; need K >= 1");
+    if (m_partitions > limits::max_partitions)  // checked before the per-partition owner table is allocated
+      throw invalid_parameters("two-stage code: K = " + std::to_string(m_partitions) + " exceeds limits::max_partitions = " +
+                               std::to_string(limits::max_partitions));
     for (std::size_t m = 0; m < m_throughputs.size(); ++m)
       if (!(m_throughputs[m] > 0) || !std::isfinite(m_throughputs[m]))
         throw invalid_parameters("two-stage code: worker " + std::to_string(m) + " has throughput W = " +
@@ -102,10 +132,12 @@ class two_stage_code {
       if (j > 0 && m_stage_one[j] == m_stage_one[j - 1])
         throw invalid_parameters("two-stage code: stage-1 worker " + std::to_string(m_stage_one[j]) + " is listed twice");
     }
-    // Uncoded stage 1: disjoint consecutive blocks with n_m ∝ W_m.
+    // Uncoded stage 1: disjoint consecutive blocks with n_m ∝ W_m (ratios only: W near DBL_MAX
+    // would otherwise make ΣW = ∞ and every share ∞/∞).
     std::vector<double> w;
     for (Index m : m_stage_one) w.push_back(m_throughputs[static_cast<std::size_t>(m)]);
-    const auto loads = proportional_loads(m_partitions, w, m_partitions);
+    const auto loads = proportional_loads(m_partitions, detail::relative_throughputs(w), m_partitions);
+    detail::check_loads(loads, m_partitions, m_partitions, "stage 1");
     m_block_begin.assign(static_cast<std::size_t>(M), 0);
     m_block_end.assign(static_cast<std::size_t>(M), 0);
     Index pos = 0;
@@ -160,6 +192,9 @@ class two_stage_code {
       throw invalid_input("encode_stage_one: output has length " + std::to_string(out.size()) + ", gradients have d = " +
                               std::to_string(partials.rows()),
                           worker);
+    // An out inside partials would be read after it is (partly) written: a wrong message.
+    if (detail::overlaps(out.data(), out.size(), partials.data(), detail::memory_extent(partials)))
+      throw invalid_input("encode_stage_one: the output overlaps the partial gradients", worker);
     const auto m = static_cast<std::size_t>(worker);
     out = partials.middleCols(m_block_begin[m], m_block_end[m] - m_block_begin[m]).rowwise().sum();
     if (!out.allFinite())
@@ -276,11 +311,18 @@ class stage_two_code {
       for (Index k = stage_one.stage_one_first(m); k < stage_one.stage_one_first(m) + stage_one.stage_one_load(m); ++k)
         holdings[static_cast<std::size_t>(j)].push_back(local_partition[static_cast<std::size_t>(k)]);
     }
+    // The stage-2 support holds R(s + 1) partition copies (eq. (17)); bound it before building.
+    if (straggler_tolerance + 1 > limits::max_support_entries / R)
+      throw invalid_parameters("two-stage code: stage 2 would place (K - K_c)(s + 1) = " + std::to_string(R) + "·" +
+                               std::to_string(straggler_tolerance + 1) + " partition copies, more than limits::max_support_entries = " +
+                               std::to_string(limits::max_support_entries) + " (s <= " +
+                               std::to_string(limits::max_support_entries / R - 1) + " would fit)");
     if (straggler_tolerance > 0) {
       std::vector<double> w;
       for (Index m : fresh) w.push_back(stage_one.throughputs()[static_cast<std::size_t>(m)]);
       // eq. (16): n_m = ((K − K_c)(s + 1) − Σ_l n_l)·W_m / Σ W, with Σ_l n_l = K − K_c.
-      m_fresh_loads = proportional_loads(R * straggler_tolerance, w, R);
+      m_fresh_loads = proportional_loads(R * straggler_tolerance, detail::relative_throughputs(w), R);
+      detail::check_loads(m_fresh_loads, R * straggler_tolerance, R, "stage 2");
       Index pos = 0;
       for (Index j = 0; j < fresh_count; ++j)
         for (Index t = 0; t < m_fresh_loads[static_cast<std::size_t>(j)]; ++t, ++pos)
@@ -353,6 +395,8 @@ class stage_two_code {
       throw invalid_input("encode_stage_two: output has length " + std::to_string(out.size()) + ", gradients have d = " +
                               std::to_string(partials.rows()),
                           worker);
+    if (detail::overlaps(out.data(), out.size(), partials.data(), detail::memory_extent(partials)))
+      throw invalid_input("encode_stage_two: the output overlaps the partial gradients", worker);
     out.setZero();
     for (typename sparse_matrix<double>::InnerIterator it(m_code->encoding_matrix(), j); it; ++it)
       out += static_cast<Scalar>(it.value()) * partials.col(m_global_partition[static_cast<std::size_t>(it.col())]);
@@ -385,8 +429,9 @@ class stage_two_code {
   /// their stage-1 messages (d × M_c); `stage_two_ids` are stage-2 workers (any order, any
   /// decodable subset; empty when not coded) with their stage-2 messages. Ids, shapes and
   /// decodability are checked before `out` is written; one streaming pass then reads every
-  /// message once. Throws invalid_input (ids, shapes; a NaN/Inf message naming the worker, `out`
-  /// then unspecified) or not_decodable (too few stage-2 results, with the counts).
+  /// message once. Throws invalid_input (ids, shapes, `out` overlapping a message; a NaN/Inf message
+  /// naming the worker, `out` then unspecified) or not_decodable (too few stage-2 results, with the
+  /// counts).
   void decode(std::span<const Index> stage_one_ids, const Eigen::Ref<const matrix<Scalar>>& stage_one_messages,
               std::span<const Index> stage_two_ids, const Eigen::Ref<const matrix<Scalar>>& stage_two_messages,
               Eigen::Ref<vector<Scalar>> out) const {
@@ -400,6 +445,10 @@ class stage_two_code {
         (stage_two_messages.cols() > 0 && stage_two_messages.rows() != d))
       throw invalid_input("decode: output has length " + std::to_string(d) + ", messages have length " +
                           std::to_string(stage_one_messages.cols() > 0 ? stage_one_messages.rows() : stage_two_messages.rows()));
+    // The streaming pass writes out while it reads every message: out may not share their memory.
+    if (detail::overlaps(out.data(), d, stage_one_messages.data(), detail::memory_extent(stage_one_messages)) ||
+        detail::overlaps(out.data(), d, stage_two_messages.data(), detail::memory_extent(stage_two_messages)))
+      throw invalid_input("decode: the output overlaps the messages");
     // Stage 1: exactly the finished workers, each once.
     const pattern given = pattern::from_ids(m_workers, stage_one_ids);
     for (Index m : m_finished)

@@ -61,9 +61,12 @@ class hgc_code {
   using scalar_type = Scalar;
 
   /// Builds the assignment of eqs. (15)–(19) and B, D̄^i. Throws invalid_parameters on
-  /// infeasible (n, m_i, K, s_e, s_w), naming the constraint and what would fit.
+  /// infeasible (n, m_i, K, s_e, s_w), naming the constraint and what would fit, on sizes past
+  /// gradcode's limits (Σm_i ≤ limits::max_nodes, K ≤ limits::max_partitions, n·K ≤
+  /// limits::max_dense_entries, K(s_e+1)(s_w+1) ≤ limits::max_support_entries; checked before
+  /// any arithmetic that could overflow or any allocation), and on a bad `options` field.
   explicit hgc_code(const hgc_params& params, const decode_options& options = {})
-      : hgc_code(define(params), options) {}
+      : hgc_code(define(params, options), options) {}
 
   /// Uses the given B and D̄^i; checks shapes and supports (not the span conditions — call
   /// verify() for those).
@@ -92,7 +95,7 @@ class hgc_code {
   /// n, number of edge nodes.
   Index edges() const noexcept { return m_edge_code.nodes(); }
   /// m_i, workers of edge i.
-  Index workers(Index edge) const { return m_local_codes.at(static_cast<std::size_t>(edge)).nodes(); }
+  Index workers(Index edge) const { return local(check_edge(edge)).nodes(); }
   /// Σ m_i.
   Index total_workers() const noexcept {
     Index t = 0;
@@ -185,6 +188,10 @@ class hgc_code {
     encode_row(w, row, held, out, [&](const row_entry& e) { return e.held_position; });
   }
   vector<Scalar> encode(worker_id w, const Eigen::Ref<const matrix<Scalar>>& partials) const {
+    check_worker(w);
+    if (partials.cols() != partitions())  // before allocating: the shape may be a lie
+      throw invalid_input("HGC encode: partials have " + std::to_string(partials.cols()) + " columns, K = " +
+                          std::to_string(partitions()));
     vector<Scalar> out(partials.rows());
     encode(w, partials, out);
     return out;
@@ -210,6 +217,11 @@ class hgc_code {
     }
   }
   vector<Scalar> edge_decode(Index edge, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages) const {
+    const auto& code = local(check_edge(edge));
+    if (static_cast<Index>(ids.size()) != messages.cols() || !code.decodable(pattern::from_ids(code.nodes(), ids))) {
+      vector<Scalar> none;  // throws the in-place decode's typed error before anything of d elements is allocated
+      edge_decode(edge, ids, messages, none);
+    }
     vector<Scalar> out(messages.rows());
     edge_decode(edge, ids, messages, out);
     return out;
@@ -241,6 +253,10 @@ class hgc_code {
     }
   }
   vector<Scalar> master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& edge_results) const {
+    if (static_cast<Index>(ids.size()) != edge_results.cols() || !master_decodable(pattern::from_ids(edges(), ids))) {
+      vector<Scalar> none;  // throws the in-place decode's typed error before anything of d elements is allocated
+      master_decode(ids, edge_results, none);
+    }
     vector<Scalar> out(edge_results.rows());
     master_decode(ids, edge_results, out);
     return out;
@@ -307,7 +323,8 @@ class hgc_code {
   /// both plans are known.
   static decode_options layer_options(decode_options o) { return o; }
 
-  static hgc_definition define(const hgc_params& p) {
+  static hgc_definition define(const hgc_params& p, const decode_options& options) {
+    detail::check_decode_options(options);  // before the (possibly long) construction
     const auto n = static_cast<Index>(p.workers.size());
     const Index K = p.partitions, se = p.edge_tolerance, sw = p.worker_tolerance;
     if (n < 1) throw invalid_parameters("HGC: no edges (workers is empty); need n >= 1");
@@ -316,17 +333,24 @@ class hgc_code {
       if (p.workers[i] < 1)
         throw invalid_parameters("HGC: edge " + std::to_string(i) + " has m_i = " + std::to_string(p.workers[i]) +
                                  " workers; need m_i >= 1");
+      // Each m_i ≤ max_nodes and the running sum ≤ max_nodes: no Index arithmetic below overflows.
+      if (p.workers[i] > limits::max_nodes - total)
+        throw invalid_parameters("HGC: Σm_i exceeds limits::max_nodes = " + std::to_string(limits::max_nodes) + " workers (edge " +
+                                 std::to_string(i) + " has m_i = " + std::to_string(p.workers[i]) + ")");
       total += p.workers[i];
       m_min = std::min(m_min, p.workers[i]);
       m_max = std::max(m_max, p.workers[i]);
     }
     if (K < 1) throw invalid_parameters("HGC: K = " + std::to_string(K) + " partitions; need K >= 1");
+    detail::check_code_size("HGC edge layer", n, K);  // K ≤ max_partitions, n·K ≤ max_dense_entries
     if (se < 0 || se >= n)
       throw invalid_parameters("HGC: s_e = " + std::to_string(se) + " must be in [0, n = " + std::to_string(n) +
                                "); s_e <= " + std::to_string(n - 1) + " would fit");
     if (sw < 0 || sw >= m_min)
       throw invalid_parameters("HGC: s_w = " + std::to_string(sw) + " must be in [0, min m_i = " + std::to_string(m_min) +
                                "); s_w <= " + std::to_string(m_min - 1) + " would fit");
+    // Every partition sits on (s_e+1)(s_w+1) workers: the supports hold that many copies of K.
+    detail::check_support_size("HGC", K, (se + 1) * (sw + 1), "K(s_e+1)(s_w+1)");
     if (!p.allow_load_above_bound) {
       // n_i = K(s_e+1)m_i/Σm ≤ K  ⇔  (s_e+1)·m_i ≤ Σm; it implies the paper's assumption after
       // Theorem 1 (every f_e = n − s_e edges hold ≥ K slots), checked too for the message.
@@ -396,6 +420,8 @@ class hgc_code {
                           std::to_string(cols.rows()));
     const Scalar* base = cols.data();
     const Index stride = cols.outerStride();
+    if (detail::overlaps(out.data(), out.size(), base, cols.cols() > 0 ? (cols.cols() - 1) * stride + cols.rows() : 0))
+      throw invalid_input("HGC encode: the output overlaps the partial gradients");
     const Index bad = detail::weighted_sum<Scalar>(
         static_cast<Index>(row.size()), cols.rows(), [&](Index t) { return row[static_cast<std::size_t>(t)].weight; },
         [&](Index t) { return base + column_of(row[static_cast<std::size_t>(t)]) * stride; }, out.data());

@@ -23,6 +23,19 @@
 // Decoding: robust/reed_solomon.hpp (Berlekamp–Welch location on random projections, then
 // Arnoldi interpolation from the clean nodes only).
 //
+// Rounding check (the linear codes' 4·ε·amplification ≤ max_relative_error, DESIGN.md "Numerical
+// accuracy"; robust/reed_solomon.hpp defines the error amplification A): worker (n,j)'s message is
+// a combination of the data with coefficient ℓ2 norm W2_(n,j) = √(Σ_{k∈Γ_(n,j)} Σ_l1 |u_n(k,l1)|²
+// · Σ_l2 |v_(n,j)(k,l2)|²) (v the intra-cluster factor of c = u·v) and relay n's target value one
+// with W1_n = √(Σ_{k∈Γ_n} Σ_l1 |u_n(k,l1)|²); the server's targets have √K. With these node and
+// target scales each Reed–Solomon layer measures its error relative to the data, relay n's
+// A_n is passed with its message, and the server compounds both layers,
+// max_l1 √(Σ_n |D_l1,n|² W1_n² max(1, A_n)²) / √K + its own D error (server_decode(…,
+// relay_amplification), simulate_round). Each decode, and the compound, throws not_decodable
+// beyond robust_options::max_relative_error (1e-9 double, 1e-4 float) with `out` untouched:
+// this is what refuses the paper's integer points where they lose all accuracy (N ≳ 10),
+// returned silently before.
+//
 // Reading of the paper (README "Notes on the papers"): r1, r2,i are eqs. (5)–(6) computed from Γ;
 // p^(n)_l2's last product uses α_n^(1) (printed α_1^(1)); in §IV f_C2S's last term is g_9[2]
 // (printed g_9[1]) and f_intraC^(3)'s g_5[2] term is 3(x2−1)/(−1) (printed /1); parts are
@@ -34,8 +47,10 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <complex>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -82,16 +97,31 @@ struct polynomial_placement {
   std::vector<std::vector<double>> capacities{};  ///< per cluster, relative worker speeds (empty = equal)
 };
 
-/// Γ_(i,j) for `placement`. Throws invalid_parameters when r1 > N1, r2,i > N2^(i), or a
-/// capacity is not positive.
+/// Most partition copies (Σ over clusters and workers of the partitions each holds), and most
+/// N1·K, that place_partitions builds: 2^26 (about 1 GiB of ids), far above any code
+/// polynomial_hgc decodes in useful time.
+inline constexpr Index max_placed_copies = Index{1} << 26;
+
+/// Γ_(i,j) for `placement`. Throws invalid_parameters (naming the field and a value that fits)
+/// when N1 or some N2^(i) is outside [1, max_layer_nodes], K < 1, r1 outside [1, N1], r2,i outside
+/// [1, N2^(i)], a capacity is not positive and finite, or the placement would hold more than
+/// max_placed_copies partition copies. Capacities are relative: only their ratios matter, any
+/// finite magnitude is fine.
 inline std::vector<assignment> place_partitions(const polynomial_placement& placement) {
   const auto n1 = static_cast<Index>(placement.workers.size());
   const Index K = placement.partitions, r1 = placement.relay_replication;
   if (n1 < 1) throw invalid_parameters("placement: no clusters");
+  if (n1 > max_layer_nodes)
+    throw invalid_parameters("placement: N1 = " + std::to_string(n1) + " clusters; need N1 <= " + std::to_string(max_layer_nodes));
   if (K < 1) throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions; need K >= 1");
   if (r1 < 1 || r1 > n1)
     throw invalid_parameters("placement: r1 = " + std::to_string(r1) + " clusters per partition; need 1 <= r1 <= N1 = " +
                              std::to_string(n1));
+  // Each cluster's Γ indexes all K partitions, and r1·K ≤ N1·K copies sit at the relay layer.
+  if (K > max_placed_copies / n1)
+    throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions over N1 = " + std::to_string(n1) +
+                             " clusters exceeds " + std::to_string(max_placed_copies) + " entries; K <= " +
+                             std::to_string(max_placed_copies / n1) + " would fit");
   if (!placement.capacities.empty() && static_cast<Index>(placement.capacities.size()) != n1)
     throw invalid_parameters("placement: capacities for " + std::to_string(placement.capacities.size()) + " clusters, N1 = " +
                              std::to_string(n1));
@@ -104,9 +134,13 @@ inline std::vector<assignment> place_partitions(const polynomial_placement& plac
   };
   std::vector<std::vector<double>> caps(static_cast<std::size_t>(n1));
   std::vector<double> cluster_weight(static_cast<std::size_t>(n1));
+  double largest = 0;  // of all capacities: they are divided by it, so no sum can overflow
   for (Index i = 0; i < n1; ++i) {
     const Index n2 = placement.workers[static_cast<std::size_t>(i)];
     if (n2 < 1) throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) + " workers");
+    if (n2 > max_layer_nodes)
+      throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) + " workers; need N2 <= " +
+                               std::to_string(max_layer_nodes));
     auto& c = caps[static_cast<std::size_t>(i)];
     if (placement.capacities.empty() || placement.capacities[static_cast<std::size_t>(i)].empty())
       c.assign(static_cast<std::size_t>(n2), 1.0);
@@ -115,13 +149,39 @@ inline std::vector<assignment> place_partitions(const polynomial_placement& plac
     if (static_cast<Index>(c.size()) != n2)
       throw invalid_parameters("placement: cluster " + std::to_string(i) + " has " + std::to_string(n2) + " workers but " +
                                std::to_string(c.size()) + " capacities");
+    for (std::size_t j = 0; j < c.size(); ++j) {
+      if (!(c[j] > 0) || !std::isfinite(c[j]))
+        throw invalid_parameters("placement: worker " + std::to_string(j) + " of cluster " + std::to_string(i) + " has capacity " +
+                                 detail::format_g(c[j]) + "; capacities must be positive and finite (e.g. 1)");
+      largest = std::max(largest, c[j]);
+    }
+  }
+  for (Index i = 0; i < n1; ++i) {
     double sum = 0;
-    for (double x : c) sum += x;
+    for (double& x : caps[static_cast<std::size_t>(i)]) {
+      // relative speeds in (0, 1]; one below 1e-300 of the fastest gets no share either way
+      x = std::max(x / largest, std::numeric_limits<double>::min());
+      sum += x;
+    }
     cluster_weight[static_cast<std::size_t>(i)] = sum;
   }
   // Cluster loads n_i ∝ capacity, Σ n_i = r1·K, n_i ≤ K: cyclic consecutive puts every partition
   // on exactly r1 distinct clusters.
   const auto loads = proportional_loads(r1 * K, cluster_weight, K);
+  // Inside the clusters: Σ_i r2,i·n_i copies (n_i ≤ K, r2,i ≤ 1024), checked before building.
+  Index copies = 0;
+  for (Index i = 0; i < n1; ++i) {
+    const Index r2 = per_cluster(placement.worker_replication, i);
+    const Index n2 = placement.workers[static_cast<std::size_t>(i)];
+    if (r2 < 1 || r2 > n2)
+      throw invalid_parameters("placement: r2," + std::to_string(i) + " = " + std::to_string(r2) + " workers per partition; need 1 <= r2 <= N2 = " +
+                               std::to_string(n2));
+    copies += r2 * loads[static_cast<std::size_t>(i)];
+    if (copies > max_placed_copies)
+      throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions on r1 = " + std::to_string(r1) +
+                               " clusters and r2 workers each exceeds " + std::to_string(max_placed_copies) +
+                               " partition copies; fewer partitions or lower replication would fit");
+  }
   const auto cluster_support = assignment::cyclic_consecutive(K, loads);
   std::vector<assignment> out;
   for (Index i = 0; i < n1; ++i) {
@@ -220,19 +280,31 @@ class polynomial_hgc {
 
   /// Derives r1, r2,i, m1, m2^(i) from Γ and builds both layers. Throws invalid_parameters when
   /// m1 < 1 or some m2^(i) < 1 (naming the r that is too small and what would fit), on
-  /// inconsistent K, negative tolerances, or d < 1.
+  /// inconsistent K or K < 1, negative tolerances, d outside [1, 2^40], N1 or some N2^(i) above
+  /// max_layer_nodes, or a robust_options field out of range — always before any arithmetic
+  /// on them can overflow.
   explicit polynomial_hgc(polynomial_hgc_params params, const robust_options& options = {})
       : m_d(params.dimension), m_clusters(std::move(params.clusters)), m_s1(params.relay_stragglers),
         m_a1(params.relay_adversaries), m_family(params.points), m_options(options) {
     const auto n1 = static_cast<Index>(m_clusters.size());
     if (m_d < 1) throw invalid_parameters("polynomial HGC: d = " + std::to_string(m_d) + "; need d >= 1");
+    if (m_d > max_dimension)
+      throw invalid_parameters("polynomial HGC: d = " + std::to_string(m_d) + "; need d <= 2^40 = " + std::to_string(max_dimension));
     if (n1 < 1) throw invalid_parameters("polynomial HGC: no clusters");
+    if (n1 > max_layer_nodes)
+      throw invalid_parameters("polynomial HGC: N1 = " + std::to_string(n1) + " clusters; need N1 <= " + std::to_string(max_layer_nodes));
+    detail::check_robust_options(m_options, reed_solomon_code<Scalar>::max_projections);
     m_K = m_clusters[0].partitions();
-    for (Index i = 0; i < n1; ++i)
-      if (m_clusters[static_cast<std::size_t>(i)].partitions() != m_K)
-        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + " is over K = " +
-                                 std::to_string(m_clusters[static_cast<std::size_t>(i)].partitions()) + " partitions, cluster 0 over K = " +
-                                 std::to_string(m_K));
+    if (m_K < 1) throw invalid_parameters("polynomial HGC: K = " + std::to_string(m_K) + " partitions; need K >= 1");
+    for (Index i = 0; i < n1; ++i) {
+      const auto& c = m_clusters[static_cast<std::size_t>(i)];
+      if (c.partitions() != m_K)
+        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + " is over K = " + std::to_string(c.partitions()) +
+                                 " partitions, cluster 0 over K = " + std::to_string(m_K));
+      if (c.nodes() < 1 || c.nodes() > max_layer_nodes)
+        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + " has N2 = " + std::to_string(c.nodes()) +
+                                 " workers; need 1 <= N2 <= " + std::to_string(max_layer_nodes));
+    }
     if (m_s1 < 0 || m_a1 < 0)
       throw invalid_parameters("polynomial HGC: s1 = " + std::to_string(m_s1) + ", a1 = " + std::to_string(m_a1) + " must be >= 0");
     m_s2 = per_cluster(params.worker_stragglers, "s2");
@@ -254,14 +326,16 @@ class polynomial_hgc {
     for (Index k = 0; k < m_K; ++k)
       if (static_cast<Index>(m_relays_of[static_cast<std::size_t>(k)].size()) < m_r1)
         m_r1 = static_cast<Index>(m_relays_of[static_cast<std::size_t>(k)].size()), thinnest = k;
-    m_m1 = m_r1 - 2 * m_a1 - m_s1;
+    // r ≤ max_layer_nodes: with s, a ≤ r the products below cannot overflow (a = 2^62 could).
+    m_m1 = part_count(m_r1, m_s1, m_a1);
     if (m_m1 < 1)
       throw invalid_parameters("polynomial HGC: m1 = r1 − 2a1 − s1 = " + std::to_string(m_r1) + " − 2·" + std::to_string(m_a1) +
-                               " − " + std::to_string(m_s1) + " = " + std::to_string(m_m1) + " < 1: r1 = " + std::to_string(m_r1) +
-                               " (partition " + std::to_string(thinnest) + " is in only " + std::to_string(m_r1) + " of " +
-                               std::to_string(n1) + " clusters) is too small for s1 = " + std::to_string(m_s1) + " straggling and a1 = " +
-                               std::to_string(m_a1) + " adversarial relays; r1 >= " + std::to_string(2 * m_a1 + m_s1 + 1) +
-                               " or s1 + 2a1 <= " + std::to_string(m_r1 - 1) + " would fit");
+                               " − " + std::to_string(m_s1) + (small(m_s1, m_a1) ? " = " + std::to_string(m_m1) : std::string()) +
+                               " < 1: r1 = " + std::to_string(m_r1) + " (partition " + std::to_string(thinnest) + " is in only " +
+                               std::to_string(m_r1) + " of " + std::to_string(n1) + " clusters) is too small for s1 = " +
+                               std::to_string(m_s1) + " straggling and a1 = " + std::to_string(m_a1) + " adversarial relays; " +
+                               (small(m_s1, m_a1) ? "r1 >= " + std::to_string(2 * m_a1 + m_s1 + 1) + " or " : std::string()) +
+                               "s1 + 2a1 <= " + std::to_string(m_r1 - 1) + " would fit");
     // r2,n (eq. 6), m2^(n).
     m_r2.resize(static_cast<std::size_t>(n1));
     m_m2.resize(static_cast<std::size_t>(n1));
@@ -272,18 +346,20 @@ class polynomial_hgc {
       for (Index k : m_cluster_partitions[su])
         if (static_cast<Index>(c.holders_of(k).size()) < r2) r2 = static_cast<Index>(c.holders_of(k).size()), thin = k;
       m_r2[su] = r2;
-      m_m2[su] = r2 - 2 * m_a2[su] - m_s2[su];
+      m_m2[su] = part_count(r2, m_s2[su], m_a2[su]);
+      const bool fits = small(m_s2[su], m_a2[su]);
       if (m_m2[su] < 1)
         throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + ": m2 = r2 − 2a2 − s2 = " + std::to_string(r2) + " − 2·" +
-                                 std::to_string(m_a2[su]) + " − " + std::to_string(m_s2[su]) + " = " + std::to_string(m_m2[su]) +
-                                 " < 1: r2," + std::to_string(i) + " = " + std::to_string(r2) +
+                                 std::to_string(m_a2[su]) + " − " + std::to_string(m_s2[su]) +
+                                 (fits ? " = " + std::to_string(m_m2[su]) : std::string()) + " < 1: r2," + std::to_string(i) + " = " +
+                                 std::to_string(r2) +
                                  (thin >= 0 ? " (partition " + std::to_string(thin) + " is on only " + std::to_string(r2) + " of its " +
                                                   std::to_string(c.nodes()) + " workers)"
                                             : std::string()) +
                                  " is too small for s2 = " + std::to_string(m_s2[su]) + " straggling and a2 = " +
-                                 std::to_string(m_a2[su]) + " adversarial workers; r2 >= " +
-                                 std::to_string(2 * m_a2[su] + m_s2[su] + 1) + " or s2 + 2a2 <= " + std::to_string(r2 - 1) +
-                                 " would fit");
+                                 std::to_string(m_a2[su]) + " adversarial workers; " +
+                                 (fits ? "r2 >= " + std::to_string(2 * m_a2[su] + m_s2[su] + 1) + " or " : std::string()) +
+                                 "s2 + 2a2 <= " + std::to_string(r2 - 1) + " would fit");
     }
 
     // Points, message layout, relay coefficients, decoders.
@@ -300,15 +376,35 @@ class polynomial_hgc {
       m_p2.push_back(ceil_div(m_p1, m_m2[su]));
     }
     build_relay_coefficients();
+    // Coefficient ℓ2 norms for the rounding check (header note): W1_n per relay, W2_(n,j) per worker.
+    std::vector<double> w1(static_cast<std::size_t>(n1));
+    for (Index i = 0; i < n1; ++i) w1[static_cast<std::size_t>(i)] = m_relay_coeff[static_cast<std::size_t>(i)].norm();
     for (Index i = 0; i < n1; ++i) {
       const auto su = static_cast<std::size_t>(i);
-      m_relay_codes.emplace_back(reed_solomon_params{m_layer2[su].nodes, m_layer2[su].targets,
-                                                     m_clusters[su].nodes() - 2 * m_a2[su] - m_s2[su], m_w * m_p2[su], m_w == 2},
-                                 m_options);
+      const auto& held = m_cluster_partitions[su];
+      std::vector<double> w2(static_cast<std::size_t>(m_clusters[su].nodes()), 0.0);
+      for (Index j = 0; j < m_clusters[su].nodes(); ++j)
+        for (Index k : m_clusters[su].partitions_of(j)) {
+          const Index row = std::lower_bound(held.begin(), held.end(), k) - held.begin();
+          double v = 0;
+          for (Index l2 = 0; l2 < m_m2[su]; ++l2) v += std::norm(intra_factor({i, j}, k, l2));
+          w2[static_cast<std::size_t>(j)] += m_relay_coeff[su].row(row).squaredNorm() * v;
+        }
+      for (auto& x : w2) x = std::sqrt(x);
+      reed_solomon_params rs{m_layer2[su].nodes, m_layer2[su].targets, m_clusters[su].nodes() - 2 * m_a2[su] - m_s2[su],
+                             m_w * m_p2[su], m_w == 2};
+      rs.node_scales = std::move(w2);
+      rs.target_scale = w1[su] > 0 ? w1[su] : 1.0;  // a relay holding nothing forwards exact zeros
+      m_relay_codes.emplace_back(std::move(rs), m_options);
     }
-    m_server_code = std::make_unique<reed_solomon_code<Scalar>>(
-        reed_solomon_params{m_layer1.nodes, m_layer1.targets, n1 - 2 * m_a1 - m_s1, m_w * m_p1, m_w == 2}, m_options);
+    reed_solomon_params rs{m_layer1.nodes, m_layer1.targets, n1 - 2 * m_a1 - m_s1, m_w * m_p1, m_w == 2};
+    rs.node_scales = std::move(w1);
+    rs.target_scale = std::sqrt(static_cast<double>(m_K));
+    m_server_code = std::make_unique<reed_solomon_code<Scalar>>(std::move(rs), m_options);
   }
+
+  /// Largest d a code accepts (2^40 reals): every length and offset stays far inside Index.
+  static constexpr Index max_dimension = Index{1} << 40;
 
   polynomial_hgc(const polynomial_hgc& o)
       : m_d(o.m_d), m_K(o.m_K), m_clusters(o.m_clusters), m_s1(o.m_s1), m_a1(o.m_a1), m_s2(o.m_s2), m_a2(o.m_a2),
@@ -435,8 +531,10 @@ class polynomial_hgc {
     return relay >= 0 && relay < relays() && m_relay_codes[static_cast<std::size_t>(relay)].decodable(p);
   }
   /// g̃_n = (f_intraC^(n)(β_1), …, f_intraC^(n)(β_m2))[:C1] from the messages of workers `ids`
-  /// of cluster n (C2^(n) × |ids|), adversaries located and excluded. Throws invalid_input,
-  /// not_decodable or corrupted_result, each naming the relay.
+  /// of cluster n (C2^(n) × |ids|), adversaries located and excluded. The report's
+  /// error_amplification is A_n (header note): pass it on to server_decode(…, relay_amplification).
+  /// Throws invalid_input, not_decodable (also when 4ε·A_n exceeds max_relative_error) or
+  /// corrupted_result, each naming the relay; `out` is untouched when it throws.
   robust_report relay_decode(Index relay, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
                              Eigen::Ref<vector<Scalar>> out) const {
     const auto& code = m_relay_codes[check_relay(relay)];
@@ -458,13 +556,25 @@ class polynomial_hgc {
   // --- server -----------------------------------------------------------------------------
   bool server_decodable(const pattern& p) const noexcept { return m_server_code->decodable(p); }
   /// g = (f_C2S(β_1), …, f_C2S(β_m1))[:d] from the messages of relays `ids` (C1 × |ids|),
-  /// adversarial relays located and excluded. Throws invalid_input, not_decodable or
-  /// corrupted_result, naming the server.
+  /// adversarial relays located and excluded. Checks the server layer's own rounding (A_0,
+  /// header note). Throws invalid_input, not_decodable (also beyond max_relative_error) or
+  /// corrupted_result, naming the server; `out` is untouched when it throws.
   robust_report server_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
                               Eigen::Ref<vector<Scalar>> out) const {
+    return server_decode(ids, messages, out, std::span<const double>{});
+  }
+  /// The same, checking both layers together: relay_amplification[t] is A_n of the relay whose
+  /// message is column t (its relay_decode report's error_amplification), and the decode is
+  /// refused (not_decodable naming the server and the numbers) when the compounded estimate
+  /// (header note) exceeds max_relative_error — a result each layer would accept on its own can
+  /// still be noise. Empty =
+  /// server layer only. invalid_input when the count differs from |ids| or a value is not finite
+  /// and >= 0.
+  robust_report server_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                              Eigen::Ref<vector<Scalar>> out, std::span<const double> relay_amplification) const {
     if (out.size() != m_d)
       throw invalid_input("server: output has length " + std::to_string(out.size()) + ", d = " + std::to_string(m_d));
-    return rethrow_named("server (relays)", [&] { return m_server_code->decode(ids, messages, out); });
+    return rethrow_named("server (relays)", [&] { return m_server_code->decode(ids, messages, out, relay_amplification); });
   }
   vector<Scalar> server_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
                                robust_report* report = nullptr) const {
@@ -476,8 +586,9 @@ class polynomial_hgc {
   const reed_solomon_code<Scalar>& server_code() const noexcept { return *m_server_code; }
 
   /// One round end to end (tests, examples): every live worker of every live relay encodes
-  /// (adversaries' messages altered), relays decode, the server decodes. Throws what the
-  /// decoders throw (naming the relay or the server).
+  /// (adversaries' messages altered), relays decode, the server decodes with the relays'
+  /// amplifications (the compounded rounding check). Throws what the decoders throw (naming the
+  /// relay or the server); invalid_input for a straggling or adversarial id out of range.
   polynomial_round_result<Scalar> simulate_round(const Eigen::Ref<const matrix<Scalar>>& partials,
                                                  const polynomial_round<Scalar>& faults = {}) const {
     for (const auto& w : faults.straggling_workers) check_worker(w);
@@ -487,6 +598,7 @@ class polynomial_hgc {
     polynomial_round_result<Scalar> result;
     result.relays.resize(static_cast<std::size_t>(relays()));
     matrix<Scalar> relay_messages(relay_message_length(), static_cast<Index>(live.size()));
+    std::vector<double> relay_amplification(live.size(), 1.0);
     for (std::size_t t = 0; t < live.size(); ++t) {
       const Index n = live[t];
       std::vector<Index> slow;
@@ -507,6 +619,7 @@ class polynomial_hgc {
       }
       auto out = relay_messages.col(static_cast<Index>(t));
       result.relays[static_cast<std::size_t>(n)] = relay_decode(n, ids, messages, out);
+      relay_amplification[t] = result.relays[static_cast<std::size_t>(n)].error_amplification;
       if (std::find(faults.adversarial_relays.begin(), faults.adversarial_relays.end(), n) != faults.adversarial_relays.end()) {
         if (faults.corrupt_relay)
           faults.corrupt_relay(n, out);
@@ -515,12 +628,16 @@ class polynomial_hgc {
       }
     }
     result.gradient.resize(m_d);
-    result.server = server_decode(live, relay_messages, result.gradient);
+    result.server = server_decode(live, relay_messages, result.gradient, relay_amplification);  // both layers compounded
     return result;
   }
 
  private:
-  static Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
+  static Index ceil_div(Index a, Index b) { return a / b + (a % b != 0); }  // a + b − 1 could overflow
+  /// r − 2a − s when s, a ≤ r, else 0 (too small either way, without the overflow of 2a).
+  static Index part_count(Index r, Index s, Index a) { return s <= r && a <= r ? r - 2 * a - s : 0; }
+  /// s and a small enough that 2a + s + 1 is exact (for the messages).
+  static bool small(Index s, Index a) { return s <= max_layer_nodes && a <= max_layer_nodes; }
 
   std::vector<Index> per_cluster(const std::vector<Index>& v, const char* name) const {
     const auto n1 = static_cast<Index>(m_clusters.size());

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <span>
 #include <string>
@@ -22,6 +24,8 @@ inline Index checked_total(std::span<const Index> workers, Index edge_tolerance,
   Index total = 0, m_min = workers[0];
   for (Index m : workers) {
     if (m < 1) throw invalid_parameters("trade-off: an edge has m_i = " + std::to_string(m) + " < 1 workers");
+    if (m > std::numeric_limits<Index>::max() - total)
+      throw invalid_parameters("trade-off: Σm_i overflows a 64-bit count (an edge has m_i = " + std::to_string(m) + ")");
     total += m;
     m_min = std::min(m_min, m);
   }
@@ -33,13 +37,20 @@ inline Index checked_total(std::span<const Index> workers, Index edge_tolerance,
                              std::to_string(m_min) + ")");
   return total;
 }
+inline void check_partitions(const char* what, Index partitions) {
+  if (partitions < 1)
+    throw invalid_parameters(std::string(what) + ": K = " + std::to_string(partitions) + " partitions; need K >= 1");
+}
 }  // namespace detail
 
 /// Theorem 1 (eq. 4): the minimum computation load D (partitions per worker) of any scheme
-/// tolerating s_e edge and s_w per-edge worker stragglers: K(s_e+1)(s_w+1)/Σm_i.
+/// tolerating s_e edge and s_w per-edge worker stragglers: K(s_e+1)(s_w+1)/Σm_i. Throws
+/// invalid_parameters for K < 1, tolerances out of range, m_i < 1 or Σm_i past 2^63.
 inline double hgc_load_bound(std::span<const Index> workers, Index partitions, Index edge_tolerance, Index worker_tolerance) {
   const Index total = detail::checked_total(workers, edge_tolerance, worker_tolerance);
-  return static_cast<double>(partitions) * static_cast<double>((edge_tolerance + 1) * (worker_tolerance + 1)) /
+  detail::check_partitions("Theorem 1", partitions);
+  // (s_e+1)(s_w+1) in double: exact below 2^53, and no Index overflow for huge m_i.
+  return static_cast<double>(partitions) * ((static_cast<double>(edge_tolerance) + 1) * (static_cast<double>(worker_tolerance) + 1)) /
          static_cast<double>(total);
 }
 
@@ -59,20 +70,27 @@ inline Index standard_gc_tolerance(std::span<const Index> workers, Index edge_to
 /// e.g. at s_e = s_w = 0).
 inline double conventional_load(std::span<const Index> workers, Index partitions, Index edge_tolerance, Index worker_tolerance) {
   const Index total = detail::checked_total(workers, edge_tolerance, worker_tolerance);
+  detail::check_partitions("Corollary 1", partitions);
+  // s_max < Σm_i (each remaining edge keeps ≥ 1 worker), so s_max + 1 cannot overflow.
   return static_cast<double>(partitions) * static_cast<double>(standard_gc_tolerance(workers, edge_tolerance, worker_tolerance) + 1) /
          static_cast<double>(total);
 }
 
 /// Corollary 2 (eq. 12): L-layer bound D ≥ K·Π_{l=1..L}(s_l + 1)/W for W workers at the bottom
 /// layer and s_l stragglers tolerated among the children of every node of layer l − 1.
+/// Throws invalid_parameters for W < 1, K < 1, a negative s_l, or a bound past the double range.
 inline double layered_load_bound(std::span<const Index> tolerances, Index total_workers, Index partitions) {
   if (total_workers < 1) throw invalid_parameters("layered bound: W = " + std::to_string(total_workers) + " workers; need W >= 1");
+  detail::check_partitions("layered bound", partitions);
   double product = 1;
   for (Index s : tolerances) {
     if (s < 0) throw invalid_parameters("layered bound: a tolerance s_l = " + std::to_string(s) + " is negative");
-    product *= static_cast<double>(s + 1);
+    product *= static_cast<double>(s) + 1;  // in double: s + 1 in Index overflows at s = 2^63 − 1
   }
-  return static_cast<double>(partitions) * product / static_cast<double>(total_workers);
+  const double bound = static_cast<double>(partitions) * product / static_cast<double>(total_workers);
+  if (!std::isfinite(bound))
+    throw invalid_parameters("layered bound: K·Π(s_l + 1)/W overflows double (" + std::to_string(tolerances.size()) + " layers)");
+  return bound;
 }
 
 /// The seven schemes compared in tang2024 §V-A.
@@ -117,12 +135,13 @@ inline Index master_communication_load(scheme which, std::span<const Index> work
 inline double worker_computation_load(scheme which, std::span<const Index> workers, Index partitions, Index edge_tolerance,
                                       Index worker_tolerance) {
   const Index total = detail::checked_total(workers, edge_tolerance, worker_tolerance);
+  detail::check_partitions("computation load", partitions);
   const double K = static_cast<double>(partitions), N = static_cast<double>(total);
   switch (which) {
     case scheme::uncoded:
     case scheme::greedy: return K / N;
-    case scheme::cgc_w: return K * static_cast<double>(worker_tolerance + 1) / N;
-    case scheme::cgc_e: return K * static_cast<double>(edge_tolerance + 1) / N;
+    case scheme::cgc_w: return K * (static_cast<double>(worker_tolerance) + 1) / N;
+    case scheme::cgc_e: return K * (static_cast<double>(edge_tolerance) + 1) / N;
     case scheme::standard_gc: return conventional_load(workers, partitions, edge_tolerance, worker_tolerance);
     case scheme::hgc:
     case scheme::hgc_jncss: return hgc_load_bound(workers, partitions, edge_tolerance, worker_tolerance);

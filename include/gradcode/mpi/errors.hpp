@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
-// The MPI layer's own error (issue 8): a transport that could not finish in its bounded wait
-// (idle worker, shutdown handshake) or an MPI call that returned an error code. Decoding
-// failures stay gradcode::not_decodable / corrupted_result (core/errors.hpp).
+// The MPI layer's own errors (issues 8, 13): a transport that could not finish in its bounded
+// wait (idle worker, shutdown handshake) or an MPI call that returned an error code; a rank that
+// built a different code than the master. Decoding failures stay gradcode::not_decodable /
+// corrupted_result (core/errors.hpp).
 #pragma once
 
 #include <mpi.h>
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+
+#include "gradcode/core/errors.hpp"
 
 namespace gradcode::mpi {
 
@@ -17,6 +21,23 @@ namespace gradcode::mpi {
 class transport_error : public std::runtime_error {
  public:
   explicit transport_error(const std::string& what) : std::runtime_error("gradcode::mpi::transport_error: " + what) {}
+};
+
+/// A rank's code fingerprint (mpi/fingerprint.hpp) differs from the master's: it built another
+/// code, scalar type or d. Thrown by the master's round() before the round is sent (at start-up
+/// for every rank that answered the hello in time). `rank()` is the rank in the parent
+/// communicator; the message also names its role.
+class code_mismatch : public invalid_parameters {
+ public:
+  code_mismatch(const std::string& what, int rank, std::uint64_t expected, std::uint64_t received)
+      : invalid_parameters(what), m_rank(rank), m_expected(expected), m_received(received) {}
+  int rank() const noexcept { return m_rank; }
+  std::uint64_t expected() const noexcept { return m_expected; }  ///< the master's fingerprint
+  std::uint64_t received() const noexcept { return m_received; }  ///< the rank's
+
+ private:
+  int m_rank;
+  std::uint64_t m_expected, m_received;
 };
 
 namespace detail {

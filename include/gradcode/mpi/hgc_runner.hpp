@@ -4,7 +4,9 @@
 // workers (eq. 25, d scalars); the master decodes g from its first n − s_e edges (eq. 27).
 //
 // The two layers decode on different ranks: each edge sends the amplification of its decode
-// with G_i, and the master checks the compounded estimate as simulate_round() does.
+// with G_i, and the master checks the compounded estimate as simulate_round() does. The start-up
+// fingerprint covers K, s_e, s_w and the coefficients of B and every D̄^i (so another seed or
+// construction is caught, not only another shape).
 #pragma once
 
 #include <span>
@@ -13,6 +15,7 @@
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/types.hpp"
 #include "gradcode/hierarchical/hgc.hpp"
+#include "gradcode/mpi/fingerprint.hpp"
 #include "gradcode/mpi/tree_runner.hpp"
 
 namespace gradcode::mpi {
@@ -61,8 +64,20 @@ class hgc_codec {
     m_code->master_decode(ids, messages, out, edge_amplification);
     return {};
   }
+  /// K, s_e, s_w, B and every D̄^i (support and coefficients) into the start-up fingerprint.
+  void add_parameters(fingerprint& f) const {
+    f.add("hgc").add(m_code->partitions()).add(m_code->edge_tolerance()).add(m_code->worker_tolerance());
+    add_matrix(f, m_code->edge_encoding());
+    for (Index i = 0; i < edges(); ++i) add_matrix(f, m_code->worker_encoding(i));
+  }
 
  private:
+  static void add_matrix(fingerprint& f, const sparse_matrix<double>& a) {
+    f.add(a.rows()).add(a.cols()).add(a.nonZeros());
+    for (Index r = 0; r < a.outerSize(); ++r)
+      for (typename sparse_matrix<double>::InnerIterator it(a, r); it; ++it) f.add(it.col()).add_real(it.value());
+  }
+
   const hgc_code<Scalar>* m_code;
   Index m_d;
 };

@@ -1,20 +1,28 @@
 // SPDX-License-Identifier: MIT
-// Fault injection for MPI runs (issue 8, item 3), parsed from command-line clauses: per-node
-// delays (a fixed slow set, or tang2024's runtime model §IV-A eqs. (28)–(31) drawn per round),
-// crashes (the node never replies), and corruption (adversarial nodes, gholami2025 §III).
+// Fault injection for MPI runs (issue 8 item 3, issue 13 item 5), parsed from command-line
+// clauses: per-node delays (a fixed slow set, or tang2024's runtime model §IV-A eqs. (28)–(31)
+// drawn per round), crashes (the node never replies), corruption (adversarial nodes, gholami2025
+// §III) and messages of the wrong length — in every round, or only in some (a node that dies after
+// round r; a worker that stalls once and comes back with a message of an old round).
 //
 // Clauses (one per command-line argument):
-//   slow:<ms>@<nodes>          sleep <ms> before every reply
-//   crash@<nodes>              never reply with data (the process stays up so the run can end)
-//   corrupt[:<value>]@<nodes>  add <value> (default 1) to every element of each reply
+//   slow:<ms>@<nodes>[:<when>]          sleep <ms> before replying
+//   crash@<nodes>[:<when>]              never reply with data (the process stays up so the run can end)
+//   corrupt[:<value>]@<nodes>[:<when>]  add <value> (default 1) to every element of each reply
+//   length:<k>@<nodes>[:<when>]         reply with k scalars more (k < 0: |k| fewer) than the code's length
 //   model:tang2024[-cifar10][:<scale>]  every node sleeps its tang2024 time × scale per round
 // <nodes> is a comma list of w<i>.<j> (worker j of edge i), e<i> (edge i); * matches any index.
+// <when> (rounds count from 0; without it the fault holds in every round):
+//   after=<r>        rounds r+1, r+2, …: the node took part in rounds 0..r, then the fault starts
+//   rounds=<a>[-<b>] rounds a..b (b omitted: round a only)
+// e.g. crash@w0.1:after=3 (worker (0,1) dies after round 3), slow:800@w1.2:rounds=2 (one stall).
 #pragma once
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <random>
 #include <span>
@@ -46,6 +54,7 @@ struct node_fault {
   double delay_ms = 0;      ///< sleep before replying
   bool crashed = false;     ///< never reply
   double corruption = 0;    ///< added to every element of the reply (0: honest)
+  Index length_change = 0;  ///< scalars added to (> 0) or removed from (< 0) the reply
 };
 
 /// The faults of a run: a list of clauses, bound to a topology's shape by bind().
@@ -62,7 +71,8 @@ class injection_plan {
     const std::string text(clause);
     auto bad = [&](const std::string& why) {
       return invalid_input("fault clause '" + text + "': " + why +
-                           " (want slow:<ms>@<nodes>, crash@<nodes>, corrupt[:<value>]@<nodes> or model:tang2024[-cifar10][:<scale>])");
+                           " (want slow:<ms>@<nodes>, crash@<nodes>, corrupt[:<value>]@<nodes>, length:<k>@<nodes>, each "
+                           "optionally followed by :after=<r> or :rounds=<a>[-<b>], or model:tang2024[-cifar10][:<scale>])");
     };
     if (clause.starts_with("model:")) {
       std::string_view rest = clause.substr(6);
@@ -82,8 +92,13 @@ class injection_plan {
     const auto at = clause.find('@');
     if (at == std::string_view::npos) throw bad("no '@<nodes>'");
     const std::string_view head = clause.substr(0, at);
+    std::string_view targets = clause.substr(at + 1);
     rule r;
-    r.nodes = nodes(clause.substr(at + 1), bad);
+    if (const auto colon = targets.find(':'); colon != std::string_view::npos) {
+      window(targets.substr(colon + 1), r, bad);
+      targets = targets.substr(0, colon);
+    }
+    r.nodes = nodes(targets, bad);
     if (head.starts_with("slow:")) {
       r.fault.delay_ms = number(head.substr(5), bad);
       if (!(r.fault.delay_ms >= 0)) throw bad("the delay must be >= 0 ms");
@@ -92,6 +107,11 @@ class injection_plan {
     } else if (head == "corrupt" || head.starts_with("corrupt:")) {
       r.fault.corruption = head == "corrupt" ? 1.0 : number(head.substr(8), bad);
       if (r.fault.corruption == 0) throw bad("a corruption of 0 changes nothing");
+    } else if (head.starts_with("length:")) {
+      r.fault.length_change = signed_index(head.substr(7), bad);
+      if (r.fault.length_change == 0) throw bad("a length change of 0 changes nothing");
+      if (r.fault.length_change > (Index{1} << 28) || r.fault.length_change < -(Index{1} << 28))
+        throw bad("a length change beyond 2^28 scalars");  // the faulty node allocates its message
     } else {
       throw bad("unknown fault '" + std::string(head) + "'");
     }
@@ -135,8 +155,9 @@ class injection_plan {
   node_fault worker_fault(worker_id w, Index round, double load) const {
     node_fault f;
     for (const auto& r : m_rules)
-      for (const auto& p : r.nodes)
-        if (p.matches_worker(w)) merge(f, r.fault);
+      if (r.holds_in(round))
+        for (const auto& p : r.nodes)
+          if (p.matches_worker(w)) merge(f, r.fault);
     if (m_use_model) {
       // T_tol^(i,j) (eq. 31), worker arrival at its edge, including the edge's download.
       const auto s = draw(round, load);
@@ -148,8 +169,9 @@ class injection_plan {
   node_fault edge_fault(Index edge, Index round) const {
     node_fault f;
     for (const auto& r : m_rules)
-      for (const auto& p : r.nodes)
-        if (p.matches_edge(edge)) merge(f, r.fault);
+      if (r.holds_in(round))
+        for (const auto& p : r.nodes)
+          if (p.matches_edge(edge)) merge(f, r.fault);
     if (m_use_model) f.delay_ms += m_model_scale * draw(round, 0).edge_upload[static_cast<std::size_t>(edge)];  // T_com,u^i
     return f;
   }
@@ -165,12 +187,38 @@ class injection_plan {
   struct rule {
     std::vector<node_pattern> nodes;
     node_fault fault;
+    Index first = 0, last = std::numeric_limits<Index>::max();  ///< rounds in which the fault holds
+    bool holds_in(Index round) const noexcept { return round >= first && round <= last; }
   };
 
   static void merge(node_fault& into, const node_fault& f) {
     into.delay_ms += f.delay_ms;
     into.crashed = into.crashed || f.crashed;
     into.corruption += f.corruption;
+    into.length_change += f.length_change;
+  }
+
+  /// after=<r> or rounds=<a>[-<b>] into r.first, r.last.
+  template <class Bad>
+  static void window(std::string_view text, rule& r, Bad&& bad) {
+    auto round_number = [&](std::string_view t) {
+      const Index v = index(t, bad);
+      if (v < 0) throw bad("a round must be a number, not '*'");
+      return v;
+    };
+    if (text.starts_with("after=")) {
+      const Index after = round_number(text.substr(6));
+      if (after == std::numeric_limits<Index>::max()) throw bad("after=" + std::to_string(after) + " leaves no round");
+      r.first = after + 1;
+    } else if (text.starts_with("rounds=")) {
+      const std::string_view range = text.substr(7);
+      const auto dash = range.find('-');
+      r.first = round_number(range.substr(0, dash));
+      r.last = dash == std::string_view::npos ? r.first : round_number(range.substr(dash + 1));
+      if (r.last < r.first) throw bad("rounds " + std::to_string(r.first) + "-" + std::to_string(r.last) + " is empty");
+    } else {
+      throw bad("'" + std::string(text) + "' is neither after=<r> nor rounds=<a>[-<b>]");
+    }
   }
 
   /// Every rank draws the whole system for a round from the same seed, so the draws agree across
@@ -194,6 +242,15 @@ class injection_plan {
     long long v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc{} || end != text.data() + text.size() || v < 0) throw bad("'" + std::string(text) + "' is not an index or *");
+    return static_cast<Index>(v);
+  }
+  template <class Bad>
+  static Index signed_index(std::string_view text, Bad&& bad) {
+    long long v = 0;
+    const bool plus = text.starts_with("+");
+    const auto [end, ec] = std::from_chars(text.data() + (plus ? 1 : 0), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size() || (plus && v < 0))
+      throw bad("'" + std::string(text) + "' is not a whole number");
     return static_cast<Index>(v);
   }
   template <class Bad>

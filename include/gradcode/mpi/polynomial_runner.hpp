@@ -4,6 +4,8 @@
 // for N2^(i) − s2^(i) workers, locates up to a2^(i) adversaries and sends g̃_i (C1 reals); the
 // master waits for N1 − s1 relays, locates up to a1 adversarial relays and decodes g.
 // Located nodes come back in round_report::corrupted_edges / edge_summary::corrupted_workers.
+// The start-up fingerprint covers K, s1, a1, every s2^(i), a2^(i) and the evaluation points of
+// both layers (so another point family or point order is caught, not only another shape).
 #pragma once
 
 #include <span>
@@ -11,6 +13,7 @@
 
 #include "gradcode/core/types.hpp"
 #include "gradcode/hierarchical/polynomial.hpp"
+#include "gradcode/mpi/fingerprint.hpp"
 #include "gradcode/mpi/tree_runner.hpp"
 
 namespace gradcode::mpi {
@@ -49,8 +52,24 @@ class polynomial_codec {
                                    Eigen::Ref<vector<Scalar>> out) const {
     return m_code->server_decode(ids, messages, out).corrupted;
   }
+  /// K, s1, a1, s2^(i), a2^(i) and the points α, β of both layers into the start-up fingerprint.
+  void add_parameters(fingerprint& f) const {
+    f.add("polynomial").add(m_code->partitions()).add(m_code->relay_stragglers()).add(m_code->relay_adversaries());
+    f.add(static_cast<Index>(m_code->points()));
+    add_points(f, m_code->relay_points());
+    for (Index i = 0; i < edges(); ++i) {
+      f.add(m_code->worker_stragglers(i)).add(m_code->worker_adversaries(i));
+      add_points(f, m_code->worker_points(i));
+    }
+  }
 
  private:
+  static void add_points(fingerprint& f, const evaluation_points& p) {
+    f.add(static_cast<Index>(p.real)).add(static_cast<Index>(p.nodes.size())).add(static_cast<Index>(p.targets.size()));
+    for (const auto& z : p.nodes) f.add_real(z.real()).add_real(z.imag());
+    for (const auto& z : p.targets) f.add_real(z.real()).add_real(z.imag());
+  }
+
   const polynomial_hgc<Scalar>* m_code;
 };
 

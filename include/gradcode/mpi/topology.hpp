@@ -69,6 +69,10 @@ class topology {
     const int lower_color = (m_role == role::edge || m_role == role::worker) ? static_cast<int>(m_edge) : MPI_UNDEFINED;
     const int lower_key = m_role == role::worker ? static_cast<int>(m_worker) + 1 : 0;  // edge = rank 0
     detail::check(MPI_Comm_split(parent, lower_color, lower_key, &m_lower), "MPI_Comm_split (edge + its workers)");
+    // Errors come back as codes, which detail::check turns into transport_error naming the call,
+    // instead of aborting the whole job from inside MPI.
+    for (MPI_Comm c : {m_upper, m_lower})
+      if (c != MPI_COMM_NULL) detail::check(MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     void* value = nullptr;
     int flag = 0;
     detail::check(MPI_Comm_get_attr(parent, MPI_TAG_UB, &value, &flag), "MPI_Comm_get_attr(MPI_TAG_UB)");
@@ -99,6 +103,19 @@ class topology {
       case role::idle: break;
     }
     return "idle rank " + std::to_string(m_rank);
+  }
+
+  /// Parent rank of edge i and of worker (i,j).
+  int rank_of_edge(Index edge) const {
+    if (edge < 0 || edge >= edges()) throw invalid_input("mpi topology: edge " + std::to_string(edge) + " of n = " + std::to_string(edges()), edge);
+    return static_cast<int>(1 + edge);
+  }
+  int rank_of(worker_id w) const {
+    if (w.edge < 0 || w.edge >= edges() || w.worker < 0 || w.worker >= workers(w.edge))
+      throw invalid_input("mpi topology: no worker (" + std::to_string(w.edge) + "," + std::to_string(w.worker) + ")");
+    Index r = 1 + edges();
+    for (Index i = 0; i < w.edge; ++i) r += workers(i);
+    return static_cast<int>(r + w.worker);
   }
 
   /// n.

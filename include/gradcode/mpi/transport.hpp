@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Message layer of the MPI runners (issue 8, item 2): round tags (a message carries its round in
-// its tag, so a late reply never matches a newer round's receive), an outbox that keeps send
-// buffers alive until MPI is done with them, and probe/drain helpers that bound every wait.
+// Message layer of the MPI runners (issue 8 item 2, issue 13 item 5): round tags (a message
+// carries its round in its tag as well as in its wire header, mpi/wire.hpp), an outbox that keeps
+// send buffers alive until MPI is done with them, and probe/receive helpers that bound every wait.
 #pragma once
 
 #include <mpi.h>
@@ -9,9 +9,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <string>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "gradcode/core/types.hpp"
@@ -34,34 +35,27 @@ struct transport_options {
   /// Sleep between polls of a waiting rank: a few hundred µs keeps 13 ranks on 2 cores usable
   /// (MPI's own blocking waits spin) at a latency cost of about one interval per hop.
   std::chrono::microseconds poll_interval{200};
+  /// The master's first round waits this long for every edge's and worker's hello (code
+  /// fingerprint). Ranks that answer later are still checked when their hello arrives; their
+  /// messages are dropped until then.
+  std::chrono::milliseconds handshake_wait{10000};
+  /// Largest broadcast round() sends, and so the largest downlink an edge or worker receives.
+  std::size_t max_broadcast_bytes = std::size_t{1} << 30;
 };
 
 namespace detail {
 
 using clock = std::chrono::steady_clock;
 
-template <class Scalar>
-MPI_Datatype datatype() {
-  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>, "MPI runners carry float or double");
-  if constexpr (std::is_same_v<Scalar, float>)
-    return MPI_FLOAT;
-  else
-    return MPI_DOUBLE;
-}
-
-/// Tag layout: 0 = control (stop downward, goodbye upward); a round's messages use
-/// 1 + 2·(round mod P) + kind with kind 0 = data (downlink broadcast / uplink result) and 1 = info
-/// (an edge's status, counts and sizes). P is as large as MPI_TAG_UB allows, so a reply would have
-/// to be P rounds late to alias.
-enum class kind : int { data = 0, info = 1 };
+/// Tag layout: 0 = control (hello, stop, goodbye); a round's messages (broadcast, results) use
+/// 1 + (round mod P), P = MPI_TAG_UB. The wire header carries the full round, so a message P
+/// rounds late is still recognised as late.
 constexpr int control_tag = 0;
 
 class round_tags {
  public:
-  explicit round_tags(int tag_bound) : m_period((static_cast<long long>(tag_bound) - 1) / 2) {}
-  int tag(Index round, kind k) const noexcept {
-    return static_cast<int>(1 + 2 * (static_cast<long long>(round) % m_period) + static_cast<int>(k));
-  }
+  explicit round_tags(int tag_bound) : m_period(tag_bound > 1 ? tag_bound : 1) {}
+  int tag(Index round) const noexcept { return static_cast<int>(1 + static_cast<long long>(round) % m_period); }
 
  private:
   long long m_period;
@@ -81,8 +75,17 @@ class outbox {
     check(MPI_Isend(data, count, type, dest, tag, comm, &request), "MPI_Isend");
     m_pending.push_back({request, std::move(owner)});
   }
-  /// Empty message (control).
-  void send_empty(int dest, int tag, MPI_Comm comm) { send(nullptr, nullptr, 0, MPI_BYTE, dest, tag, comm); }
+  /// Sends a serialised message.
+  void send(std::vector<std::byte> bytes, int dest, int tag, MPI_Comm comm) {
+    send(std::make_shared<const std::vector<std::byte>>(std::move(bytes)), dest, tag, comm);
+  }
+  /// Sends one buffer to several ranks without copying it. Throws transport_error above 2^31 − 1
+  /// bytes (MPI counts are int).
+  void send(const std::shared_ptr<const std::vector<std::byte>>& bytes, int dest, int tag, MPI_Comm comm) {
+    if (bytes->size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw transport_error("a message of " + std::to_string(bytes->size()) + " bytes exceeds MPI's int count");
+    send(bytes, bytes->data(), static_cast<int>(bytes->size()), MPI_BYTE, dest, tag, comm);
+  }
 
   /// Completes what has finished; returns the number still pending.
   std::size_t progress() {
@@ -133,23 +136,15 @@ inline bool probe(MPI_Comm comm, int source, envelope& e) {
   return true;
 }
 
-/// Receives the probed message as bytes.
+/// Receives the probed message as bytes. The allocation is the size MPI reports for the message
+/// in flight (what the sender really sent), never a length read from a header; the runners
+/// refuse a message above their link's bound before parsing it. (A truncating receive would
+/// avoid even that allocation, but Open MPI 4.1's shared-memory single-copy path writes past the
+/// buffer of a truncated rendezvous receive.)
 inline std::vector<std::byte> receive_bytes(MPI_Comm comm, const envelope& e) {
-  std::vector<std::byte> buffer(static_cast<std::size_t>(e.bytes));
+  std::vector<std::byte> buffer(static_cast<std::size_t>(e.bytes > 0 ? e.bytes : 0));
   check(MPI_Recv(buffer.data(), e.bytes, MPI_BYTE, e.source, e.tag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
   return buffer;
-}
-
-/// Cancels a posted receive. Returns true when it had already matched a message (the receive
-/// then completed normally and the message was consumed), false when it was cancelled.
-inline bool cancel_receive(MPI_Request& request) {
-  if (request == MPI_REQUEST_NULL) return false;
-  check(MPI_Cancel(&request), "MPI_Cancel");
-  MPI_Status status;
-  check(MPI_Wait(&request, &status), "MPI_Wait (cancelled receive)");
-  int cancelled = 0;
-  check(MPI_Test_cancelled(&status, &cancelled), "MPI_Test_cancelled");
-  return !cancelled;
 }
 
 /// Milliseconds since `start`.

@@ -1,36 +1,43 @@
 // SPDX-License-Identifier: MIT
-// One decoding round of a three-level code over MPI (issue 8, items 1–2), for any codec that
-// fits `hierarchical_codec` (hgc_runner.hpp: tang2024; polynomial_runner.hpp: gholami2025):
-// the master sends the round's broadcast down the tree, workers compute and encode, each edge
-// decodes as soon as its first `edge_wait` worker messages arrived, the master as soon as its first
-// `master_wait` edge results arrived. Late replies carry an older round tag and are drained.
+// One decoding round of a three-level code over MPI (issues 8 and 13), for any codec that fits
+// `hierarchical_codec` (hgc_runner.hpp: tang2024; polynomial_runner.hpp: gholami2025): the master
+// sends the round's broadcast down the tree, workers compute and encode, each edge decodes as soon
+// as its first `edge_wait` worker messages arrived, the master as soon as its first `master_wait`
+// edge results arrived. Every message is a wire message (wire.hpp) received as bytes and parsed
+// before use: late ones (an older round), malformed ones (wrong length, scalar type or kind) and
+// those of a rank that built another code are dropped and counted, never mixed in.
 //
-// Algorithm (per round r, tags from transport.hpp):
-//   master  post Irecv(data, info) per edge for r → Isend broadcast → MPI_Testsome until f edges
-//           reported ok (decode), too many failed, or master_wait passed (not_decodable with counts)
-//           → cancel the rest.
-//   edge    on a downlink of round r: abandon round < r, post Irecv per worker, forward; Testsome
-//           until edge_wait workers arrived (decode, send info + data) or edge_wait time passed
-//           (send a failure info with the counts); between polls drain messages of older rounds.
-//   worker  take the newest downlink (skip superseded rounds), compute, encode, apply its
-//           injected fault, Isend.
-//   stop    master → edges → workers; each rank answers with a goodbye after its last data, so
-//           every pending send is matched before anyone returns (bounded by shutdown_wait).
+// Algorithm (tags from transport.hpp):
+//   start-up  the master's first round() sends hello(fingerprint) to the edges, each edge answers
+//             and forwards it to its workers, which answer; edges compare their workers'
+//             fingerprints with their own (and drop the messages of a worker that differs) and
+//             forward every answer up. The master waits for all n + Σm_i answers (bounded by
+//             handshake_wait) and throws code_mismatch naming the first rank that differs.
+//   round r   master: Isend broadcast → receive edge results until f edges delivered (decode), too
+//             many failed, or master_wait passed (not_decodable with counts).
+//             edge: on a broadcast of round r abandon round < r and forward; collect worker
+//             messages until edge_wait of them arrived (decode, send result with its counts) or
+//             edge_wait time passed (send a failure with the counts).
+//             worker: take the newest broadcast (skip superseded rounds), compute, encode, apply
+//             its injected fault, Isend.
+//   stop      master → edges → workers; each rank answers with a goodbye after its last data, so
+//             every pending send is matched before anyone returns (bounded by shutdown_wait).
 #pragma once
 
 #include <mpi.h>
 
 #include <algorithm>
-#include <bit>
 #include <concepts>
 #include <cstdint>
-#include <cstring>
+#include <cstdio>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -38,9 +45,11 @@
 #include "gradcode/core/types.hpp"
 #include "gradcode/hierarchical/hgc.hpp"  // worker_id
 #include "gradcode/mpi/errors.hpp"
+#include "gradcode/mpi/fingerprint.hpp"
 #include "gradcode/mpi/injection.hpp"
 #include "gradcode/mpi/topology.hpp"
 #include "gradcode/mpi/transport.hpp"
+#include "gradcode/mpi/wire.hpp"
 
 namespace gradcode::mpi {
 
@@ -73,6 +82,34 @@ concept compounding_codec = hierarchical_codec<C> && requires(const C& c, Index 
   { c.master_decode(ids, in, out, a) } -> std::convertible_to<std::vector<Index>>;
 };
 
+/// A codec that hashes the parameters the concept does not show (seeds, constructions,
+/// coefficients, evaluation points) into its start-up fingerprint.
+template <class C>
+concept fingerprinted_codec = hierarchical_codec<C> && requires(const C& c, fingerprint& f) { c.add_parameters(f); };
+
+/// The fingerprint every rank of a run sends at start-up: the scalar type, n, every m_i, d, the
+/// message lengths and waits, every worker's partitions, and add_parameters() when the codec has
+/// it. Equal on two ranks that built the same code (on any host); a different K, s_e, s_w, d,
+/// scalar type or placement — and, through add_parameters, seed or points — changes it.
+template <hierarchical_codec Codec>
+std::uint64_t code_fingerprint(const Codec& c) {
+  using scalar = typename Codec::scalar_type;
+  fingerprint f;
+  f.add("gradcode::mpi::tree_runner/1").add(std::is_same_v<scalar, float> ? "float" : "double");
+  const Index n = c.edges();
+  f.add(n).add(c.dimension()).add(c.edge_message_length()).add(c.master_wait());
+  for (Index i = 0; i < n; ++i) {
+    f.add(c.workers(i)).add(c.worker_message_length(i)).add(c.edge_wait(i));
+    for (Index j = 0; j < c.workers(i); ++j) {
+      const std::vector<Index> parts = c.worker_partitions(worker_id{i, j});
+      f.add(static_cast<Index>(parts.size()));
+      for (Index k : parts) f.add(k);
+    }
+  }
+  if constexpr (fingerprinted_codec<Codec>) c.add_parameters(f);
+  return f.value();
+}
+
 /// What a worker is asked to compute in a round.
 template <class Scalar>
 struct worker_task {
@@ -84,13 +121,15 @@ struct worker_task {
 
 /// What the master learnt about one edge in a round.
 struct edge_summary {
-  bool replied = false;                        ///< a result or a failure notice arrived in time
+  bool replied = false;                        ///< a result, a failure notice or a malformed message arrived in time
   bool used = false;                           ///< the master decoded from this edge's result
   std::string failure;                         ///< why it could not deliver (empty when it could)
   std::vector<Index> workers_used;             ///< workers it decoded from, arrival order
-  std::vector<long long> worker_message_bytes; ///< bytes of each of those workers' messages
+  std::vector<long long> worker_message_bytes; ///< payload bytes of each of those workers' messages
   std::vector<Index> corrupted_workers;        ///< workers its decoder located and excluded
-  long long message_bytes = 0;                 ///< bytes of its message to the master
+  std::vector<Index> rejected_workers;         ///< workers whose message of this round it dropped as malformed
+  Index late_messages = 0;                     ///< worker messages of earlier rounds it dropped since its previous report
+  long long message_bytes = 0;                 ///< payload bytes of its message to the master (wire header not counted)
   double amplification = 1;                    ///< rounding amplification of its decode (compounding codecs)
   double decoded_after_ms = 0;                 ///< from the round reaching the edge to its decode
 };
@@ -101,16 +140,18 @@ struct round_report {
   std::vector<Index> edges_used;       ///< edges the master decoded from, arrival order
   std::vector<Index> corrupted_edges;  ///< located by the master's decoder and excluded
   std::vector<edge_summary> edges;     ///< one per edge
-  Index late_messages = 0;             ///< replies of earlier rounds drained during this round
+  Index late_messages = 0;             ///< edge results of earlier rounds dropped during this round
+  Index malformed_messages = 0;        ///< edge messages dropped as malformed during this round
   double wall_ms = 0;                  ///< broadcast sent → gradient decoded
 };
 
 /// What serve() did on an edge or worker.
 struct serve_report {
-  Index rounds = 0;         ///< rounds this rank replied to
-  Index abandoned = 0;      ///< rounds an edge gave up on (newer round, deadline, crash)
-  Index late_messages = 0;  ///< stale replies drained
-  std::vector<long long> received_bytes{};  ///< edges: bytes of every worker message used in a decode
+  Index rounds = 0;              ///< rounds this rank replied to
+  Index abandoned = 0;           ///< rounds an edge gave up on (newer round, deadline, crash)
+  Index late_messages = 0;       ///< messages of earlier rounds dropped
+  Index malformed_messages = 0;  ///< messages dropped as malformed or from a rank with another code
+  std::vector<long long> received_bytes{};  ///< edges: payload bytes of every worker message used in a decode
 };
 
 template <hierarchical_codec Codec>
@@ -121,7 +162,8 @@ class tree_runner {
   /// partitions, column t = g_{partitions[t]}.
   using worker_function = std::function<void(const worker_task<scalar_type>&, Eigen::Ref<matrix<scalar_type>>)>;
 
-  /// Every rank builds the same runner (same codec, faults, options). No communication. Throws
+  /// Every rank builds the same runner (same codec, faults, options); a rank that builds another
+  /// code is reported by the master at start-up (code_mismatch). No communication. Throws
   /// invalid_parameters when the codec's shape differs from the topology's, a fault names a node
   /// that does not exist, or edge_wait >= master_wait. `layout` must outlive the runner.
   tree_runner(const topology& layout, Codec codec, injection_plan faults = {}, transport_options options = {})
@@ -139,119 +181,118 @@ class tree_runner {
                                " ms) must be below master_wait (" + std::to_string(m_options.master_wait.count()) +
                                " ms) so the master hears why an edge failed");
     if (m_options.poll_interval.count() < 0) throw invalid_parameters("mpi runner: negative poll interval");
+    if (m_options.handshake_wait.count() < 0) throw invalid_parameters("mpi runner: negative handshake_wait");
     m_faults.bind(layout.workers_per_edge());
+    m_fingerprint = code_fingerprint(m_codec);
+    // Receive bounds (bytes): the largest honest message on each link. Every message must fit
+    // MPI's int count of bytes: checked on lengths (by division, so nothing overflows) first.
+    const std::size_t scalar = sizeof(scalar_type), hello_body = 16;
+    Index most_workers = 0;
+    for (Index i = 0; i < layout.edges(); ++i) most_workers = std::max(most_workers, layout.workers(i));
+    const std::size_t framing = wire::header_bytes + 8 * static_cast<std::size_t>(8 + 4 * most_workers);
+    const std::size_t room = static_cast<std::size_t>(std::numeric_limits<int>::max()) - framing;
+    auto fits = [&](Index scalars) { return scalars >= 0 && static_cast<std::size_t>(scalars) <= room / scalar; };
+    bool ok = fits(m_codec.edge_message_length()) && m_options.max_broadcast_bytes <= room;
+    for (Index i = 0; i < layout.edges(); ++i) ok = ok && fits(m_codec.worker_message_length(i));
+    if (!ok)
+      throw invalid_parameters("mpi runner: messages of C1 = " + std::to_string(m_codec.edge_message_length()) +
+                               " scalars (or a worker message, or max_broadcast_bytes = " + std::to_string(m_options.max_broadcast_bytes) +
+                               ") do not fit MPI's int count of " + std::to_string(room) + " payload bytes; split the gradient");
+    m_downlink_limit = wire::header_bytes + std::max(hello_body, m_options.max_broadcast_bytes);
+    m_result_limit = framing + std::max(hello_body, static_cast<std::size_t>(m_codec.edge_message_length()) * scalar);
+    if (layout.my_role() == role::edge || layout.my_role() == role::worker)
+      m_worker_limit = wire::header_bytes +
+                       std::max(hello_body, static_cast<std::size_t>(m_codec.worker_message_length(layout.edge())) * scalar);
+    m_edge_verified.assign(static_cast<std::size_t>(layout.edges()), 0);
+    for (Index i = 0; i < layout.edges(); ++i) m_worker_verified.emplace_back(static_cast<std::size_t>(layout.workers(i)), 0);
   }
   tree_runner(const topology&&, Codec, injection_plan = {}, transport_options = {}) = delete;
 
   const Codec& codec() const noexcept { return m_codec; }
   const topology& layout() const noexcept { return *m_layout; }
   const injection_plan& faults() const noexcept { return m_faults; }
+  /// This rank's code fingerprint (code_fingerprint of the codec).
+  std::uint64_t code_id() const noexcept { return m_fingerprint; }
+  /// Master: parent ranks (edges and workers) whose hello matched the master's fingerprint so far.
+  std::vector<int> verified_ranks() const {
+    std::vector<int> out;
+    for (Index i = 0; i < m_layout->edges(); ++i) {
+      if (m_edge_verified[static_cast<std::size_t>(i)]) out.push_back(m_layout->rank_of_edge(i));
+      for (Index j = 0; j < m_layout->workers(i); ++j)
+        if (m_worker_verified[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)]) out.push_back(m_layout->rank_of({i, j}));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
 
   // --- master -----------------------------------------------------------------------------
   /// Runs one round: sends `broadcast` to every worker, waits for the first master_wait() edge
-  /// results, decodes the gradient into `gradient` (length d). Throws not_decodable naming the
-  /// counts of the master and of every edge when too few edges delivered within master_wait or
-  /// too many failed; corrupted_result / not_decodable from the master's decoder; invalid_input
-  /// on a wrong `gradient` length; transport_error when called on another role or after stop().
+  /// results, decodes the gradient into `gradient` (length d). The first call runs the start-up
+  /// handshake. Throws code_mismatch naming a rank whose code differs (before anything is
+  /// broadcast when its hello arrived within handshake_wait, and on every later call); not_decodable
+  /// naming the counts of the master and of every edge when too few edges delivered within
+  /// master_wait or too many failed; corrupted_result / not_decodable from the master's decoder;
+  /// invalid_input on a wrong `gradient` length or a broadcast above max_broadcast_bytes;
+  /// transport_error when called on another role or after stop().
   round_report round(std::span<const scalar_type> broadcast, Eigen::Ref<vector<scalar_type>> gradient) {
     require(role::master, "round()");
     if (m_stopped) throw transport_error("master: round() after stop()");
+    if (m_mismatch) throw *m_mismatch;
     if (gradient.size() != m_codec.dimension())
       throw invalid_input("master: gradient has length " + std::to_string(gradient.size()) + ", d = " +
                           std::to_string(m_codec.dimension()));
-    const auto start = detail::clock::now();
-    const auto deadline = start + m_options.master_wait;
-    const Index r = m_round++;
+    if (broadcast.size_bytes() > m_options.max_broadcast_bytes)
+      throw invalid_input("master: a broadcast of " + std::to_string(broadcast.size_bytes()) + " bytes exceeds max_broadcast_bytes = " +
+                          std::to_string(m_options.max_broadcast_bytes));
     const Index n = m_codec.edges(), needed = m_codec.master_wait(), C1 = m_codec.edge_message_length();
     MPI_Comm comm = m_layout->upper();
     round_report rep;
-    rep.round = r;
     rep.edges.resize(static_cast<std::size_t>(n));
-    rep.late_messages += drain(comm);
+    if (!m_greeted) handshake(rep);
 
-    // Receives first, so this round's replies never land in the unexpected queue.
-    matrix<scalar_type> results(C1, n);
-    std::vector<std::vector<std::int64_t>> info(static_cast<std::size_t>(n));
-    std::vector<MPI_Request> requests(static_cast<std::size_t>(2 * n), MPI_REQUEST_NULL);
-    for (Index i = 0; i < n; ++i) {
-      const auto u = static_cast<std::size_t>(i);
-      info[u].assign(static_cast<std::size_t>(info_capacity(i)), 0);
-      detail::check(MPI_Irecv(results.col(i).data(), static_cast<int>(C1), detail::datatype<scalar_type>(), static_cast<int>(i + 1),
-                              m_tags.tag(r, detail::kind::data), comm, &requests[2 * u]),
-                    "MPI_Irecv (edge result)");
-      detail::check(MPI_Irecv(info[u].data(), static_cast<int>(info[u].size()), MPI_INT64_T, static_cast<int>(i + 1),
-                              m_tags.tag(r, detail::kind::info), comm, &requests[2 * u + 1]),
-                    "MPI_Irecv (edge info)");
-    }
-    auto down = std::make_shared<std::vector<std::byte>>(sizeof(std::int64_t) + broadcast.size_bytes());
-    const auto round64 = static_cast<std::int64_t>(r);
-    std::memcpy(down->data(), &round64, sizeof round64);
-    if (!broadcast.empty()) std::memcpy(down->data() + sizeof round64, broadcast.data(), broadcast.size_bytes());
-    for (Index i = 0; i < n; ++i)
-      m_out.send(down, down->data(), static_cast<int>(down->size()), MPI_BYTE, static_cast<int>(i + 1), m_tags.tag(r, detail::kind::data),
-                 comm);
+    const auto start = detail::clock::now();
+    const auto deadline = start + m_options.master_wait;
+    master_round st{m_round++, matrix<scalar_type>(C1, n), {}, 0};
+    rep.round = st.r;
+    wire::message down;
+    down.kind = wire::message_kind::round_start;
+    down.scalar_bytes = wire::scalar_code<scalar_type>();
+    down.round = st.r;
+    down.payload = wire::payload_of(broadcast);
+    const auto bytes = std::make_shared<const std::vector<std::byte>>(wire::serialise(down));
+    for (Index i = 0; i < n; ++i) m_out.send(bytes, m_layout->rank_of_edge(i), m_tags.tag(st.r), comm);
 
-    std::vector<char> got_data(static_cast<std::size_t>(n), 0), got_info(static_cast<std::size_t>(n), 0),
-        ok(static_cast<std::size_t>(n), 0);
-    std::vector<Index> arrived;  // edges whose data and ok-info arrived, arrival order
-    Index failed = 0;
-    std::vector<int> indices(requests.size());
-    std::vector<MPI_Status> statuses(requests.size());
-    const long long expected_bytes = static_cast<long long>(C1) * static_cast<long long>(sizeof(scalar_type));
     bool done = false;
     while (true) {
-      int count = 0;
-      detail::check(MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count, indices.data(), statuses.data()),
-                    "MPI_Testsome (master)");
-      if (count == MPI_UNDEFINED) count = 0;
-      for (int t = 0; t < count; ++t) {
-        const auto u = static_cast<std::size_t>(indices[static_cast<std::size_t>(t)] / 2);
-        const bool is_data = indices[static_cast<std::size_t>(t)] % 2 == 0;
-        auto& es = rep.edges[u];
-        int elements = 0;
-        detail::check(MPI_Get_count(&statuses[static_cast<std::size_t>(t)], MPI_BYTE, &elements), "MPI_Get_count");
-        if (is_data) {
-          got_data[u] = 1;
-          es.message_bytes = elements;
-        } else {
-          got_info[u] = 1;
-          es.replied = true;
-          parse_info(static_cast<Index>(u), info[u], elements / static_cast<int>(sizeof(std::int64_t)), es);
-          if (!es.failure.empty()) ++failed;
-        }
-        if (got_data[u] && got_info[u] && es.failure.empty() && !ok[u]) {
-          if (es.message_bytes != expected_bytes) {
-            es.failure = "sent " + std::to_string(es.message_bytes) + " bytes, " + std::to_string(expected_bytes) + " expected";
-            ++failed;
-          } else {
-            ok[u] = 1;
-            arrived.push_back(static_cast<Index>(u));
-          }
-        }
+      bool any = false;
+      incoming in;
+      while (next(comm, MPI_ANY_SOURCE, in)) {
+        any = true;
+        on_master_message(in, &st, rep);
       }
-      if (static_cast<Index>(arrived.size()) >= needed) {
+      if (static_cast<Index>(st.arrived.size()) >= needed) {
         done = true;
         break;
       }
-      if (failed > n - needed || detail::clock::now() >= deadline) break;
+      if (st.failed > n - needed || detail::clock::now() >= deadline) break;
       m_out.progress();
-      rep.late_messages += drain(comm);
-      if (count == 0) std::this_thread::sleep_for(m_options.poll_interval);
+      if (!any) std::this_thread::sleep_for(m_options.poll_interval);
     }
-    for (auto& q : requests) detail::cancel_receive(q);
-    if (!done) throw not_decodable(master_failure(rep, arrived, needed, detail::elapsed_ms(start)), arrived.size(), static_cast<std::size_t>(needed));
+    if (!done)
+      throw not_decodable(master_failure(rep, st.arrived, needed, detail::elapsed_ms(start)), st.arrived.size(),
+                          static_cast<std::size_t>(needed));
 
-    matrix<scalar_type> messages(C1, static_cast<Index>(arrived.size()));
-    for (std::size_t t = 0; t < arrived.size(); ++t) messages.col(static_cast<Index>(t)) = results.col(arrived[t]);
+    matrix<scalar_type> messages(C1, static_cast<Index>(st.arrived.size()));
+    for (std::size_t t = 0; t < st.arrived.size(); ++t) messages.col(static_cast<Index>(t)) = st.results.col(st.arrived[t]);
     if constexpr (compounding_codec<Codec>) {
       double edge_amplification = 1;
-      for (Index i : arrived) edge_amplification = std::max(edge_amplification, rep.edges[static_cast<std::size_t>(i)].amplification);
-      rep.corrupted_edges = m_codec.master_decode(arrived, messages, gradient, edge_amplification);
+      for (Index i : st.arrived) edge_amplification = std::max(edge_amplification, rep.edges[static_cast<std::size_t>(i)].amplification);
+      rep.corrupted_edges = m_codec.master_decode(st.arrived, messages, gradient, edge_amplification);
     } else {
-      rep.corrupted_edges = m_codec.master_decode(arrived, messages, gradient);
+      rep.corrupted_edges = m_codec.master_decode(st.arrived, messages, gradient);
     }
-    for (Index i : arrived) rep.edges[static_cast<std::size_t>(i)].used = true;
-    rep.edges_used = std::move(arrived);
+    for (Index i : st.arrived) rep.edges[static_cast<std::size_t>(i)].used = true;
+    rep.edges_used = std::move(st.arrived);
     rep.wall_ms = detail::elapsed_ms(start);
     return rep;
   }
@@ -269,10 +310,10 @@ class tree_runner {
     if (m_stopped) return;
     m_stopped = true;
     MPI_Comm comm = m_layout->upper();
-    const Index n = m_codec.edges();
-    for (Index i = 0; i < n; ++i) m_out.send_empty(static_cast<int>(i + 1), detail::control_tag, comm);
-    std::vector<char> bye(static_cast<std::size_t>(n), 0);
-    await_goodbyes(comm, bye, "master", "edge");
+    const auto bytes = control(wire::message_kind::stop);
+    for (Index i = 0; i < m_codec.edges(); ++i) m_out.send(bytes, m_layout->rank_of_edge(i), detail::control_tag, comm);
+    std::vector<char> bye(static_cast<std::size_t>(m_codec.edges()), 0);
+    await_goodbyes(comm, bye, m_result_limit, "master", "edge");
   }
 
   // --- edges, workers, idle ranks -----------------------------------------------------------
@@ -291,32 +332,185 @@ class tree_runner {
   }
 
  private:
-  // info layout (int64): status, received, needed, elapsed µs, #used, used ids…, their bytes…,
-  // #corrupted, corrupted ids…, the decode's amplification (a double's bits)
-  enum status : std::int64_t { ok_status = 0, timed_out = 1, undecodable = 2, corrupted = 3, malformed = 4 };
-  Index info_capacity(Index edge) const { return 7 + 3 * m_codec.workers(edge); }
+  /// A received message: its envelope and its bytes.
+  struct incoming {
+    detail::envelope env;
+    std::vector<std::byte> bytes;
+  };
+  /// The master's state in round r.
+  struct master_round {
+    Index r = 0;
+    matrix<scalar_type> results;  // C1 × n, column i = edge i's result
+    std::vector<Index> arrived;   // edges whose result arrived intact, arrival order
+    Index failed = 0;             // edges that reported a failure or sent a malformed message
+  };
 
-  void parse_info(Index edge, const std::vector<std::int64_t>& v, int length, edge_summary& es) const {
-    const auto at = [&](Index k) -> std::int64_t { return k < length ? v[static_cast<std::size_t>(k)] : -1; };
-    const std::int64_t st = at(0), received = at(1), needed = at(2);
-    es.decoded_after_ms = static_cast<double>(at(3)) / 1000.0;
-    const std::string counts = std::to_string(received) + " of " + std::to_string(m_codec.workers(edge)) + " workers replied";
-    switch (st) {
-      case ok_status: break;
-      case timed_out:
-        es.failure = counts + " within " + std::to_string(m_options.edge_wait.count()) + " ms, " + std::to_string(needed) + " needed";
-        return;
-      case undecodable: es.failure = "could not decode from " + counts + " (not_decodable)"; return;
-      case corrupted: es.failure = "corruption beyond its correction budget among " + counts + " (corrupted_result)"; return;
-      default: es.failure = "a worker message was malformed (" + counts + ")"; return;
+  /// Takes the next unmatched message on `comm` from `source`, if any.
+  bool next(MPI_Comm comm, int source, incoming& in) {
+    if (!detail::probe(comm, source, in.env)) return false;
+    in.bytes = detail::receive_bytes(comm, in.env);
+    return true;
+  }
+  /// Parses `in`; on a malformed message returns nullopt and sets `why`. A message must fit the
+  /// link's bound `limit` (the largest honest one), a round message travel on its round's tag, a
+  /// control message on the control tag.
+  std::optional<wire::message> parse(const incoming& in, std::size_t limit, std::string& why) const {
+    if (in.bytes.size() > limit) {
+      why = "a message of " + std::to_string(in.bytes.size()) + " bytes, at most " + std::to_string(limit) + " expected";
+      return std::nullopt;
     }
-    const Index used = at(4);
-    Index k = 5;
-    for (Index t = 0; t < used; ++t) es.workers_used.push_back(at(k++));
-    for (Index t = 0; t < used; ++t) es.worker_message_bytes.push_back(at(k++));
-    const Index bad = at(k++);
-    for (Index t = 0; t < bad; ++t) es.corrupted_workers.push_back(at(k++));
-    if (k < length) es.amplification = std::bit_cast<double>(at(k));
+    try {
+      wire::message m = wire::parse(in.bytes);
+      const bool round_message = m.kind == wire::message_kind::round_start || m.kind == wire::message_kind::worker_result ||
+                                 m.kind == wire::message_kind::edge_result;
+      const int tag = round_message ? m_tags.tag(static_cast<Index>(m.round)) : detail::control_tag;
+      if (in.env.tag != tag) {
+        why = std::string("a ") + wire::detail::name(m.kind) + " on tag " + std::to_string(in.env.tag) + ", " + std::to_string(tag) + " expected";
+        return std::nullopt;
+      }
+      return m;
+    } catch (const invalid_input& e) {
+      why = untagged(e);
+      return std::nullopt;
+    }
+  }
+  /// An error's message without its "gradcode::…: " tag, to quote it inside another message.
+  static std::string untagged(const std::exception& e) {
+    const std::string what = e.what();
+    const auto colon = what.find(": ");
+    return what.rfind("gradcode::", 0) == 0 && colon != std::string::npos ? what.substr(colon + 2) : what;
+  }
+  /// A shared hello, stop or goodbye.
+  std::shared_ptr<const std::vector<std::byte>> control(wire::message_kind kind, std::uint64_t fp = 0, Index node = -1) const {
+    wire::message m;
+    m.kind = kind;
+    m.fingerprint = fp;
+    m.node = node;
+    return std::make_shared<const std::vector<std::byte>>(wire::serialise(m));
+  }
+  static std::string hex(std::uint64_t v) {
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%016llx", static_cast<unsigned long long>(v));
+    return text;
+  }
+
+  // --- master internals ---------------------------------------------------------------------
+  /// Start-up: hello to every edge, then every edge's and worker's answer (bounded).
+  void handshake(round_report& rep) {
+    m_greeted = true;
+    MPI_Comm comm = m_layout->upper();
+    const auto hello = control(wire::message_kind::hello, m_fingerprint);
+    for (Index i = 0; i < m_codec.edges(); ++i) m_out.send(hello, m_layout->rank_of_edge(i), detail::control_tag, comm);
+    const auto expected = static_cast<std::size_t>(m_codec.edges() + m_layout->total_workers());
+    const auto deadline = detail::clock::now() + m_options.handshake_wait;
+    while (verified_ranks().size() < expected && detail::clock::now() < deadline) {
+      bool any = false;
+      incoming in;
+      while (next(comm, MPI_ANY_SOURCE, in)) {
+        any = true;
+        on_master_message(in, nullptr, rep);
+      }
+      m_out.progress();
+      if (!any) std::this_thread::sleep_for(m_options.poll_interval);
+    }
+  }
+
+  /// One message at the master, during round `st` (nullptr: the handshake).
+  void on_master_message(const incoming& in, master_round* st, round_report& rep) {
+    const Index i = in.env.source - 1;  // upper rank i + 1 = edge i
+    if (i < 0 || i >= m_codec.edges()) {
+      ++rep.malformed_messages;
+      return;
+    }
+    auto& es = rep.edges[static_cast<std::size_t>(i)];
+    auto reject = [&](const std::string& why) {
+      ++rep.malformed_messages;
+      if (st && !es.replied) {  // this edge cannot deliver this round
+        es.replied = true;
+        es.failure = "malformed message: " + why;
+        ++st->failed;
+      }
+    };
+    std::string why;
+    const auto m = parse(in, m_result_limit, why);
+    if (!m) return reject(why);
+    if (m->kind == wire::message_kind::hello) return verify(i, *m, reject);
+    if (m->kind != wire::message_kind::edge_result) return reject(std::string("an unexpected ") + wire::detail::name(m->kind));
+    if (!m_edge_verified[static_cast<std::size_t>(i)]) return reject("a result before a matching hello");
+    if (!st || m->round < st->r) {
+      ++rep.late_messages;
+      return;
+    }
+    if (m->round > st->r) return reject("a result of round " + std::to_string(m->round) + " in round " + std::to_string(st->r));
+    if (es.replied) return reject("a second result in round " + std::to_string(st->r));
+    try {
+      wire::validate_edge_result(*m, i, m_codec.workers(i));
+    } catch (const invalid_input& e) {
+      return reject(untagged(e));
+    }
+    es.replied = true;
+    es.decoded_after_ms = static_cast<double>(m->elapsed_us) / 1000.0;
+    es.late_messages = m->late;
+    es.rejected_workers.assign(m->rejected.begin(), m->rejected.end());
+    es.message_bytes = static_cast<long long>(m->payload.size());
+    if (m->status != wire::edge_status::ok) {
+      es.failure = describe_failure(i, *m);
+      ++st->failed;
+      return;
+    }
+    es.workers_used.assign(m->used.begin(), m->used.end());
+    es.worker_message_bytes.assign(m->used_bytes.begin(), m->used_bytes.end());
+    es.corrupted_workers.assign(m->corrupted.begin(), m->corrupted.end());
+    es.amplification = m->amplification;
+    try {
+      const Index C1 = m_codec.edge_message_length();
+      wire::read_payload<scalar_type>(*m, std::span<scalar_type>(st->results.col(i).data(), static_cast<std::size_t>(C1)), C1,
+                                      "edge " + std::to_string(i));
+    } catch (const invalid_input& e) {
+      es.failure = "malformed result: " + untagged(e);
+      ++st->failed;
+      return;
+    }
+    st->arrived.push_back(i);
+  }
+
+  /// A hello from edge i (node -1) or forwarded for its worker `node`. Throws code_mismatch.
+  template <class Reject>
+  void verify(Index i, const wire::message& m, Reject&& reject) {
+    if (m.node >= m_codec.workers(i)) return reject("a hello for worker " + std::to_string(m.node) + " of edge " + std::to_string(i));
+    const bool own = m.node < 0;
+    const int rank = own ? m_layout->rank_of_edge(i) : m_layout->rank_of({i, static_cast<Index>(m.node)});
+    if (m.fingerprint != m_fingerprint) {
+      const std::string role_name =
+          own ? "edge " + std::to_string(i) : "worker (" + std::to_string(i) + "," + std::to_string(m.node) + ")";
+      m_mismatch.emplace("mpi: rank " + std::to_string(rank) + " (" + role_name + ") built a different code than the master: fingerprint " +
+                             hex(m.fingerprint) + ", the master's " + hex(m_fingerprint) +
+                             " (every rank must build the same code: parameters, scalar type and d)",
+                         rank, m_fingerprint, m.fingerprint);
+      throw *m_mismatch;
+    }
+    if (own)
+      m_edge_verified[static_cast<std::size_t>(i)] = 1;
+    else
+      m_worker_verified[static_cast<std::size_t>(i)][static_cast<std::size_t>(m.node)] = 1;
+  }
+
+  std::string describe_failure(Index edge, const wire::message& m) const {
+    const std::string counts = std::to_string(m.received) + " of " + std::to_string(m_codec.workers(edge)) + " workers replied";
+    std::string s;
+    switch (m.status) {
+      case wire::edge_status::timed_out:
+        s = counts + " within " + std::to_string(m_options.edge_wait.count()) + " ms, " + std::to_string(m.needed) + " needed";
+        break;
+      case wire::edge_status::undecodable: s = "could not decode from " + counts + " (not_decodable)"; break;
+      case wire::edge_status::corrupted: s = "corruption beyond its correction budget among " + counts + " (corrupted_result)"; break;
+      default: s = "a worker message was malformed (" + counts + ")"; break;
+    }
+    if (!m.rejected.empty()) {
+      s += "; dropped malformed messages of worker";
+      for (std::size_t t = 0; t < m.rejected.size(); ++t) s += (t ? ", " : " ") + std::to_string(m.rejected[t]);
+    }
+    return s;
   }
 
   std::string master_failure(const round_report& rep, const std::vector<Index>& arrived, Index needed, double ms) const {
@@ -341,10 +535,10 @@ class tree_runner {
     return s + ")";
   }
 
+  // --- edge -----------------------------------------------------------------------------------
   serve_report serve_edge() {
     const Index e = m_layout->edge(), m = m_codec.workers(e), need = m_codec.edge_wait(e);
     const Index C2 = m_codec.worker_message_length(e), C1 = m_codec.edge_message_length();
-    const long long expected_bytes = static_cast<long long>(C2) * static_cast<long long>(sizeof(scalar_type));
     MPI_Comm up = m_layout->upper(), down = m_layout->lower();
     const std::string who = "edge " + std::to_string(e);
     serve_report rep;
@@ -352,126 +546,160 @@ class tree_runner {
       bool active = false;
       Index r = 0;
       detail::clock::time_point start{};
-      std::vector<MPI_Request> requests;
-      matrix<scalar_type> buffers;
-      std::vector<Index> order;
-      std::vector<long long> bytes;
+      matrix<scalar_type> buffers;   // C2 × m, column j = worker j's message
+      std::vector<char> got;         // worker j's message of round r arrived
+      std::vector<Index> order;      // arrival order
+      std::vector<long long> bytes;  // their payload bytes
+      std::vector<Index> rejected;   // workers whose message of round r was dropped as malformed
     } cur;
     cur.buffers.resize(C2, m);
-    cur.requests.assign(static_cast<std::size_t>(m), MPI_REQUEST_NULL);
-    std::vector<int> indices(static_cast<std::size_t>(m));
-    std::vector<MPI_Status> statuses(static_cast<std::size_t>(m));
-    auto abandon = [&] {
-      for (auto& q : cur.requests) rep.late_messages += detail::cancel_receive(q) ? 1 : 0;
+    std::vector<char> verified(static_cast<std::size_t>(m), 0);  // 0: no hello yet, 1: same code, 2: another code
+    Index late_since_report = 0;
+    std::string why;
+
+    auto reject = [&](Index j, const std::string&) {
+      ++rep.malformed_messages;
+      if (cur.active && std::find(cur.rejected.begin(), cur.rejected.end(), j) == cur.rejected.end()) cur.rejected.push_back(j);
+    };
+    auto on_worker_message = [&](const incoming& in) {
+      const Index j = in.env.source - 1;  // lower rank j + 1 = worker j
+      if (j < 0 || j >= m) {
+        ++rep.malformed_messages;
+        return;
+      }
+      const auto msg = parse(in, m_worker_limit, why);
+      if (!msg) return reject(j, why);
+      if (msg->kind == wire::message_kind::hello) {
+        verified[static_cast<std::size_t>(j)] = msg->fingerprint == m_fingerprint ? 1 : 2;
+        m_out.send(control(wire::message_kind::hello, msg->fingerprint, j), 0, detail::control_tag, up);  // the master names the rank
+        return;
+      }
+      if (msg->kind != wire::message_kind::worker_result) return reject(j, "unexpected kind");
+      if (verified[static_cast<std::size_t>(j)] != 1) return reject(j, "no matching hello");
+      // A message of the wrong length or scalar type is malformed whatever its round.
+      if (msg->scalar_bytes != wire::scalar_code<scalar_type>() || static_cast<Index>(msg->payload_elements()) != C2)
+        return reject(j, "wrong length");
+      if (msg->round < cur.r || (msg->round == cur.r && !cur.active)) {
+        ++rep.late_messages;
+        ++late_since_report;
+        return;
+      }
+      if (msg->round > cur.r || cur.got[static_cast<std::size_t>(j)]) return reject(j, "future round or duplicate");
+      cur.got[static_cast<std::size_t>(j)] = 1;
+      wire::read_payload<scalar_type>(*msg, std::span<scalar_type>(cur.buffers.col(j).data(), static_cast<std::size_t>(C2)), C2, "worker");
+      cur.order.push_back(j);
+      cur.bytes.push_back(static_cast<long long>(msg->payload.size()));
+    };
+    auto report = [&](wire::message res, std::span<const scalar_type> payload) {
+      res.kind = wire::message_kind::edge_result;
+      res.scalar_bytes = wire::scalar_code<scalar_type>();
+      res.round = cur.r;
+      res.received = static_cast<std::int64_t>(cur.order.size());
+      res.needed = need;
+      res.elapsed_us = static_cast<std::int64_t>(detail::elapsed_ms(cur.start) * 1000);
+      res.late = late_since_report;
+      late_since_report = 0;
+      res.rejected.assign(cur.rejected.begin(), cur.rejected.end());
+      res.payload = wire::payload_of(payload);
+      m_out.send(wire::serialise(res), 0, m_tags.tag(cur.r), up);
       cur.active = false;
     };
-    auto reply = [&](std::vector<std::int64_t> info, std::shared_ptr<vector<scalar_type>> data) {
-      auto box = std::make_shared<std::vector<std::int64_t>>(std::move(info));
-      m_out.send(box, box->data(), static_cast<int>(box->size()), MPI_INT64_T, 0, m_tags.tag(cur.r, detail::kind::info), up);
-      if (data)
-        m_out.send(data, data->data(), static_cast<int>(data->size()), detail::datatype<scalar_type>(), 0,
-                   m_tags.tag(cur.r, detail::kind::data), up);
-    };
+
     auto last_heard = detail::clock::now();
     bool stop = false;
     while (!stop) {
       bool busy = false;
-      // Downlinks: take all that wait, keep the newest round (an edge that fell behind skips).
-      std::optional<std::vector<std::byte>> newest;
-      detail::envelope env;
-      while (!stop && detail::probe(up, 0, env)) {
-        auto bytes = detail::receive_bytes(up, env);
+      // From the master: take all that wait, keep the newest round (an edge that fell behind skips).
+      std::shared_ptr<const std::vector<std::byte>> newest;
+      Index newest_round = -1;
+      incoming in;
+      while (!stop && next(up, 0, in)) {
         busy = true;
         last_heard = detail::clock::now();
-        if (env.tag == detail::control_tag)
-          stop = true;
-        else
-          newest = std::move(bytes);
+        const auto msg = parse(in, m_downlink_limit, why);
+        if (!msg) {
+          ++rep.malformed_messages;
+          continue;
+        }
+        switch (msg->kind) {
+          case wire::message_kind::stop: stop = true; break;
+          case wire::message_kind::hello: {  // answer, and ask the workers
+            m_out.send(control(wire::message_kind::hello, m_fingerprint), 0, detail::control_tag, up);
+            const auto ask = std::make_shared<const std::vector<std::byte>>(std::move(in.bytes));
+            for (Index j = 0; j < m; ++j) m_out.send(ask, static_cast<int>(j + 1), detail::control_tag, down);
+            break;
+          }
+          case wire::message_kind::round_start:
+            if (msg->round > newest_round) {
+              newest_round = msg->round;
+              newest = std::make_shared<const std::vector<std::byte>>(std::move(in.bytes));
+            }
+            break;
+          default: ++rep.malformed_messages; break;
+        }
       }
       if (stop) break;
       if (newest) {
         if (cur.active) {
-          abandon();
+          cur.active = false;
           ++rep.abandoned;
         }
-        std::int64_t r64 = 0;
-        std::memcpy(&r64, newest->data(), sizeof r64);
-        cur.r = static_cast<Index>(r64);
+        cur.r = newest_round;
+        cur.start = detail::clock::now();
+        cur.got.assign(static_cast<std::size_t>(m), 0);
         cur.order.clear();
         cur.bytes.clear();
-        cur.start = detail::clock::now();
+        cur.rejected.clear();
         if (m_faults.edge_fault(e, cur.r).crashed) {
           ++rep.abandoned;  // a crashed edge neither asks its workers nor replies
         } else {
-          for (Index j = 0; j < m; ++j)
-            detail::check(MPI_Irecv(cur.buffers.col(j).data(), static_cast<int>(C2), detail::datatype<scalar_type>(),
-                                    static_cast<int>(j + 1), m_tags.tag(cur.r, detail::kind::data), down,
-                                    &cur.requests[static_cast<std::size_t>(j)]),
-                          "MPI_Irecv (worker message)");
-          auto shared = std::make_shared<std::vector<std::byte>>(std::move(*newest));
-          for (Index j = 0; j < m; ++j)
-            m_out.send(shared, shared->data(), static_cast<int>(shared->size()), MPI_BYTE, static_cast<int>(j + 1),
-                       m_tags.tag(cur.r, detail::kind::data), down);
+          for (Index j = 0; j < m; ++j) m_out.send(newest, static_cast<int>(j + 1), m_tags.tag(cur.r), down);
           cur.active = true;
         }
       }
-      if (cur.active) {
-        int count = 0;
-        detail::check(MPI_Testsome(static_cast<int>(m), cur.requests.data(), &count, indices.data(), statuses.data()),
-                      "MPI_Testsome (edge)");
-        if (count == MPI_UNDEFINED) count = 0;
-        busy = busy || count > 0;
-        for (int t = 0; t < count; ++t) {
-          int b = 0;
-          detail::check(MPI_Get_count(&statuses[static_cast<std::size_t>(t)], MPI_BYTE, &b), "MPI_Get_count");
-          cur.order.push_back(indices[static_cast<std::size_t>(t)]);
-          cur.bytes.push_back(b);
-        }
-        const auto elapsed_us = static_cast<std::int64_t>(detail::elapsed_ms(cur.start) * 1000);
-        if (static_cast<Index>(cur.order.size()) >= need) {
-          abandon();  // the rest of this round's workers are late now
-          std::vector<std::int64_t> info{ok_status, static_cast<std::int64_t>(cur.order.size()), need, elapsed_us};
-          auto out = std::make_shared<vector<scalar_type>>(C1);
-          std::vector<Index> bad;
-          double amplification = 1;
-          try {
-            for (long long b : cur.bytes)
-              if (b != expected_bytes) throw invalid_input(who + ": a worker message has " + std::to_string(b) + " bytes, " +
-                                                           std::to_string(expected_bytes) + " expected");
-            matrix<scalar_type> messages(C2, static_cast<Index>(cur.order.size()));
-            for (std::size_t t = 0; t < cur.order.size(); ++t) messages.col(static_cast<Index>(t)) = cur.buffers.col(cur.order[t]);
-            bad = m_codec.edge_decode(e, cur.order, messages, *out);
-            if constexpr (compounding_codec<Codec>) amplification = m_codec.edge_amplification(e, cur.order);
-          } catch (const not_decodable&) {
-            info[0] = undecodable;
-          } catch (const corrupted_result&) {
-            info[0] = corrupted;
-          } catch (const invalid_input&) {
-            info[0] = malformed;
-          }
-          if (info[0] == ok_status) {
-            info.push_back(static_cast<std::int64_t>(cur.order.size()));
-            info.insert(info.end(), cur.order.begin(), cur.order.end());
-            info.insert(info.end(), cur.bytes.begin(), cur.bytes.end());
-            info.push_back(static_cast<std::int64_t>(bad.size()));
-            info.insert(info.end(), bad.begin(), bad.end());
-            info.push_back(std::bit_cast<std::int64_t>(amplification));
-            rep.received_bytes.insert(rep.received_bytes.end(), cur.bytes.begin(), cur.bytes.end());
-            const node_fault f = m_faults.edge_fault(e, cur.r);
-            if (f.delay_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(f.delay_ms));
-            if (f.corruption != 0) out->array() += static_cast<scalar_type>(f.corruption);
-            reply(std::move(info), std::move(out));
-            ++rep.rounds;
-          } else {
-            reply(std::move(info), nullptr);
-          }
-        } else if (detail::clock::now() - cur.start >= m_options.edge_wait) {
-          abandon();
-          ++rep.abandoned;
-          reply({timed_out, static_cast<std::int64_t>(cur.order.size()), need, elapsed_us}, nullptr);
-        }
+      // From the workers.
+      while (next(down, MPI_ANY_SOURCE, in)) {
+        busy = true;
+        on_worker_message(in);
       }
-      rep.late_messages += drain(down);
+      if (cur.active && static_cast<Index>(cur.order.size()) >= need) {
+        wire::message res;
+        vector<scalar_type> out(C1);
+        std::vector<Index> bad;
+        double amplification = 1;
+        try {
+          matrix<scalar_type> messages(C2, static_cast<Index>(cur.order.size()));
+          for (std::size_t t = 0; t < cur.order.size(); ++t) messages.col(static_cast<Index>(t)) = cur.buffers.col(cur.order[t]);
+          bad = m_codec.edge_decode(e, cur.order, messages, out);
+          if constexpr (compounding_codec<Codec>) amplification = m_codec.edge_amplification(e, cur.order);
+        } catch (const not_decodable&) {
+          res.status = wire::edge_status::undecodable;
+        } catch (const corrupted_result&) {
+          res.status = wire::edge_status::corrupted;
+        } catch (const invalid_input&) {
+          res.status = wire::edge_status::malformed;
+        }
+        if (res.status == wire::edge_status::ok) {
+          res.used.assign(cur.order.begin(), cur.order.end());
+          res.used_bytes.assign(cur.bytes.begin(), cur.bytes.end());
+          res.corrupted.assign(bad.begin(), bad.end());
+          res.amplification = amplification;
+          rep.received_bytes.insert(rep.received_bytes.end(), cur.bytes.begin(), cur.bytes.end());
+          const node_fault f = m_faults.edge_fault(e, cur.r);
+          if (f.delay_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(f.delay_ms));
+          if (f.corruption != 0) out.array() += static_cast<scalar_type>(f.corruption);
+          const vector<scalar_type> sent = resized(out, f.length_change);
+          report(std::move(res), std::span<const scalar_type>(sent.data(), static_cast<std::size_t>(sent.size())));
+          ++rep.rounds;
+        } else {
+          report(std::move(res), {});
+        }
+      } else if (cur.active && detail::clock::now() - cur.start >= m_options.edge_wait) {
+        ++rep.abandoned;
+        wire::message res;
+        res.status = wire::edge_status::timed_out;
+        report(std::move(res), {});
+      }
       m_out.progress();
       if (!busy) {
         if (!cur.active && detail::clock::now() - last_heard > m_options.idle_wait)
@@ -479,18 +707,17 @@ class tree_runner {
         std::this_thread::sleep_for(m_options.poll_interval);
       }
     }
-    if (cur.active) abandon();
     // Stop travels down; goodbyes come up after each worker's last message.
-    for (Index j = 0; j < m; ++j) m_out.send_empty(static_cast<int>(j + 1), detail::control_tag, down);
+    const auto bytes = control(wire::message_kind::stop);
+    for (Index j = 0; j < m; ++j) m_out.send(bytes, static_cast<int>(j + 1), detail::control_tag, down);
     std::vector<char> bye(static_cast<std::size_t>(m), 0);
-    rep.late_messages += await_goodbyes(down, bye, who, "worker");
-    m_out.send_empty(0, detail::control_tag, up);
-    if (!m_out.flush(detail::clock::now() + m_options.shutdown_wait, m_options.poll_interval))
-      throw transport_error(who + ": " + std::to_string(m_out.pending()) + " sends still pending after " +
-                            std::to_string(m_options.shutdown_wait.count()) + " ms of shutdown");
+    rep.late_messages += await_goodbyes(down, bye, m_worker_limit, who, "worker");
+    m_out.send(control(wire::message_kind::goodbye), 0, detail::control_tag, up);
+    finish(who);
     return rep;
   }
 
+  // --- worker ---------------------------------------------------------------------------------
   serve_report serve_worker(const worker_function& compute) {
     const worker_id w = m_layout->worker();
     const std::string who = "worker (" + std::to_string(w.edge) + "," + std::to_string(w.worker) + ")";
@@ -500,17 +727,29 @@ class tree_runner {
     matrix<scalar_type> held(m_codec.dimension(), static_cast<Index>(parts.size()));
     std::vector<scalar_type> payload;
     serve_report rep;
+    std::string why;
     auto last_heard = detail::clock::now();
     while (true) {
-      std::optional<std::vector<std::byte>> newest;
+      std::optional<std::vector<std::byte>> newest;  // a worker that fell behind skips superseded rounds
+      std::int64_t newest_round = -1;
       bool stop = false;
-      detail::envelope env;
-      while (!stop && detail::probe(down, 0, env)) {
-        auto bytes = detail::receive_bytes(down, env);
-        if (env.tag == detail::control_tag)
+      incoming in;
+      while (!stop && next(down, 0, in)) {
+        const auto msg = parse(in, m_downlink_limit, why);
+        if (!msg) {
+          ++rep.malformed_messages;
+          continue;
+        }
+        if (msg->kind == wire::message_kind::stop) {
           stop = true;
-        else
-          newest = std::move(bytes);  // a worker that fell behind skips superseded rounds
+        } else if (msg->kind == wire::message_kind::hello) {
+          m_out.send(control(wire::message_kind::hello, m_fingerprint), 0, detail::control_tag, down);
+        } else if (msg->kind == wire::message_kind::round_start && msg->round > newest_round) {
+          newest_round = msg->round;
+          newest = std::move(in.bytes);
+        } else {
+          ++rep.malformed_messages;
+        }
       }
       if (stop) break;
       if (!newest) {
@@ -522,53 +761,65 @@ class tree_runner {
         continue;
       }
       last_heard = detail::clock::now();
-      std::int64_t r64 = 0;
-      if (newest->size() < sizeof r64 || (newest->size() - sizeof r64) % sizeof(scalar_type) != 0)
-        throw transport_error(who + ": malformed broadcast of " + std::to_string(newest->size()) + " bytes");
-      std::memcpy(&r64, newest->data(), sizeof r64);
-      payload.resize((newest->size() - sizeof r64) / sizeof(scalar_type));
-      if (!payload.empty()) std::memcpy(payload.data(), newest->data() + sizeof r64, payload.size() * sizeof(scalar_type));
-      const auto r = static_cast<Index>(r64);
+      const wire::message task = wire::parse(*newest);  // parsed before; this view is into `newest`
+      const auto r = static_cast<Index>(task.round);
+      if (task.scalar_bytes != wire::scalar_code<scalar_type>()) {  // a master with another scalar type
+        ++rep.malformed_messages;
+        continue;
+      }
+      payload.resize(task.payload_elements());
+      wire::read_payload<scalar_type>(task, std::span<scalar_type>(payload), static_cast<Index>(payload.size()), "the master");
       const node_fault f = m_faults.worker_fault(w, r, static_cast<double>(parts.size()));
       if (f.crashed) continue;  // never replies
       compute(worker_task<scalar_type>{r, w, payload, parts}, held);
-      auto message = std::make_shared<vector<scalar_type>>(C2);
-      m_codec.encode_held(w, held, *message);
+      vector<scalar_type> message(C2);
+      m_codec.encode_held(w, held, message);
       if (f.delay_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(f.delay_ms));
-      if (f.corruption != 0) message->array() += static_cast<scalar_type>(f.corruption);
-      m_out.send(message, message->data(), static_cast<int>(C2), detail::datatype<scalar_type>(), 0, m_tags.tag(r, detail::kind::data),
-                 down);
+      if (f.corruption != 0) message.array() += static_cast<scalar_type>(f.corruption);
+      const vector<scalar_type> sent = resized(message, f.length_change);
+      wire::message res;
+      res.kind = wire::message_kind::worker_result;
+      res.scalar_bytes = wire::scalar_code<scalar_type>();
+      res.round = r;
+      res.payload = wire::payload_of(std::span<const scalar_type>(sent.data(), static_cast<std::size_t>(sent.size())));
+      m_out.send(wire::serialise(res), 0, m_tags.tag(r), down);
       ++rep.rounds;
     }
-    m_out.send_empty(0, detail::control_tag, down);
-    if (!m_out.flush(detail::clock::now() + m_options.shutdown_wait, m_options.poll_interval))
-      throw transport_error(who + ": " + std::to_string(m_out.pending()) + " sends still pending after " +
-                            std::to_string(m_options.shutdown_wait.count()) + " ms of shutdown");
+    m_out.send(control(wire::message_kind::goodbye), 0, detail::control_tag, down);
+    finish(who);
     return rep;
   }
 
-  /// Receives and discards every unmatched message on `comm` (replies of earlier rounds).
-  Index drain(MPI_Comm comm) {
-    Index late = 0;
-    detail::envelope env;
-    while (detail::probe(comm, MPI_ANY_SOURCE, env)) {
-      detail::receive_bytes(comm, env);
-      ++late;
-    }
-    return late;
+  // --- shared ---------------------------------------------------------------------------------
+  /// `v` with `change` scalars appended (zeros) or removed: an injected wrong-length message.
+  static vector<scalar_type> resized(const vector<scalar_type>& v, Index change) {
+    if (change == 0) return v;
+    vector<scalar_type> out = vector<scalar_type>::Zero(std::max<Index>(0, v.size() + change));
+    const Index keep = std::min(v.size(), out.size());
+    out.head(keep) = v.head(keep);
+    return out;
   }
 
-  /// Drains `comm` until every child (rank c + 1 for bye[c]) said goodbye; returns the late
-  /// replies drained meanwhile. Throws transport_error naming the silent children.
-  Index await_goodbyes(MPI_Comm comm, std::vector<char>& bye, const std::string& who, const char* child) {
+  /// Waits for every pending send (bounded by shutdown_wait).
+  void finish(const std::string& who) {
+    if (!m_out.flush(detail::clock::now() + m_options.shutdown_wait, m_options.poll_interval))
+      throw transport_error(who + ": " + std::to_string(m_out.pending()) + " sends still pending after " +
+                            std::to_string(m_options.shutdown_wait.count()) + " ms of shutdown");
+  }
+
+  /// Drains `comm` until every child (rank c + 1 for bye[c]) said goodbye; returns the other
+  /// messages dropped meanwhile. Throws transport_error naming the silent children.
+  Index await_goodbyes(MPI_Comm comm, std::vector<char>& bye, std::size_t limit, const std::string& who, const char* child) {
     const auto deadline = detail::clock::now() + m_options.shutdown_wait;
     Index late = 0;
+    std::string why;
     while (std::count(bye.begin(), bye.end(), 1) < static_cast<std::ptrdiff_t>(bye.size())) {
-      detail::envelope env;
-      if (detail::probe(comm, MPI_ANY_SOURCE, env)) {
-        detail::receive_bytes(comm, env);
-        if (env.tag == detail::control_tag)
-          bye[static_cast<std::size_t>(env.source - 1)] = 1;
+      incoming in;
+      if (next(comm, MPI_ANY_SOURCE, in)) {
+        const auto msg = parse(in, limit, why);
+        const auto c = static_cast<std::size_t>(in.env.source - 1);
+        if (msg && msg->kind == wire::message_kind::goodbye && c < bye.size())
+          bye[c] = 1;
         else
           ++late;
         continue;
@@ -599,8 +850,14 @@ class tree_runner {
   transport_options m_options;
   detail::round_tags m_tags;
   detail::outbox m_out;
+  std::uint64_t m_fingerprint = 0;
+  std::size_t m_downlink_limit = 0, m_result_limit = 0, m_worker_limit = 0;  // receive bounds per link, bytes
   Index m_round = 0;
   bool m_stopped = false;
+  bool m_greeted = false;  // the master's handshake ran
+  std::vector<char> m_edge_verified;                   // master: edge i's hello matched
+  std::vector<std::vector<char>> m_worker_verified;    // master: worker (i,j)'s hello matched
+  std::optional<code_mismatch> m_mismatch;             // master: once found, every round() throws it
 };
 
 }  // namespace gradcode::mpi

@@ -19,7 +19,10 @@
 // sits between ~1/(nm) and ~ln(nm)); F = −expm1(−x) and 1 − F = e^{−x} are exact to rounding and
 // both binomial tails are summed as positive terms, so there is no cancellation. Numerically safe
 // for n, m up to thousands: relative error ≤ 1e-9 measured at n = m = 1000 against H_{nm}/γ and
-// 1/(nmγ) (tests/optimize/homogeneous_test.cpp).
+// 1/(nmγ) (tests/optimize/homogeneous_test.cpp). The exact forms run for n, m ≤ 10⁴ (cost
+// linear in n + m per evaluation, ~1 s there) and, for Case 2, p_2 not so close to 1 that the
+// series needs more than ~5·10⁸ binomial terms; beyond, they throw invalid_parameters rather
+// than run for hours. The closed forms (35), (37) take any n, m ≤ limits::max_nodes.
 #pragma once
 
 #include <algorithm>
@@ -59,10 +62,18 @@ inline runtime_model to_runtime_model(const homogeneous_system& s) {
 
 namespace detail {
 
+/// Largest n (and m) for which the exact forms (random_delay_mean, communication_dominated_exact_time)
+/// run: their cost is linear in n + m per evaluation (measured ~1 s at n + m = 10⁴).
+inline constexpr Index exact_form_max_nodes = 10000;
+
 inline void check_homogeneous(const homogeneous_system& s) {
   if (s.edges < 1 || s.workers_per_edge < 1)
     throw invalid_parameters("homogeneous system: n = " + std::to_string(s.edges) + " edges of m = " +
                              std::to_string(s.workers_per_edge) + " workers; need n, m >= 1");
+  // n, m ≤ max_nodes keep every Index product below (n·m, (s_e+1)(s_w+1)) far from overflow.
+  if (s.edges > limits::max_nodes || s.workers_per_edge > limits::max_nodes)
+    throw invalid_parameters("homogeneous system: n = " + std::to_string(s.edges) + ", m = " + std::to_string(s.workers_per_edge) +
+                             "; each must be <= limits::max_nodes = " + std::to_string(limits::max_nodes));
   if (s.partitions < 1) throw invalid_parameters("homogeneous system: K = " + std::to_string(s.partitions) + " partitions; need K >= 1");
   homogeneous_setting(1, 1, s.worker, s.edge);  // validates c, γ, τ, p; the message names "worker (0,0)" / "edge 0"
 }
@@ -217,6 +228,12 @@ inline homogeneous_choice communication_dominated_choice(const homogeneous_syste
 /// H_{nm}/γ and (n−1, m−1) gives 1/(nmγ). Throws invalid_parameters as computation_dominated_time.
 inline double random_delay_mean(const homogeneous_system& s, Index edge_tolerance, Index worker_tolerance) {
   detail::check_tolerances(s, edge_tolerance, worker_tolerance);
+  // Each integrand evaluation sums n + m binomial terms, and the integration takes up to ~10⁵ of
+  // them: n + m = 10⁴ runs about a second (measured), so the cost stays bounded.
+  if (s.edges > detail::exact_form_max_nodes || s.workers_per_edge > detail::exact_form_max_nodes)
+    throw invalid_parameters("random_delay_mean: n = " + std::to_string(s.edges) + ", m = " + std::to_string(s.workers_per_edge) +
+                             "; the exact integral is computed for n, m <= " + std::to_string(detail::exact_form_max_nodes) +
+                             " (use computation_dominated_time, eq. (35), beyond)");
   const Index n = s.edges, m = s.workers_per_edge, k = m - worker_tolerance, ke = n - edge_tolerance;
   const auto worker_binomial = detail::log_binomials(m), edge_binomial = detail::log_binomials(n);
   const auto survival = [&](double x) {  // 1 − F_T at γt = x: F = 1 − e^{−x}, ln(1 − F) = −x exactly
@@ -251,6 +268,19 @@ inline double communication_dominated_exact_time(const homogeneous_system& s, In
   detail::check_tolerances(s, edge_tolerance, worker_tolerance);
   const double p = s.edge.link_failure, q = 1 - p;
   const Index n = s.edges, ke = n - edge_tolerance;
+  if (n > detail::exact_form_max_nodes)
+    throw invalid_parameters("communication_dominated_exact_time: n = " + std::to_string(n) + "; the exact sum is computed for n <= " +
+                             std::to_string(detail::exact_form_max_nodes) + " (use communication_dominated_time, eq. (37), beyond)");
+  // The series runs until P(X_(r) > x) ≈ n·x·p^x < 1e-16: about (ln n + 60)/(−ln p) terms of n
+  // binomial terms each. p_2 near 1 would take hours (p_2 = 1 − 10⁻⁷: ~10⁹ terms); refuse beyond
+  // ~5·10⁸ binomial terms (a few seconds).
+  if (p > 0) {
+    const double terms = (std::log(static_cast<double>(n)) + 60) / -std::log(p);
+    if (!(terms * static_cast<double>(n + 1) <= 5e8))
+      throw invalid_parameters("communication_dominated_exact_time: p_2 = " + detail::format_g(p) + " is too close to 1 for the exact sum (~" +
+                               detail::format_g(terms) + " terms of " + std::to_string(n + 1) +
+                               " binomials); use communication_dominated_time, eq. (37)");
+  }
   const auto binomial = detail::log_binomials(n);
   double attempts = 0;
   for (Index x = 0;; ++x) {

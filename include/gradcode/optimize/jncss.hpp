@@ -110,20 +110,7 @@ struct jncss_problem {
 
 /// The checks of runtime_model::validate() without building a message per node; on any failure
 /// validate() itself throws (so the message names the node).
-inline void jncss_validate(const runtime_model& model) {
-  bool ok = !model.edges.empty() && model.workers.size() == model.edges.size();
-  const auto link_ok = [](double tau, double p) { return tau >= 0 && std::isfinite(tau) && p >= 0 && p < 1; };
-  for (std::size_t i = 0; ok && i < model.edges.size(); ++i) {
-    ok = link_ok(model.edges[i].link_time, model.edges[i].link_failure) && !model.workers[i].empty();
-    for (const auto& w : model.workers[i])
-      ok = ok && link_ok(w.link_time, w.link_failure) && w.compute_per_partition >= 0 && std::isfinite(w.compute_per_partition) &&
-           w.compute_rate > 0 && std::isfinite(w.compute_rate);
-  }
-  if (!ok) {
-    model.validate();
-    throw invalid_parameters("runtime model: invalid parameters");  // not reached: validate() throws
-  }
-}
+inline void jncss_validate(const runtime_model& model) { check_runtime_model(model); }
 
 inline jncss_problem jncss_prepare(const runtime_model& model, Index partitions, const jncss_options& options) {
   jncss_validate(model);
@@ -154,6 +141,19 @@ inline jncss_problem jncss_prepare(const runtime_model& model, Index partitions,
   if (options.skip_nonexistent_codes)  // (s_e+1)·max m_i ≤ Σm_i; s_e = 0 always qualifies
     p.edge_tolerances = std::min(p.edges, p.total_workers / p.max_workers);
   p.skipped_pairs = (p.edges - p.edge_tolerances) * p.min_workers;
+  // Every time the search compares, A_i + B_(i,j)(D), is at most its value at the largest load
+  // searched (B is nondecreasing in D). Keep those finite with room to spare (the bounds and
+  // caches add and subtract a few of them), so no comparison ever meets an Inf or a NaN.
+  const double max_load = p.load(p.edge_tolerances - 1, p.min_workers - 1);
+  for (Index i = 0; i < p.edges; ++i)
+    for (Index w = p.first[static_cast<std::size_t>(i)]; w < p.first[static_cast<std::size_t>(i) + 1]; ++w) {
+      const auto sw = static_cast<std::size_t>(w);
+      const double t = p.upload[static_cast<std::size_t>(i)] + jncss_worker_mean(p.compute[sw], max_load, p.offset[sw]);
+      if (!std::isfinite(16 * t))
+        throw invalid_parameters("JNCSS: worker (" + std::to_string(i) + "," + std::to_string(w - p.first[static_cast<std::size_t>(i)]) +
+                                 ")'s time A + c·D + o = " + format_g(t) + " at load D = " + format_g(max_load) + " (K = " +
+                                 std::to_string(partitions) + ") is past the double range; reduce K or c");
+    }
   return p;
 }
 
@@ -761,7 +761,11 @@ inline double worker_dispersion(const runtime_model& model, Index edge, double l
     mean += b[j] / m;
   }
   for (double x : b) spread += (x - mean) * (x - mean);  // Σ_j (B_(i,j) − B̄_i)²
-  return std::sqrt((1 - 1 / m) * variance + spread);
+  const double dispersion = std::sqrt((1 - 1 / m) * variance + spread);
+  if (!std::isfinite(dispersion))
+    throw invalid_parameters("Theorem 3: Δ_w of edge " + std::to_string(edge) + " overflows double at load D = " +
+                             detail::format_g(load) + " (the model's times are too large to square)");
+  return dispersion;
 }
 
 /// Δ_e of eq. (49) by Monte Carlo: the mean over `samples` iterations (sample_iteration at load
@@ -781,7 +785,7 @@ double edge_dispersion(const runtime_model& model, Index worker_tolerance, doubl
   std::vector<double> t(n);
   double total = 0;
   for (Index s = 0; s < samples; ++s) {
-    const auto x = sample_iteration(model, load, rng);
+    const auto x = detail::sample_iteration_unchecked(model, [load](Index, Index) { return load; }, rng);  // model checked above
     double mean = 0;
     for (std::size_t i = 0; i < n; ++i) {
       t[i] = x.edge_upload[i] + detail::kth_smallest(x.worker_arrival[i], static_cast<Index>(x.worker_arrival[i].size()) - worker_tolerance);
@@ -790,7 +794,10 @@ double edge_dispersion(const runtime_model& model, Index worker_tolerance, doubl
     mean /= static_cast<double>(n);
     for (std::size_t i = 0; i < n; ++i) total += (t[i] - mean) * (t[i] - mean);
   }
-  return std::sqrt(total / static_cast<double>(samples));
+  const double dispersion = std::sqrt(total / static_cast<double>(samples));
+  if (!std::isfinite(dispersion))
+    throw invalid_parameters("Theorem 3: Δ_e overflows double (the model's times are too large to square)");
+  return dispersion;
 }
 
 /// Theorem 3's bound (eq. 48) for a JNCSS result, with its parts.
@@ -821,6 +828,7 @@ jncss_gap_bound jncss_gap(const runtime_model& model, const jncss_result& result
     g.worker_term = std::max(g.worker_term, order_statistic_factor(m, m - result.worker_tolerance) * g.worker_dispersion.back());
   }
   g.bound = g.edge_factor * g.edge_dispersion + g.worker_term;
+  if (!std::isfinite(g.bound)) throw invalid_parameters("Theorem 3: the bound overflows double");
   return g;
 }
 

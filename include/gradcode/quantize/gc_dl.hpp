@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -95,13 +96,31 @@ class communication_counter {
 };
 
 /// Right-hand side of Lemma 2, eq. (13): E‖ĝ‖² ≤ Cm² + [w − (1−p)](m² − m)C/(n(1−p)) +
-/// [w − (1−p)]C Σ_i 1/d_i/(1−p), for ‖∇L_i‖² ≤ C and a pair-wise balanced placement.
+/// [w − (1−p)]C Σ_i 1/d_i/(1−p), for ‖∇L_i‖² ≤ C and a pair-wise balanced placement
+/// (m = replications.size() samples, d_i = replications[i]). Throws invalid_parameters naming the
+/// argument unless C is finite and ≥ 0, n = workers ≥ 1, p ∈ [0, 1), w ≥ 1 and every d_i ∈ [1, n],
+/// or when the bound exceeds the double range.
 inline double second_moment_bound(double C, Index workers, double p, Index w, std::span<const Index> replications) {
+  if (!(C >= 0) || !std::isfinite(C))
+    throw invalid_parameters("second_moment_bound: C = " + detail::format_g(C) + " must be finite and >= 0 (a bound on ‖∇L_i‖²)");
+  if (workers < 1) throw invalid_parameters("second_moment_bound: workers n = " + std::to_string(workers) + "; need n >= 1");
+  if (!(p >= 0 && p < 1))
+    throw invalid_parameters("second_moment_bound: straggler probability p = " + detail::format_g(p) +
+                             " must be in [0, 1) (eq. (13) divides by 1 − p)");
+  if (w < 1) throw invalid_parameters("second_moment_bound: dimension w = " + std::to_string(w) + "; need w >= 1");
+  for (std::size_t i = 0; i < replications.size(); ++i)
+    if (replications[i] < 1 || replications[i] > workers)
+      throw invalid_parameters("second_moment_bound: replications[" + std::to_string(i) + "] = d_i = " +
+                               std::to_string(replications[i]) + " is outside [1, n = " + std::to_string(workers) + "]");
   const double m = static_cast<double>(replications.size()), n = static_cast<double>(workers), q = 1.0 - p;
   double inv_d = 0;
   for (Index d : replications) inv_d += 1.0 / static_cast<double>(d);
   const double a = static_cast<double>(w) - q;
-  return C * m * m + a * (m * m - m) / (n * q) * C + a / q * C * inv_d;
+  const double bound = C * m * m + a * (m * m - m) / (n * q) * C + a / q * C * inv_d;
+  if (!std::isfinite(bound))
+    throw invalid_parameters("second_moment_bound: the bound for C = " + detail::format_g(C) + ", m = " + detail::format_g(m) +
+                             ", w = " + std::to_string(w) + ", p = " + detail::format_g(p) + " exceeds the double range");
+  return bound;
 }
 
 /// The 1-bit GC-DL scheme (or a baseline) over a fixed placement. Immutable after construction;
@@ -159,10 +178,10 @@ class gc_dl {
   bool sends_bits() const noexcept { return m_method != gc_dl_method::sgc; }
   std::uint64_t seed() const noexcept { return m_seed; }
   const assignment& placement() const noexcept { return m_placement; }
-  /// d_i, the workers holding sample i.
-  Index replication(Index sample) const { return static_cast<Index>(m_placement.holders_of(sample).size()); }
-  /// 1/(d_i(1−p)), the weight of ∇L_i in eq. (5).
-  double sample_weight(Index sample) const { return m_weight.at(static_cast<std::size_t>(sample)); }
+  /// d_i, the workers holding sample i. Throws invalid_input when i ∉ [0, m).
+  Index replication(Index sample) const { return static_cast<Index>(m_placement.holders_of(check_sample(sample)).size()); }
+  /// 1/(d_i(1−p)), the weight of ∇L_i in eq. (5). Throws invalid_input when i ∉ [0, m).
+  double sample_weight(Index sample) const { return m_weight[static_cast<std::size_t>(check_sample(sample))]; }
   /// n × m sparse, row j = the weights of eq. (5) on S_j: the matrix of all f_j is gradients · Eᵀ.
   const sparse_matrix<Scalar>& encoding_matrix() const noexcept { return m_encoding; }
   /// ρ: w + ζ for the 1-bit schemes, wζ for SGC-DL (§III), ζ = 8·sizeof(Scalar).
@@ -230,7 +249,9 @@ class gc_dl {
 
   /// ĝ = Σ_{j ∈ ids} ‖f_j‖ h_j (eq. (8)) from the messages of the workers that arrived, any order,
   /// any subset (none: ĝ = 0). Throws invalid_input naming the node on a repeated or
-  /// out-of-range id, a malformed message, or a count/shape mismatch; `out` is untouched then.
+  /// out-of-range id, a malformed message, a count/shape mismatch, or when adding its message
+  /// makes a coordinate of ĝ leave the Scalar range (valid norms near FLT_MAX/DBL_MAX summed over
+  /// workers); `out` is untouched then.
   void aggregate(std::span<const Index> ids, std::span<const one_bit_vector<Scalar>> messages,
                  Eigen::Ref<vector<Scalar>> out) const {
     if (!sends_bits()) throw invalid_input("aggregate: SGC-DL messages are real vectors; pass them as a w × f matrix");
@@ -246,12 +267,14 @@ class gc_dl {
       words[t] = messages[t].words.data();
       scales[t] = messages[t].scale;
     }
-    out.setZero();
-    detail::accumulate_kernel<Scalar>(static_cast<Index>(messages.size()), words.data(), scales.data(), m_w, out.data());
+    detail::checked_accumulate<Scalar>(
+        static_cast<Index>(messages.size()), words.data(), scales.data(), m_w, out.data(), true,
+        [&](Index t) { return static_cast<long long>(ids[static_cast<std::size_t>(t)]); }, "aggregate");
   }
 
   /// SGC-DL's update ĝ = Σ_{j ∈ ids} f_j (messages w × f, column t from worker ids[t]). Throws
-  /// invalid_input naming the node on a repeated/out-of-range id, a shape mismatch or NaN/Inf.
+  /// invalid_input naming the node on a repeated/out-of-range id, a shape mismatch, NaN/Inf, or
+  /// when adding its message makes a coordinate of ĝ overflow; `out` is untouched then.
   void aggregate(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
                  Eigen::Ref<vector<Scalar>> out) const {
     if (sends_bits()) throw invalid_input("aggregate: " + std::string(method_name(m_method)) + " messages are 1-bit vectors");
@@ -260,20 +283,39 @@ class gc_dl {
                           " × " + std::to_string(messages.cols()) + " message matrix (w = " + std::to_string(m_w) + ")");
     check_out(out.size());
     (void)pattern::from_ids(workers(), ids);
+    if (detail::overlaps(out.data(), m_w, messages.data(),
+                         messages.cols() > 0 ? (messages.cols() - 1) * messages.outerStride() + m_w : 0))
+      throw invalid_input("aggregate: the output overlaps the messages");
     for (Index t = 0; t < messages.cols(); ++t)
       if (!messages.col(t).allFinite())
         throw invalid_input(
             "aggregate: the message of worker " + std::to_string(ids[static_cast<std::size_t>(t)]) + " has NaN/Inf",
             ids[static_cast<std::size_t>(t)]);
-    out.setZero();
-    for (Index t = 0; t < messages.cols(); ++t) out += messages.col(t);  // in id order, as step() adds them
+    // |partial sums| ≤ Σ_t max|column t| (added in the same order): when that is finite, no
+    // coordinate can overflow and the sum goes straight into out.
+    Scalar bound = 0;
+    for (Index t = 0; t < messages.cols(); ++t) bound += messages.col(t).cwiseAbs().maxCoeff();
+    if (bound <= std::numeric_limits<Scalar>::max()) {
+      out.setZero();
+      for (Index t = 0; t < messages.cols(); ++t) out += messages.col(t);  // in id order, as step() adds them
+      return;
+    }
+    vector<Scalar> sum = vector<Scalar>::Zero(m_w);
+    for (Index t = 0; t < messages.cols(); ++t) {
+      sum += messages.col(t);
+      if (!sum.allFinite())
+        throw invalid_input("aggregate: the sum overflows when adding the message of worker " +
+                                std::to_string(ids[static_cast<std::size_t>(t)]),
+                            ids[static_cast<std::size_t>(t)]);
+    }
+    out = sum;
   }
 
   /// One simulated iteration t: the responders I_j^t = 1 each compute f_j by
   /// `local(j, Eigen::Ref<vector<Scalar>> f)` (f arrives zeroed), send Q(f_j) and ‖f_j‖ (or f_j for
   /// SGC-DL), and `g_hat` becomes eq. (8)'s ĝ. Allocates its scratch (n·(w/64) words, one w-vector).
-  /// Throws invalid_input (naming the worker) when a local update has NaN/Inf; `g_hat` is then
-  /// untouched.
+  /// Throws invalid_input (naming the worker) when a local update has NaN/Inf or ĝ overflows when
+  /// its message is added; `g_hat` is then untouched.
   template <class LocalUpdate>
   iteration_report step(std::uint64_t iteration, LocalUpdate&& local, Eigen::Ref<vector<Scalar>> g_hat) const {
     check_out(g_hat.size());
@@ -286,6 +328,7 @@ class gc_dl {
         local(j, Eigen::Ref<vector<Scalar>>(f));
         if (!f.allFinite()) throw invalid_input("step: worker " + std::to_string(j) + "'s local update has NaN/Inf", j);
         sum += f;
+        if (!sum.allFinite()) throw invalid_input("step: ĝ overflows when adding the update of worker " + std::to_string(j), j);
       }
       g_hat = sum;
     } else {
@@ -301,8 +344,9 @@ class gc_dl {
             f, {.worker = static_cast<std::uint64_t>(ids[t]), .iteration = iteration},
             std::span<std::uint64_t>(words.data() + t * static_cast<std::size_t>(wc), static_cast<std::size_t>(wc)));
       }
-      g_hat.setZero();
-      detail::accumulate_kernel<Scalar>(static_cast<Index>(ids.size()), ptrs.data(), scales.data(), m_w, g_hat.data());
+      detail::checked_accumulate<Scalar>(
+          static_cast<Index>(ids.size()), ptrs.data(), scales.data(), m_w, g_hat.data(), true,
+          [&](Index t) { return static_cast<long long>(ids[static_cast<std::size_t>(t)]); }, "step");
     }
     return {static_cast<Index>(ids.size()),
             static_cast<std::uint64_t>(ids.size()) * static_cast<std::uint64_t>(bits_per_message())};
@@ -310,15 +354,21 @@ class gc_dl {
 
   /// The exact E‖ĝ‖² over stragglers and Q for given local updates (w × n, column j = f_j), from
   /// Appendix A: ‖(1−p)Σf_j‖² + [(1−p)w − (1−p)²]Σ‖f_j‖² for the 1-bit schemes (eqs. (33)–(34)),
-  /// ‖(1−p)Σf_j‖² + p(1−p)Σ‖f_j‖² for SGC-DL. Holds for any placement.
+  /// ‖(1−p)Σf_j‖² + p(1−p)Σ‖f_j‖² for SGC-DL. Holds for any placement. Throws invalid_input on
+  /// shapes, on NaN/Inf in an update (naming the worker) or when the value exceeds the double range.
   double expected_squared_norm(const Eigen::Ref<const matrix<Scalar>>& updates) const {
     if (updates.rows() != m_w || updates.cols() != workers())
       throw invalid_input("expected_squared_norm: updates are " + std::to_string(updates.rows()) + " × " +
                           std::to_string(updates.cols()) + ", expected w × n = " + std::to_string(m_w) + " × " +
                           std::to_string(workers()));
+    for (Index j = 0; j < updates.cols(); ++j)
+      if (!updates.col(j).allFinite())
+        throw invalid_input("expected_squared_norm: the update of worker " + std::to_string(j) + " has NaN/Inf", j);
     const matrix<double> F = updates.template cast<double>();
     const double q = 1.0 - m_p, mean = (q * F.rowwise().sum()).squaredNorm(), self = F.colwise().squaredNorm().sum();
-    return mean + (sends_bits() ? q * static_cast<double>(m_w) - q * q : m_p * q) * self;
+    const double value = mean + (sends_bits() ? q * static_cast<double>(m_w) - q * q : m_p * q) * self;
+    if (!std::isfinite(value)) throw invalid_input("expected_squared_norm: E‖ĝ‖² of these updates exceeds the double range");
+    return value;
   }
 
  private:
@@ -341,10 +391,19 @@ class gc_dl {
     if (size != m_w) throw invalid_input("output has length " + std::to_string(size) + ", w = " + std::to_string(m_w));
   }
 
+  Index check_sample(Index sample) const {
+    if (sample < 0 || sample >= samples())
+      throw invalid_input("sample " + std::to_string(sample) + " is outside [0, m = " + std::to_string(samples()) + ")");
+    return sample;
+  }
+
   template <class Column>
   void combine(Index worker, std::span<const Index> held, Column&& column, Eigen::Ref<vector<Scalar>> f) const {
     if (f.size() != m_w)
       throw invalid_input("local_update: output has length " + std::to_string(f.size()) + ", w = " + std::to_string(m_w), worker);
+    for (std::size_t t = 0; t < held.size(); ++t)  // f is written while the gradients are read
+      if (detail::overlaps(f.data(), m_w, column(t), m_w))
+        throw invalid_input("local_update: the output f overlaps a gradient worker " + std::to_string(worker) + " reads", worker);
     const Index bad = detail::weighted_sum<Scalar>(
         static_cast<Index>(held.size()), m_w,
         [&](Index t) { return static_cast<Scalar>(m_weight[static_cast<std::size_t>(held[static_cast<std::size_t>(t)])]); },

@@ -65,11 +65,18 @@ struct one_bit_vector {
   Scalar scale = 0;                  ///< ‖f‖, sent beside the bits
   std::vector<std::uint64_t> words;  ///< ⌈w/64⌉ words; bit b of word q is h_{64q+b} = +1; bits ≥ w are 0
 
-  /// h_k ∈ {−1, +1} (precondition 0 ≤ k < length).
-  int sign(Index k) const { return (words[static_cast<std::size_t>(k >> 6)] >> (k & 63)) & 1u ? 1 : -1; }
+  /// h_k ∈ {−1, +1}. Throws invalid_input unless 0 ≤ k < length and `words` holds word ⌊k/64⌋.
+  int sign(Index k) const {
+    if (k < 0 || k >= length || static_cast<std::size_t>(k >> 6) >= words.size())
+      throw invalid_input("one_bit_vector::sign: coordinate " + std::to_string(k) + " is outside [0, w = " + std::to_string(length) +
+                          ") or past its " + std::to_string(words.size()) + " words");
+    return (words[static_cast<std::size_t>(k >> 6)] >> (k & 63)) & 1u ? 1 : -1;
+  }
 };
 
 namespace detail {
+
+inline std::string node_suffix(long long node) { return node >= 0 ? " (node " + std::to_string(node) + ")" : std::string(); }
 
 /// Largest Scalar strictly below 2³¹ (the top of the fixed-point threshold range).
 template <class Scalar>
@@ -407,9 +414,12 @@ void accumulate_kernel(Index count, const std::uint64_t* const* words, const Sca
   accumulate_reference(count, words, weights, len, out);
 }
 
-/// ‖x‖ in double, computed blockwise in Scalar and redone in double (or with Eigen's
-/// over/underflow-safe blueNorm) where a block overflows or underflows. Throws invalid_input on a
-/// NaN/Inf entry, naming the coordinate and `node`.
+/// ‖x‖ in double, computed blockwise in Scalar and redone in double where a block overflows or
+/// underflows; when the total is still out of range, a scaled norm: every entry is multiplied by
+/// 2^−e exactly (ldexp, e the exponent of max|x_k|), so neither squares of entries near DBL_MAX
+/// overflow nor squares of subnormal entries underflow (Eigen's blueNorm flushes the latter to
+/// 0). Throws invalid_input on a NaN/Inf entry, naming the coordinate and `node`. The result is
+/// ≥ max|x_k| (it is +inf only when ‖x‖ exceeds the double range).
 template <class Scalar>
 double checked_norm(const Scalar* x, Index len, long long node) {
   using array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
@@ -422,17 +432,74 @@ double checked_norm(const Scalar* x, Index len, long long node) {
     total += sum;
   }
   if (total >= 1e-280 && total <= 1e280) return std::sqrt(total);
-  const Eigen::Map<const array> all(x, len);
-  for (Index k = 0; k < len; ++k)
+  double top = 0;
+  for (Index k = 0; k < len; ++k) {
     if (!std::isfinite(static_cast<double>(x[k])))
       throw invalid_input("quantize: f has a non-finite entry (" + std::to_string(static_cast<double>(x[k])) +
                               ") at coordinate " + std::to_string(k) +
                               (node >= 0 ? " of node " + std::to_string(node) + "'s update" : std::string()),
                           node);
-  return all.template cast<double>().matrix().blueNorm();
+    top = std::max(top, std::abs(static_cast<double>(x[k])));
+  }
+  if (top == 0) return 0;
+  const int e = std::ilogb(top);  // max|x_k|·2^−e ∈ [1, 2): Σ (x_k 2^−e)² ∈ [1, 4w]
+  double sum = 0;
+  for (Index k = 0; k < len; ++k) {
+    const double y = std::ldexp(static_cast<double>(x[k]), -e);
+    sum += y * y;
+  }
+  return std::ldexp(std::sqrt(sum), e);
 }
 
-inline std::string node_suffix(long long node) { return node >= 0 ? " (node " + std::to_string(node) + ")" : std::string(); }
+/// The running sums of an accumulation stay finite when Σ_j |w_j| added sequentially to the
+/// largest |out_k| does (rounding is monotone, so every partial |out_k ± w_1 ± …| is below it).
+template <class Scalar>
+bool accumulation_bounded(Scalar top, Index count, const Scalar* weights) {
+  Scalar t = top;
+  for (Index j = 0; j < count; ++j) t += std::abs(weights[j]);
+  return t <= std::numeric_limits<Scalar>::max();
+}
+
+/// out (+)= Σ_j ±w_j h_j with overflow detection: when the sum cannot be bounded in range it is
+/// formed in a copy, and a non-finite coordinate throws invalid_input naming the message whose
+/// addition left the Scalar range (node_of(j)), `out` untouched. `from_zero`: out = Σ (its old
+/// content is not read). The sums are those of accumulate_kernel, bit for bit.
+template <class Scalar, class NodeOf>
+void checked_accumulate(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out, bool from_zero,
+                        NodeOf&& node_of, const char* where) {
+  Eigen::Map<vector<Scalar>> o(out, len);
+  const Scalar top = from_zero || len == 0 ? Scalar(0) : o.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>();
+  if (accumulation_bounded(top, count, weights)) {  // the common case: straight into out
+    if (from_zero) o.setZero();
+    accumulate_kernel<Scalar>(count, words, weights, len, out);
+    return;
+  }
+  vector<Scalar> sum = from_zero ? vector<Scalar>::Zero(len) : vector<Scalar>(o);
+  accumulate_kernel<Scalar>(count, words, weights, len, sum.data());
+  Index bad = -1;
+  for (Index k = 0; k < len && bad < 0; ++k)
+    if (!std::isfinite(sum[k])) bad = k;
+  if (bad < 0) {
+    o = sum;
+    return;
+  }
+  // Replay coordinate `bad` in the kernel's order to name the message that overflowed.
+  Scalar acc = from_zero ? Scalar(0) : out[bad];
+  if (!std::isfinite(acc))
+    throw invalid_input(std::string(where) + ": the output already holds a non-finite value (" +
+                        std::to_string(static_cast<double>(acc)) + ") at coordinate " + std::to_string(bad));
+  for (Index j = 0; j < count; ++j) {
+    acc += ((words[j][bad >> 6] >> (bad & 63)) & 1u) ? weights[j] : -weights[j];
+    if (!std::isfinite(acc)) {
+      const long long node = node_of(j);
+      throw invalid_input(std::string(where) + ": the sum overflows the " + std::to_string(8 * sizeof(Scalar)) +
+                              "-bit range at coordinate " + std::to_string(bad) + " when adding the message" + node_suffix(node) +
+                              " with ‖f‖ = " + format_g(static_cast<double>(weights[j])),
+                          node);
+    }
+  }
+  throw invalid_input(std::string(where) + ": the sum is not finite at coordinate " + std::to_string(bad));
+}
 
 }  // namespace detail
 
@@ -445,10 +512,16 @@ class one_bit_quantizer {
   /// ζ: bits of the real number ‖f‖ on the wire (32 for float, 64 for double).
   static constexpr Index scalar_bits = static_cast<Index>(8 * sizeof(Scalar));
 
-  /// Throws invalid_parameters when w < 1.
+  /// Largest w: the bit counts (w + ζ, and wζ of SGC-DL) and ⌈w/64⌉ stay within Index.
+  static constexpr Index max_length = std::numeric_limits<Index>::max() / 64;
+
+  /// Throws invalid_parameters when w < 1 or w > max_length (2^57 − 1).
   explicit one_bit_quantizer(const one_bit_params& params) : m_length(params.length), m_seed(params.seed) {
     static_assert(std::numeric_limits<Scalar>::is_iec559, "the wire format sends ‖f‖ as IEEE-754 binary32/binary64");
     if (m_length < 1) throw invalid_parameters("one_bit_quantizer: w = " + std::to_string(m_length) + "; need w >= 1");
+    if (m_length > max_length)
+      throw invalid_parameters("one_bit_quantizer: w = " + std::to_string(m_length) + " exceeds " + std::to_string(max_length) +
+                               " (the bits per message w + ζ must fit in a 64-bit Index)");
   }
 
   /// w
@@ -499,9 +572,10 @@ class one_bit_quantizer {
                       std::span<std::uint64_t> words) const {
     const auto len = static_cast<Index>(segment.size());
     const auto node = static_cast<long long>(stream.worker);
-    if (first < 0 || first % 64 != 0 || first + len > m_length)
-      throw invalid_input("quantize_range: [" + std::to_string(first) + ", " + std::to_string(first + len) +
-                              ") must start at a multiple of 64 and lie in [0, w = " + std::to_string(m_length) + ")",
+    // first + len is formed only once both are known to lie in [0, w] (no signed overflow).
+    if (first < 0 || first % 64 != 0 || len < 0 || len > m_length || first > m_length - len)
+      throw invalid_input("quantize_range: " + std::to_string(segment.size()) + " coordinates from " + std::to_string(first) +
+                              " must start at a multiple of 64 and lie in [0, w = " + std::to_string(m_length) + ")",
                           node);
     if (static_cast<Index>(words.size()) != (len + 63) / 64)
       throw invalid_input("quantize_range: " + std::to_string(words.size()) + " words for " + std::to_string(len) +
@@ -523,24 +597,29 @@ class one_bit_quantizer {
   }
 
   vector<Scalar> dequantize(const one_bit_vector<Scalar>& h) const {
+    check_message(h, -1);  // before allocating w entries: h must hold its ⌈w/64⌉ words
     vector<Scalar> out(m_length);
     dequantize(h, out);
     return out;
   }
 
   /// out += weight·h (the unpack + weighted accumulate kernel). Throws invalid_input on a
-  /// malformed message, a non-finite weight or a wrong length.
+  /// malformed message, a non-finite weight, a wrong length, or when a coordinate of the sum
+  /// leaves the Scalar range (or `out` holds NaN/Inf there); `out` is untouched then.
   void accumulate(const one_bit_vector<Scalar>& h, Scalar weight, Eigen::Ref<vector<Scalar>> out) const {
     check_message(h, -1);
     check_out(out.size());
     if (!std::isfinite(weight))
       throw invalid_input("accumulate: weight " + std::to_string(static_cast<double>(weight)) + " is not finite");
     const std::uint64_t* w = h.words.data();
-    detail::accumulate_kernel<Scalar>(1, &w, &weight, m_length, out.data());
+    detail::checked_accumulate<Scalar>(1, &w, &weight, m_length, out.data(), false, [](Index) { return -1LL; }, "accumulate");
   }
 
   /// out += Σ_j ‖f_j‖·h_j over `messages` (eq. (8) without the indicator: pass the arrived ones).
-  /// 64 entries of `out` stay in registers while every message streams through once.
+  /// 64 entries of `out` stay in registers while every message streams through once. Throws
+  /// invalid_input naming the message (its index j as the node) when it is malformed or when
+  /// adding it makes a coordinate leave the Scalar range (e.g. norms near FLT_MAX summed over
+  /// workers); `out` is untouched then.
   void accumulate(std::span<const one_bit_vector<Scalar>> messages, Eigen::Ref<vector<Scalar>> out) const {
     check_out(out.size());
     std::vector<const std::uint64_t*> words(messages.size());
@@ -550,7 +629,9 @@ class one_bit_quantizer {
       words[j] = messages[j].words.data();
       weights[j] = messages[j].scale;
     }
-    detail::accumulate_kernel<Scalar>(static_cast<Index>(messages.size()), words.data(), weights.data(), m_length, out.data());
+    detail::checked_accumulate<Scalar>(
+        static_cast<Index>(messages.size()), words.data(), weights.data(), m_length, out.data(), false,
+        [](Index j) { return static_cast<long long>(j); }, "accumulate");
   }
 
   /// Writes the wire form of `h` (layout at the top of this header) into exactly wire_bytes()

@@ -58,28 +58,50 @@ struct pairwise_balance_report {
 
 namespace detail {
 
-/// d_i for every sample from the params (validated).
+/// d_i for every sample from the params (validated). n, m and Σ_i d_i (the entries of the
+/// assignment) are bounded by core/types.hpp's limits before anything is allocated.
 inline std::vector<Index> placement_replications(const placement_params& p) {
   if (p.workers < 1) throw invalid_parameters("placement: n = " + std::to_string(p.workers) + " workers; need n >= 1");
+  if (p.workers > limits::max_nodes)
+    throw invalid_parameters("placement: n = " + std::to_string(p.workers) + " workers exceeds limits::max_nodes = " +
+                             std::to_string(limits::max_nodes));
   if (p.samples < 1) throw invalid_parameters("placement: m = " + std::to_string(p.samples) + " samples; need m >= 1");
+  if (p.samples > limits::max_partitions)
+    throw invalid_parameters("placement: m = " + std::to_string(p.samples) + " samples exceeds limits::max_partitions = " +
+                             std::to_string(limits::max_partitions));
   std::vector<Index> d;
+  auto too_many = [&](const std::string& total) {
+    return invalid_parameters("placement: the samples' copies Σ d_i = " + total + " exceed limits::max_support_entries = " +
+                              std::to_string(limits::max_support_entries) + "; fewer samples or smaller d_i would fit");
+  };
   if (p.replications.empty()) {
     if (p.replication < 1 || p.replication > p.workers)
       throw invalid_parameters("placement: d = " + std::to_string(p.replication) + " must be in [1, n = " +
                                std::to_string(p.workers) + "] (or give replications, one d_i per sample)");
+    if (p.replication > limits::max_support_entries / p.samples)  // m·d without forming it
+      throw too_many(std::to_string(p.samples) + "·" + std::to_string(p.replication));
     d.assign(static_cast<std::size_t>(p.samples), p.replication);
   } else {
     if (static_cast<Index>(p.replications.size()) != p.samples)
       throw invalid_parameters("placement: " + std::to_string(p.replications.size()) +
                                " replications d_i for m = " + std::to_string(p.samples) + " samples; need one per sample");
-    d = p.replications;
-    for (std::size_t i = 0; i < d.size(); ++i)
-      if (d[i] < 1 || d[i] > p.workers)
-        throw invalid_parameters("placement: sample " + std::to_string(i) + " has d_i = " + std::to_string(d[i]) +
+    Index total = 0;  // each d_i ≤ n ≤ 2^24 and m ≤ 2^24: the sum cannot overflow
+    for (std::size_t i = 0; i < p.replications.size(); ++i) {
+      if (p.replications[i] < 1 || p.replications[i] > p.workers)
+        throw invalid_parameters("placement: sample " + std::to_string(i) + " has d_i = " + std::to_string(p.replications[i]) +
                                  ", outside [1, n = " + std::to_string(p.workers) + "]");
+      total += p.replications[i];
+    }
+    if (total > limits::max_support_entries) throw too_many(std::to_string(total));
+    d = p.replications;
   }
   return d;
 }
+
+/// The pair-wise balanced construction costs about n·k operations per sample with d_i < n (its
+/// coset choice reads every worker's load); beyond this many the search is refused rather than
+/// left to run for minutes.
+inline constexpr Index pairwise_work_limit = Index{1} << 28;
 
 /// A c-dimensional subspace of F₂^k none of whose nonzero vectors is in `used` (indexed by the
 /// vector), as c basis vectors; empty when the bounded search finds none.
@@ -134,6 +156,10 @@ inline assignment pairwise_balanced_placement(Index n, const std::vector<Index>&
         "pairwise_balanced placement: Σ(n/d_i − 1) = " + std::to_string(spread_use) +
         " over samples with d_i < n exceeds n − 1 = " + std::to_string(n - 1) +
         " (each sample uses n/d_i − 1 of the n − 1 nonzero vectors of F2^k); fewer samples or larger d_i would fit" + suggest);
+  if (nontrivial > pairwise_work_limit / n)
+    throw invalid_parameters("pairwise_balanced placement: " + std::to_string(nontrivial) + " samples with d_i < n on n = " +
+                             std::to_string(n) + " workers take n·(samples) = " + std::to_string(nontrivial * n) +
+                             " steps, more than " + std::to_string(pairwise_work_limit) + suggest);
   const int k = std::countr_zero(static_cast<std::uint64_t>(n));
   std::vector<bool> used(static_cast<std::size_t>(n), false);
   used[0] = true;
@@ -191,17 +217,23 @@ inline assignment pairwise_balanced_placement(Index n, const std::vector<Index>&
 
 inline assignment random_placement(Index n, const std::vector<Index>& d, std::uint64_t seed) {
   std::vector<std::vector<Index>> holdings(static_cast<std::size_t>(n));
-  std::vector<Index> perm(static_cast<std::size_t>(n));
+  std::vector<Index> perm(static_cast<std::size_t>(n)), picks;
+  std::iota(perm.begin(), perm.end(), Index{0});
   for (std::size_t i = 0; i < d.size(); ++i) {
     // Partial Fisher–Yates on 0..n−1 with sample i's own stream: its workers do not depend on
     // the other samples, so the placement of sample i is reproducible on its own.
     const auto rng = counter_rng::stream(seed, rng_domain::placement, i);
-    std::iota(perm.begin(), perm.end(), Index{0});
+    picks.clear();
     for (Index t = 0; t < d[i]; ++t) {
       const auto pick = t + static_cast<Index>(rng.below(static_cast<std::uint64_t>(t), static_cast<std::uint64_t>(n - t)));
       std::swap(perm[static_cast<std::size_t>(t)], perm[static_cast<std::size_t>(pick)]);
+      picks.push_back(pick);
       holdings[static_cast<std::size_t>(perm[static_cast<std::size_t>(t)])].push_back(static_cast<Index>(i));
     }
+    // Undo the swaps (last first) so perm is 0..n−1 again: O(d_i) per sample instead of an O(n)
+    // reset, so the whole placement costs O(Σ d_i) rather than O(m·n).
+    for (Index t = d[i] - 1; t >= 0; --t)
+      std::swap(perm[static_cast<std::size_t>(t)], perm[static_cast<std::size_t>(picks[static_cast<std::size_t>(t)])]);
   }
   return assignment(static_cast<Index>(d.size()), std::move(holdings));
 }
@@ -218,10 +250,22 @@ inline assignment place_samples(const placement_params& params) {
   return detail::random_placement(params.workers, d, params.seed);
 }
 
+/// Largest m(m − 1)/2·⌈n/64⌉ (word comparisons) check_pairwise_balance takes on: a few seconds.
+inline constexpr Index pairwise_check_limit = Index{1} << 32;
+
 /// Checks eq. (39) on every pair of samples (O(m² n/64)); reports the deviation and the loads.
+/// Throws invalid_input when m(m − 1)/2·⌈n/64⌉ exceeds pairwise_check_limit (checked before the
+/// m·⌈n/64⌉-word incidence bitmap is allocated).
 inline pairwise_balance_report check_pairwise_balance(const assignment& placement) {
   const Index n = placement.nodes(), m = placement.partitions();
   const Index words = (n + 63) / 64;
+  if (m > (Index{1} << 32))
+    throw invalid_input("check_pairwise_balance: " + std::to_string(m) + " samples; at most 2^32 can be checked pair by pair");
+  const Index pairs = m % 2 == 0 ? m / 2 * (m - 1) : (m - 1) / 2 * m;  // m(m − 1)/2, no overflow for m ≤ 2^32
+  if (pairs > 0 && words > pairwise_check_limit / pairs)
+    throw invalid_input("check_pairwise_balance: " + std::to_string(m) + " samples on " + std::to_string(n) +
+                        " workers need m(m - 1)/2·⌈n/64⌉ word comparisons, more than " + std::to_string(pairwise_check_limit) +
+                        "; check a subset of the samples");
   std::vector<std::uint64_t> bits(static_cast<std::size_t>(m * words), 0);
   std::vector<double> d(static_cast<std::size_t>(m));
   for (Index i = 0; i < m; ++i) {

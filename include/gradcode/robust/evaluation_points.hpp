@@ -69,10 +69,19 @@ struct evaluation_points {
   bool real = false;
 };
 
-/// The points of `family` for `nodes` senders (N ≥ 1) and `targets` read-out points
-/// (1 ≤ m ≤ N). Throws invalid_parameters outside that range.
+/// Most nodes (and targets) of one layer of a polynomial code (evaluation points, Reed–Solomon
+/// codes, polynomial_hgc layers). The decoders' solves cost O(N³) per kept set and locating
+/// corrupted nodes O(N⁴) in the worst case, the point order O(N²) memory: beyond this a decode
+/// would be a hang rather than a code. Accuracy is measured up to N = 64 (see above).
+inline constexpr Index max_layer_nodes = 1024;
+
+/// The points of `family` for `nodes` senders (1 ≤ N ≤ max_layer_nodes) and `targets` read-out
+/// points (1 ≤ m ≤ N). Throws invalid_parameters outside that range.
 inline evaluation_points make_evaluation_points(point_family family, Index nodes, Index targets) {
   if (nodes < 1) throw invalid_parameters("evaluation points: N = " + std::to_string(nodes) + " nodes; need N >= 1");
+  if (nodes > max_layer_nodes)
+    throw invalid_parameters("evaluation points: N = " + std::to_string(nodes) + " nodes; need N <= " +
+                             std::to_string(max_layer_nodes));
   if (targets < 1 || targets > nodes)
     throw invalid_parameters("evaluation points: m = " + std::to_string(targets) + " targets for N = " + std::to_string(nodes) +
                              " nodes; need 1 <= m <= N");

@@ -28,8 +28,11 @@
 #include <numeric>
 #include <set>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "gradcode/core/errors.hpp"
 #include "gradcode/core/types.hpp"
 #include "gradcode/robust/evaluation_points.hpp"
 
@@ -103,6 +106,38 @@ inline double log_sum_exp(const std::vector<double>& v) {
   return top + std::log(s);
 }
 
+/// Throws invalid_input unless `pts` has 1..max_layer_nodes finite, distinct nodes and finite,
+/// distinct targets apart from them, and every support lists nodes in [0, N) at most once.
+inline void check_point_order_input(const char* who, const evaluation_points& pts, const std::vector<std::vector<Index>>& supports) {
+  const auto n = static_cast<Index>(pts.nodes.size());
+  const std::string w(who);
+  if (n < 1 || n > max_layer_nodes || pts.targets.empty() || static_cast<Index>(pts.targets.size()) > max_layer_nodes)
+    throw invalid_input(w + ": " + std::to_string(n) + " nodes and " + std::to_string(pts.targets.size()) + " targets; need 1 to " +
+                        std::to_string(max_layer_nodes) + " of each");
+  std::vector<std::pair<double, double>> all;
+  for (const auto* v : {&pts.nodes, &pts.targets})
+    for (const auto& x : *v) {
+      if (!std::isfinite(x.real()) || !std::isfinite(x.imag())) throw invalid_input(w + ": an evaluation point is not finite");
+      all.emplace_back(x.real(), x.imag());
+    }
+  std::sort(all.begin(), all.end());
+  if (std::adjacent_find(all.begin(), all.end()) != all.end())
+    throw invalid_input(w + ": two evaluation points coincide; the N + m points must be distinct");
+  std::vector<char> seen(static_cast<std::size_t>(n), 0);
+  for (std::size_t k = 0; k < supports.size(); ++k) {
+    for (Index node : supports[k]) {
+      if (node < 0 || node >= n)
+        throw invalid_input(w + ": support " + std::to_string(k) + " lists node " + std::to_string(node) + ", outside [0, " +
+                                std::to_string(n) + ")",
+                            node);
+      if (seen[static_cast<std::size_t>(node)])
+        throw invalid_input(w + ": support " + std::to_string(k) + " lists node " + std::to_string(node) + " twice", node);
+      seen[static_cast<std::size_t>(node)] = 1;
+    }
+    for (Index node : supports[k]) seen[static_cast<std::size_t>(node)] = 0;
+  }
+}
+
 /// Distinct, non-trivial supports (a support holding every node has M_k independent of π).
 inline std::vector<std::vector<Index>> distinct_supports(const std::vector<std::vector<Index>>& supports, Index nodes) {
   std::set<std::vector<Index>> seen;
@@ -116,9 +151,27 @@ inline std::vector<std::vector<Index>> distinct_supports(const std::vector<std::
 }  // namespace detail
 
 /// max_{k, l, n∈A_k} |u(n,k,l)| with node n at point order[n] (identity when order is empty):
-/// the coefficient growth of a layer with supports A_k (node lists) and points `pts`.
+/// the coefficient growth of a layer with supports A_k (node lists) and points `pts`. Throws
+/// invalid_input on points that are not finite and distinct (or more than max_layer_nodes), a
+/// support naming a node outside [0, N) or twice, or an order that is not a permutation of 0..N−1.
 inline double coefficient_growth(const evaluation_points& pts, const std::vector<std::vector<Index>>& supports,
                                  std::span<const Index> order = {}) {
+  detail::check_point_order_input("coefficient_growth", pts, supports);
+  if (!order.empty()) {
+    const auto n = static_cast<Index>(pts.nodes.size());
+    if (static_cast<Index>(order.size()) != n)
+      throw invalid_input("coefficient_growth: an order of " + std::to_string(order.size()) + " entries for N = " + std::to_string(n) +
+                          " nodes");
+    std::vector<char> used(static_cast<std::size_t>(n), 0);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const Index p = order[i];
+      if (p < 0 || p >= n || used[static_cast<std::size_t>(p)])
+        throw invalid_input("coefficient_growth: order[" + std::to_string(i) + "] = " + std::to_string(p) +
+                                " (need a permutation of 0.." + std::to_string(n - 1) + ")",
+                            static_cast<long long>(i));
+      used[static_cast<std::size_t>(p)] = 1;
+    }
+  }
   const detail::point_order_tables tab(pts);
   double worst = -HUGE_VAL;
   std::vector<Index> p;
@@ -137,9 +190,13 @@ inline double coefficient_growth(const evaluation_points& pts, const std::vector
 /// first-improvement sweeps of pairwise swaps. A trial swap costs
 /// O(|A_k|·m) per support it touches (running sums of G and B per support): 6 ms for N = 32
 /// with 64 random supports of 12 nodes (tests/robust/point_order_test.cpp); a whole
-/// N1 = N2 = 32 code over 1024 scattered partitions orders its 33 layers in ~3 s.
+/// N1 = N2 = 32 code over 1024 scattered partitions orders its 33 layers in ~3 s. Throws
+/// invalid_input on the inputs coefficient_growth rejects, or `good_enough` not > 0.
 inline std::vector<Index> order_points(const evaluation_points& pts, const std::vector<std::vector<Index>>& supports,
                                        double good_enough = 1e2, int max_sweeps = 4) {
+  detail::check_point_order_input("order_points", pts, supports);
+  if (!(good_enough > 0))
+    throw invalid_input("order_points: good_enough = " + detail::format_g(good_enough) + "; need > 0 (1e2 is the default)");
   const auto n = static_cast<Index>(pts.nodes.size());
   const auto m = static_cast<Index>(pts.targets.size());
   std::vector<Index> pi(static_cast<std::size_t>(n));

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: MIT
+// The §III experiment of wang TSDCFL as functions returning the measured numbers: a seeded timing
+// model of a small heterogeneous cluster (it replaces the paper's KubeEdge testbed), the two-stage
+// dynamic code against static cyclic / fractional repetition and an uncoded reference, softmax
+// training with every scheme's decoded gradient, and the §4.3 Lyapunov fairness scheduler for a V.
+// examples/tsdcfl.cpp prints these; tests/claims/ asserts README's figures from the same calls.
+//
+// Reading (README "Notes on the papers", wang TSDCFL): every scheme decodes at the first arrival
+// after which its received set is decodable (the real codes' decodable()); TSDCFL's history
+// (EWMA throughputs, Markov straggler estimate) picks M1, T_comp and s each epoch and learns from
+// every started worker's progress rate, cancelled ones included.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gradcode/codes/cyclic_repetition.hpp"
+#include "gradcode/codes/fractional_repetition.hpp"
+#include "gradcode/codes/heterogeneous.hpp"
+#include "gradcode/core/errors.hpp"
+#include "gradcode/core/pattern.hpp"
+#include "gradcode/dynamic/epoch_policy.hpp"
+#include "gradcode/dynamic/history.hpp"
+#include "gradcode/dynamic/lyapunov.hpp"
+#include "gradcode/dynamic/two_stage.hpp"
+#include "gradcode/sim/models.hpp"
+
+namespace gradcode::tsdcfl {
+
+/// The simulated cluster of §III (defaults: README's setting — 6 workers with 2/2/4/4/8/8 cores,
+/// K = 24, static codes tolerating s = 2, 1–2 stragglers per epoch slowed 5×).
+struct cluster {
+  std::vector<double> cores{2, 2, 4, 4, 8, 8};  ///< per worker: partitions run in parallel; M = size
+  Index partitions = 24;                        ///< K (4 per worker for CR, 12 per group for FR)
+  Index code_tolerance = 2;                     ///< s of the static baselines: the most stragglers injected
+  double core_ms = 8.0;                         ///< one partition on one core (ms)
+  double upload_ms = 2.0;                       ///< one message to the master (ms)
+  double jitter_mean = 0.05;                    ///< mean of the Exp slowdown per worker and epoch (+5 %)
+  double straggler_slowdown = 5.0;              ///< factor applied to an injected straggler
+  Index min_stragglers = 1, max_stragglers = 2; ///< injected stragglers per epoch, uniform in this range
+
+  Index workers() const noexcept { return static_cast<Index>(cores.size()); }
+  /// Throws invalid_parameters naming the first field out of range.
+  void validate() const {
+    if (cores.empty() || std::any_of(cores.begin(), cores.end(), [](double c) { return !(c > 0) || !std::isfinite(c); }))
+      throw invalid_parameters("tsdcfl cluster: every worker needs a finite core count > 0 (e.g. {2, 2, 4, 4, 8, 8})");
+    if (partitions < workers())
+      throw invalid_parameters("tsdcfl cluster: K = " + std::to_string(partitions) + " < M = " + std::to_string(workers()) +
+                               " workers; need K >= M");
+    if (code_tolerance < 0 || code_tolerance >= workers())
+      throw invalid_parameters("tsdcfl cluster: code_tolerance = " + std::to_string(code_tolerance) + "; need 0 <= s < M = " +
+                               std::to_string(workers()));
+    if (!(core_ms > 0) || !std::isfinite(core_ms) || !(upload_ms >= 0) || !std::isfinite(upload_ms) || !(jitter_mean > 0) ||
+        !std::isfinite(jitter_mean) || !(straggler_slowdown >= 1) || !std::isfinite(straggler_slowdown))
+      throw invalid_parameters("tsdcfl cluster: need core_ms > 0, upload_ms >= 0, jitter_mean > 0, straggler_slowdown >= 1, all finite");
+    if (min_stragglers < 0 || max_stragglers < min_stragglers || max_stragglers > workers())
+      throw invalid_parameters("tsdcfl cluster: stragglers per epoch in [" + std::to_string(min_stragglers) + ", " +
+                               std::to_string(max_stragglers) + "]; need 0 <= min <= max <= M = " + std::to_string(workers()));
+  }
+};
+
+/// One epoch's draw, shared by every scheme: per-worker ms per partition (jitter and injected
+/// stragglers included).
+struct epoch_env {
+  std::vector<double> ms_per_partition;
+  std::vector<Index> stragglers;
+};
+
+/// The draw of epoch `epoch`: a function of (seed, epoch) only, so every scheme sees the same one.
+inline epoch_env draw_env(const cluster& c, std::uint64_t seed, Index epoch) {
+  std::mt19937_64 rng(seed * 1000003u + static_cast<std::uint64_t>(epoch));
+  std::exponential_distribution<double> jitter(1 / c.jitter_mean);
+  epoch_env env;
+  for (Index m = 0; m < c.workers(); ++m)
+    env.ms_per_partition.push_back(c.core_ms / c.cores[static_cast<std::size_t>(m)] * (1 + jitter(rng)));
+  std::vector<Index> ids(static_cast<std::size_t>(c.workers()));
+  std::iota(ids.begin(), ids.end(), Index{0});
+  std::shuffle(ids.begin(), ids.end(), rng);
+  const Index count = std::uniform_int_distribution<Index>(c.min_stragglers, c.max_stragglers)(rng);
+  env.stragglers.assign(ids.begin(), ids.begin() + count);
+  for (Index m : env.stragglers) env.ms_per_partition[static_cast<std::size_t>(m)] *= c.straggler_slowdown;
+  return env;
+}
+
+/// What one epoch of one scheme measured.
+struct epoch_outcome {
+  double time = 0;          ///< ms until the master can decode Σ g_k
+  double busy_share = 0;    ///< Σ_m busy_m / (M · time): computing capacity in use
+  double useful_share = 0;  ///< K / Σ_m partitions computed: computation that was not redundant
+  bool coded = false;       ///< TSDCFL: stage 2 coded something
+  Index tolerance = 0;      ///< TSDCFL: s of stage 2
+};
+
+namespace detail {
+/// Busy time of every worker → the utilisation figures of an epoch.
+inline void utilisation(const cluster& c, epoch_outcome& out, const std::vector<double>& busy, const epoch_env& env) {
+  double total = 0, computed = 0;
+  for (Index m = 0; m < c.workers(); ++m) {
+    total += busy[static_cast<std::size_t>(m)];
+    computed += busy[static_cast<std::size_t>(m)] / env.ms_per_partition[static_cast<std::size_t>(m)];
+  }
+  out.busy_share = total / (static_cast<double>(c.workers()) * out.time);
+  out.useful_share = static_cast<double>(c.partitions) / std::max(computed, 1e-12);
+}
+}  // namespace detail
+
+/// A scheme: one epoch of timing, and (when `partials` is given) the master's decoded gradient.
+/// Stateful (TSDCFL learns from each epoch), so run epochs in order.
+class epoch_scheme {
+ public:
+  virtual ~epoch_scheme() = default;
+  virtual const char* name() const = 0;
+  virtual epoch_outcome run(const epoch_env& env, const matrix<double>* partials, vector<double>* gradient) = 0;
+};
+
+/// A static gradient code on all M workers (cyclic / fractional repetition; the uncoded reference
+/// is the heterogeneous code with s = 0): every worker starts at 0, the master decodes at the first
+/// arrival after which the responders are decodable.
+class static_scheme final : public epoch_scheme {
+ public:
+  static_scheme(const char* label, const cluster& c, linear_code<double> code) : m_label(label), m_cluster(c), m_code(std::move(code)) {}
+  const char* name() const override { return m_label; }
+  epoch_outcome run(const epoch_env& env, const matrix<double>* partials, vector<double>* gradient) override {
+    const Index M = m_cluster.workers();
+    std::vector<std::pair<double, Index>> arrivals;
+    for (Index m = 0; m < M; ++m)
+      arrivals.emplace_back(static_cast<double>(m_code.load(m)) * env.ms_per_partition[static_cast<std::size_t>(m)] + m_cluster.upload_ms, m);
+    std::sort(arrivals.begin(), arrivals.end());
+    pattern responders(M);
+    std::vector<Index> ids;
+    epoch_outcome out;
+    for (const auto& [t, m] : arrivals) {
+      responders.insert(m);
+      ids.push_back(m);
+      if (m_code.decodable(responders)) {
+        out.time = t;
+        break;
+      }
+    }
+    std::vector<double> busy(static_cast<std::size_t>(M));
+    for (Index m = 0; m < M; ++m)
+      busy[static_cast<std::size_t>(m)] =
+          std::min(static_cast<double>(m_code.load(m)) * env.ms_per_partition[static_cast<std::size_t>(m)], out.time);
+    detail::utilisation(m_cluster, out, busy, env);
+    if (partials) {
+      matrix<double> messages(partials->rows(), static_cast<Index>(ids.size()));
+      for (std::size_t j = 0; j < ids.size(); ++j) messages.col(static_cast<Index>(j)) = m_code.encode(ids[j], *partials);
+      *gradient = m_code.decode(ids, messages);
+    }
+    return out;
+  }
+
+ private:
+  const char* m_label;
+  cluster m_cluster;
+  linear_code<double> m_code;
+};
+
+/// TSDCFL: the history picks M1 workers, T_comp and s; stage 1 runs uncoded, the deadline builds
+/// the stage-2 code over the unfinished and the held-back workers; the history learns from the
+/// epoch (EWMA α = 0.3, straggler below ½·W_m, initial ŝ = 1).
+class tsdcfl_scheme final : public epoch_scheme {
+ public:
+  tsdcfl_scheme(const char* label, const cluster& c, stage_one_selection selection, double slack, std::uint64_t seed)
+      : m_label(label),
+        m_cluster(c),
+        m_history(initial_throughputs(c), {.smoothing = 0.3, .straggler_ratio = 0.5, .initial_stragglers = 1}),
+        m_policy{.stage_one_workers = 0, .selection = selection, .deadline_slack = slack, .fixed_deadline = 0, .deadline_offset = c.upload_ms},
+        m_rng(seed) {}
+  const char* name() const override { return m_label; }
+  const worker_history& history() const { return m_history; }
+
+  epoch_outcome run(const epoch_env& env, const matrix<double>* partials, vector<double>* gradient) override {
+    const Index M = m_cluster.workers();
+    const double upload_ms = m_cluster.upload_ms;
+    const auto decision = decide_epoch(m_history, m_cluster.partitions, m_policy, m_rng);
+    const two_stage_code<double> code(
+        {.throughputs = m_history.throughputs(), .partitions = m_cluster.partitions, .stage_one_workers = decision.stage_one_workers},
+        {.seed = ++m_code_seed, .decode = {}});
+    const auto tau = [&](Index m) { return env.ms_per_partition[static_cast<std::size_t>(m)]; };
+    std::vector<Index> finished;
+    double last_stage_one = 0;
+    for (Index m : decision.stage_one_workers) {
+      const double arrival = static_cast<double>(code.stage_one_load(m)) * tau(m) + upload_ms;
+      if (arrival <= decision.deadline) {
+        finished.push_back(m);
+        last_stage_one = std::max(last_stage_one, arrival);
+      }
+    }
+    const auto two = code.stage_two(finished, decision.straggler_tolerance);
+    epoch_outcome out;
+    out.coded = two.coded();
+    out.tolerance = two.tolerance();
+    std::vector<Index> stage_two_ids;
+    if (!two.coded()) {
+      out.time = last_stage_one;  // every stage-1 result arrived before the deadline
+    } else {
+      std::vector<std::pair<double, Index>> arrivals;
+      for (Index m : two.stage_two_workers()) {
+        const double t = code.is_stage_one(m) ? static_cast<double>(code.stage_one_load(m)) * tau(m) + upload_ms  // still computing its block
+                                              : decision.deadline + static_cast<double>(two.stage_two_load(m)) * tau(m) + upload_ms;
+        arrivals.emplace_back(t, m);
+      }
+      std::sort(arrivals.begin(), arrivals.end());
+      for (const auto& [t, m] : arrivals) {
+        stage_two_ids.push_back(m);
+        if (two.decodable(stage_two_ids)) {
+          out.time = t;
+          break;
+        }
+      }
+    }
+    // Busy time within the epoch; the history sees every started worker's progress rate.
+    std::vector<double> busy(static_cast<std::size_t>(M), 0.0);
+    std::vector<worker_observation> seen(static_cast<std::size_t>(M));
+    for (Index m = 0; m < M; ++m) {
+      const auto i = static_cast<std::size_t>(m);
+      if (code.is_stage_one(m))
+        busy[i] = std::min(static_cast<double>(code.stage_one_load(m)) * tau(m), out.time);
+      else if (two.coded())
+        busy[i] = std::clamp(out.time - decision.deadline, 0.0, static_cast<double>(two.stage_two_load(m)) * tau(m));
+      if (busy[i] > 0) seen[i] = {busy[i] / tau(m), busy[i]};
+    }
+    detail::utilisation(m_cluster, out, busy, env);
+    m_history.observe_epoch(seen);
+    if (partials) {
+      matrix<double> one(partials->rows(), static_cast<Index>(finished.size()));
+      for (std::size_t j = 0; j < finished.size(); ++j) one.col(static_cast<Index>(j)) = code.encode_stage_one(finished[j], *partials);
+      matrix<double> second(partials->rows(), static_cast<Index>(stage_two_ids.size()));
+      for (std::size_t j = 0; j < stage_two_ids.size(); ++j)
+        second.col(static_cast<Index>(j)) = two.encode_stage_two(stage_two_ids[j], *partials);
+      *gradient = two.decode(finished, one, stage_two_ids, second);
+    }
+    return out;
+  }
+
+ private:
+  static std::vector<double> initial_throughputs(const cluster& c) {
+    std::vector<double> w;
+    for (double cores : c.cores) w.push_back(cores / c.core_ms);  // partitions per ms, from the core counts
+    return w;
+  }
+  const char* m_label;
+  cluster m_cluster;
+  worker_history m_history;
+  epoch_policy m_policy;
+  std::mt19937_64 m_rng;
+  std::uint64_t m_code_seed = 0;
+};
+
+/// The schemes of §III in table order: TSDCFL (random M1), TSDCFL with the fastest workers held
+/// back ("fast reserve"), cyclic repetition, fractional repetition (both s = code_tolerance),
+/// uncoded (wait for all). `slack` is TSDCFL's deadline slack: T_comp = (1 + slack) × the
+/// predicted stage-1 makespan + upload. Throws invalid_parameters for an invalid cluster.
+inline std::vector<std::unique_ptr<epoch_scheme>> make_schemes(const cluster& c, std::uint64_t seed, double slack) {
+  c.validate();
+  std::vector<std::unique_ptr<epoch_scheme>> all;
+  all.push_back(std::make_unique<tsdcfl_scheme>("TSDCFL", c, stage_one_selection::random, slack, seed));
+  all.push_back(std::make_unique<tsdcfl_scheme>("TSDCFL fast reserve", c, stage_one_selection::slowest, slack, seed));
+  all.push_back(std::make_unique<static_scheme>(
+      "cyclic repetition", c,
+      cyclic_repetition_code<double>({.nodes = c.workers(), .partitions = c.partitions, .tolerance = c.code_tolerance})));
+  all.push_back(std::make_unique<static_scheme>(
+      "fractional repetition", c,
+      fractional_repetition_code<double>({.nodes = c.workers(), .partitions = c.partitions, .tolerance = c.code_tolerance})));
+  all.push_back(std::make_unique<static_scheme>(
+      "uncoded (wait for all)", c, heterogeneous_code<double>({.capacities = c.cores, .partitions = c.partitions, .tolerance = 0})));
+  return all;
+}
+
+/// Per scheme, what `compare_epoch_times` measured.
+struct scheme_timing {
+  std::string name;
+  std::vector<double> times;  ///< ms per epoch, in epoch order
+  double busy_share = 0;      ///< Σ over epochs of epoch_outcome::busy_share (divide by epochs for the mean)
+  double useful_share = 0;    ///< Σ over epochs of epoch_outcome::useful_share
+  double coded_epochs = 0;    ///< epochs in which stage 2 coded (TSDCFL)
+  double tolerance = 0;       ///< Σ over epochs of stage-2 s (TSDCFL)
+
+  double mean() const {
+    double m = 0;
+    for (double t : times) m += t / static_cast<double>(times.size());
+    return m;
+  }
+  /// The q-quantile (nearest rank below) of the epoch times.
+  double percentile(double q) const {
+    std::vector<double> v = times;
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
+  }
+};
+
+/// §III timing: `epochs` epochs of every scheme of make_schemes on the same draws. `progress`
+/// (optional) is called after every epoch with the number done and the timings so far.
+/// Throws invalid_parameters when epochs < 1 or the cluster is invalid.
+inline std::vector<scheme_timing> compare_epoch_times(
+    const cluster& c, Index epochs, std::uint64_t seed, double slack,
+    const std::function<void(Index, const std::vector<scheme_timing>&)>& progress = {}) {
+  if (epochs < 1) throw invalid_parameters("tsdcfl: epochs = " + std::to_string(epochs) + "; need >= 1");
+  auto schemes = make_schemes(c, seed, slack);
+  std::vector<scheme_timing> out(schemes.size());
+  for (std::size_t i = 0; i < schemes.size(); ++i) out[i].name = schemes[i]->name();
+  for (Index e = 0; e < epochs; ++e) {
+    const auto env = draw_env(c, seed, e);
+    for (std::size_t i = 0; i < schemes.size(); ++i) {
+      const auto r = schemes[i]->run(env, nullptr, nullptr);
+      out[i].times.push_back(r.time);
+      out[i].busy_share += r.busy_share;
+      out[i].useful_share += r.useful_share;
+      out[i].coded_epochs += r.coded ? 1 : 0;
+      out[i].tolerance += static_cast<double>(r.tolerance);
+    }
+    if (progress) progress(e + 1, out);
+  }
+  return out;
+}
+
+/// One scheme's training run (training below).
+struct training_run {
+  std::string name;
+  std::vector<double> accuracy;  ///< test accuracy before epoch 1, then after every epoch
+  std::vector<double> clock_ms;  ///< simulated time at the same points (starts at 0)
+  double worst_error = 0;        ///< max over epochs of ‖ĝ − Σ g_k‖ / ‖Σ g_k‖
+};
+
+/// Gradient descent of softmax regression (step 0.5 / samples on Σ g_k) for `epochs` epochs with
+/// every scheme's decoded gradient (TSDCFL, CR, FR, uncoded — make_schemes without the fast
+/// reserve), epoch e drawn as in compare_epoch_times. `data` must have K = c.partitions
+/// partitions. `done` (optional) is called after each scheme. Throws invalid_parameters when the
+/// partition counts differ.
+inline std::vector<training_run> train_softmax(const cluster& c, const partitioned_data<double>& data, const matrix<double>& test_features,
+                                               const std::vector<int>& test_labels, Index epochs, std::uint64_t seed, double slack,
+                                               const std::function<void(const training_run&)>& done = {}) {
+  if (data.partitions() != c.partitions)
+    throw invalid_parameters("tsdcfl: training data has " + std::to_string(data.partitions()) + " partitions, the cluster K = " +
+                             std::to_string(c.partitions));
+  const softmax_regression<double> model(data.features.cols(), 10);
+  auto schemes = make_schemes(c, seed, slack);
+  schemes.erase(schemes.begin() + 1);  // the paper's TSDCFL, CR, FR, uncoded
+  std::vector<training_run> runs;
+  const double lr = 0.5 / static_cast<double>(data.samples());
+  for (auto& s : schemes) {
+    training_run run{s->name(), {}, {0}, 0};
+    vector<double> w = vector<double>::Zero(model.parameters()), g(model.parameters());
+    matrix<double> partials;
+    run.accuracy.push_back(model.accuracy(w, test_features, test_labels));
+    double clock = 0;
+    for (Index e = 0; e < epochs; ++e) {
+      model.partial_gradients(w, data, partials);
+      const auto r = s->run(draw_env(c, seed, e), &partials, &g);
+      const vector<double> exact = partials.rowwise().sum();
+      run.worst_error = std::max(run.worst_error, (g - exact).norm() / exact.norm());
+      w -= lr * g;
+      clock += r.time;
+      run.accuracy.push_back(model.accuracy(w, test_features, test_labels));
+      run.clock_ms.push_back(clock);
+    }
+    if (done) done(run);
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+/// Time averages of one Lyapunov run (schedule below), second half of the slots.
+struct fairness_run {
+  double utility = 0;         ///< Σ_m log2(1 + d̄_m)
+  double jain = 0;            ///< Jain's index of the d̄_m
+  double backlog = 0;         ///< Σ_m Q̄_m
+  double battery = 0;         ///< mean over workers of Ē_m
+  double server_backlog = 0;  ///< R̄_server
+};
+
+/// §4.3 scheduler on 6 workers for `slots` slots at penalty weight V: L(t) ∈ {1, 2} channels,
+/// arrivals ~U(0, 2) per slot, workers 0–1 with the weakest channels, 10 % stragglers per slot,
+/// battery capacity 20. Time averages over the second half. Throws invalid_parameters when slots < 2.
+inline fairness_run schedule(Index slots, std::uint64_t seed, double V) {
+  if (slots < 2) throw invalid_parameters("tsdcfl: slots = " + std::to_string(slots) + "; need >= 2");
+  constexpr Index M = 6;
+  lyapunov_scheduler sched({.transmit_power = {1, 1, 1.5, 1.5, 2, 2},
+                            .energy_per_cycle = std::vector<double>(M, 0.01),
+                            .cycles_per_bit = std::vector<double>(M, 0.1),
+                            .battery_capacity = std::vector<double>(M, 20.0),
+                            .slot_length = 1,
+                            .tradeoff = V});
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (Index t = 0; t < slots; ++t) {
+    slot_observation obs;
+    for (Index m = 0; m < M; ++m) {
+      obs.arrivals.push_back(2 * u(rng));
+      obs.capacity.push_back((m < 2 ? 0.8 : 2.0) * (0.5 + u(rng)));
+      obs.harvest.push_back(1.6 * u(rng));
+      obs.cpu_cycles.push_back(50);
+      obs.new_cycles.push_back(60 * u(rng));
+      obs.active.push_back(u(rng) < 0.9 ? 1 : 0);
+    }
+    obs.channels = u(rng) < 0.5 ? 1 : 2;
+    obs.server_cycles = 1;
+    if (t == slots / 2) sched.reset_statistics();  // time averages over the second half
+    sched.step(obs);
+  }
+  const auto& st = sched.statistics();
+  double sum = 0, squares = 0;
+  fairness_run out;
+  for (Index m = 0; m < M; ++m) {
+    const auto i = static_cast<std::size_t>(m);
+    sum += st.mean_admitted[i];
+    squares += st.mean_admitted[i] * st.mean_admitted[i];
+    out.backlog += st.mean_backlog[i];
+    out.battery += st.mean_battery[i] / static_cast<double>(M);
+  }
+  out.utility = st.admission_utility();
+  out.jain = sum * sum / (static_cast<double>(M) * squares);
+  out.server_backlog = st.mean_server_backlog;
+  return out;
+}
+
+}  // namespace gradcode::tsdcfl
