@@ -240,7 +240,7 @@ TEST_CASE("one_bit: subnormal float entries and 1e300 doubles keep a finite norm
 TEMPLATE_TEST_CASE("one_bit: dequantize and accumulate equal the dense oracle ‖f‖·h, one message or many, bit for bit",
                    "[one_bit][oracle]", float, double) {
   using T = TestType;
-  for (Index w : {1, 63, 64, 100, 1001}) {
+  for (Index w : {1, 63, 64, 100, 1001, 9000}) {  // 9000: accumulate's 4096-coordinate blocks
     INFO("w = " << w);
     const one_bit_quantizer<T> q({.length = w, .seed = 4});
     std::vector<one_bit_vector<T>> msgs;
@@ -425,7 +425,7 @@ TEST_CASE("one_bit: a double vector of subnormal entries sends its exact norm an
   CHECK(q.dequantize(h)[3] == std::numeric_limits<double>::denorm_min());
 }
 
-TEMPLATE_TEST_CASE("one_bit: accumulating valid messages whose norms sum past the Scalar range throws invalid_input naming the message, out untouched",
+TEMPLATE_TEST_CASE("one_bit: accumulating valid messages whose norms sum past the Scalar range throws invalid_input naming the message and coordinate",
                    "[one_bit][errors][extreme]", float, double) {
   using T = TestType;
   // w = 1 and f = (0.6·max): ‖f‖ = 0.6·max is finite, h_0 = +1 (P = 1 − 2⁻³² in double, 1 − 2⁻²⁵
@@ -440,7 +440,7 @@ TEMPLATE_TEST_CASE("one_bit: accumulating valid messages whose norms sum past th
   vector<T> out = vector<T>::Zero(1);
   CHECK_THROWS_MATCHES(q.accumulate(std::span<const one_bit_vector<T>>(msgs), out), gradcode::invalid_input,
                        what_contains("overflows") && what_contains("coordinate 0") && what_contains("(node 1)"));
-  CHECK(out[0] == 0);
+  CHECK(out[0] == 0);  // the overflowing block is restored (w = 1: all of out)
   out[0] = scale;
   CHECK_THROWS_MATCHES(q.accumulate(msgs[0], msgs[0].scale, out), gradcode::invalid_input, what_contains("overflows"));
   CHECK(out[0] == scale);
@@ -450,8 +450,29 @@ TEMPLATE_TEST_CASE("one_bit: accumulating valid messages whose norms sum past th
   CHECK(out[0] == scale);
   q.accumulate(msgs[1], -msgs[1].scale, out);
   CHECK(out[0] == 0);
-  out[0] = std::numeric_limits<T>::infinity();
-  CHECK_THROWS_MATCHES(q.accumulate(msgs[0], T(1), out), gradcode::invalid_input, what_contains("already holds a non-finite value"));
+  // Past the first 4096-coordinate block: only coordinate 4500 (which starts at 0.6·max) overflows.
+  const one_bit_quantizer<T> wide({.length = 5000, .seed = 2});
+  vector<T> fw = vector<T>::Zero(5000);
+  fw[4500] = scale;
+  const auto hw = wide.quantize(fw, {.worker = 9});
+  REQUIRE(hw.sign(4500) == 1);
+  vector<T> acc = vector<T>::Zero(5000);
+  acc[4500] = scale;
+  CHECK_THROWS_MATCHES(wide.accumulate(hw, hw.scale, acc), gradcode::invalid_input, what_contains("coordinate 4500"));
+  // A NaN/Inf the caller put in out stays NaN/Inf (as with any +=); it neither hides an overflow
+  // elsewhere nor is reported as one.
+  vector<T> two(2);
+  const one_bit_quantizer<T> q2({.length = 2, .seed = 2});
+  vector<T> f2(2);
+  f2 << scale, T(0);
+  const auto h2 = q2.quantize(f2, {});
+  REQUIRE(h2.sign(0) == 1);
+  two << scale, std::numeric_limits<T>::quiet_NaN();
+  CHECK_THROWS_MATCHES(q2.accumulate(h2, h2.scale, two), gradcode::invalid_input, what_contains("coordinate 0"));
+  two << T(1), std::numeric_limits<T>::infinity();
+  q2.accumulate(h2, h2.scale, two);
+  CHECK(two[0] == T(1) + h2.scale);
+  CHECK(std::isinf(two[1]));
 }
 
 TEST_CASE("one_bit: quantize_range with first near 2^63 throws invalid_input before forming first + len", "[one_bit][errors][extreme]") {

@@ -460,45 +460,75 @@ bool accumulation_bounded(Scalar top, Index count, const Scalar* weights) {
   return t <= std::numeric_limits<Scalar>::max();
 }
 
-/// out (+)= Σ_j ±w_j h_j with overflow detection: when the sum cannot be bounded in range it is
-/// formed in a copy, and a non-finite coordinate throws invalid_input naming the message whose
-/// addition left the Scalar range (node_of(j)), `out` untouched. `from_zero`: out = Σ (its old
-/// content is not read). The sums are those of accumulate_kernel, bit for bit.
+/// Replays coordinate k of an accumulation (in the kernel's order, from `start`) and throws
+/// invalid_input naming the first message j (node_of(j)) after which it is not finite.
 template <class Scalar, class NodeOf>
-void checked_accumulate(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out, bool from_zero,
-                        NodeOf&& node_of, const char* where) {
-  Eigen::Map<vector<Scalar>> o(out, len);
-  const Scalar top = from_zero || len == 0 ? Scalar(0) : o.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>();
-  if (accumulation_bounded(top, count, weights)) {  // the common case: straight into out
-    if (from_zero) o.setZero();
-    accumulate_kernel<Scalar>(count, words, weights, len, out);
-    return;
-  }
-  vector<Scalar> sum = from_zero ? vector<Scalar>::Zero(len) : vector<Scalar>(o);
-  accumulate_kernel<Scalar>(count, words, weights, len, sum.data());
-  Index bad = -1;
-  for (Index k = 0; k < len && bad < 0; ++k)
-    if (!std::isfinite(sum[k])) bad = k;
-  if (bad < 0) {
-    o = sum;
-    return;
-  }
-  // Replay coordinate `bad` in the kernel's order to name the message that overflowed.
-  Scalar acc = from_zero ? Scalar(0) : out[bad];
-  if (!std::isfinite(acc))
-    throw invalid_input(std::string(where) + ": the output already holds a non-finite value (" +
-                        std::to_string(static_cast<double>(acc)) + ") at coordinate " + std::to_string(bad));
+[[noreturn]] void throw_overflow(Index count, const std::uint64_t* const* words, const Scalar* weights, Index k, Scalar start,
+                                 NodeOf&& node_of, const char* where) {
+  Scalar acc = start;
   for (Index j = 0; j < count; ++j) {
-    acc += ((words[j][bad >> 6] >> (bad & 63)) & 1u) ? weights[j] : -weights[j];
+    acc += ((words[j][k >> 6] >> (k & 63)) & 1u) ? weights[j] : -weights[j];
     if (!std::isfinite(acc)) {
       const long long node = node_of(j);
       throw invalid_input(std::string(where) + ": the sum overflows the " + std::to_string(8 * sizeof(Scalar)) +
-                              "-bit range at coordinate " + std::to_string(bad) + " when adding the message" + node_suffix(node) +
+                              "-bit range at coordinate " + std::to_string(k) + " when adding the message" + node_suffix(node) +
                               " with ‖f‖ = " + format_g(static_cast<double>(weights[j])),
                           node);
     }
   }
-  throw invalid_input(std::string(where) + ": the sum is not finite at coordinate " + std::to_string(bad));
+  throw invalid_input(std::string(where) + ": the sum is not finite at coordinate " + std::to_string(k));
+}
+
+/// out (+)= Σ_j ±w_j h_j (accumulate_kernel's sums, bit for bit) with overflow detection: a
+/// coordinate that was finite and is not any more throws invalid_input naming the message whose
+/// addition left the Scalar range (node_of(j)). A NaN/Inf the caller already had in `out` stays
+/// NaN/Inf, as with any +=.
+///   from_zero: out = Σ; its old content is not read, and on a throw `out` is untouched (the sum is
+///   formed in a copy when Σ_j |w_j| does not bound it in range).
+///   otherwise: out += Σ, in blocks of 4096 coordinates, each first bounded by max |out_k| of the
+///   block while it is in cache (so the check costs no extra pass over memory); on a throw the
+///   blocks before the overflowing one are already accumulated (`out` unspecified).
+template <class Scalar, class NodeOf>
+void checked_accumulate(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out, bool from_zero,
+                        NodeOf&& node_of, const char* where) {
+  Eigen::Map<vector<Scalar>> o(out, len);
+  if (from_zero) {
+    if (accumulation_bounded(Scalar(0), count, weights)) {  // the common case: straight into out
+      o.setZero();
+      accumulate_kernel<Scalar>(count, words, weights, len, out);
+      return;
+    }
+    vector<Scalar> sum = vector<Scalar>::Zero(len);
+    accumulate_kernel<Scalar>(count, words, weights, len, sum.data());
+    for (Index k = 0; k < len; ++k)
+      if (!std::isfinite(sum[k])) throw_overflow(count, words, weights, k, Scalar(0), node_of, where);
+    o = sum;
+    return;
+  }
+  constexpr Index block = 4096;  // a multiple of 64: every block starts at a word boundary
+  const std::uint64_t* few[16];   // the per-block word pointers; no allocation for ≤ 16 messages
+  std::vector<const std::uint64_t*> many(count > 16 ? static_cast<std::size_t>(count) : 0);
+  const std::uint64_t** at = count > 16 ? many.data() : few;
+  for (Index b = 0; b < len; b += block) {
+    const Index n = std::min(block, len - b);
+    for (Index j = 0; j < count; ++j) at[j] = words[j] + b / 64;
+    Eigen::Map<vector<Scalar>> part(out + b, n);
+    // PropagateNumbers: the largest |out_k| among the numbers (Inf gives Inf), vectorized; the
+    // fast variant may return less than the maximum when a NaN is present.
+    if (accumulation_bounded(part.cwiseAbs().template maxCoeff<Eigen::PropagateNumbers>(), count, weights)) {
+      accumulate_kernel<Scalar>(count, at, weights, n, out + b);
+      continue;
+    }
+    Scalar copy[block];
+    std::copy(out + b, out + b + n, copy);
+    accumulate_kernel<Scalar>(count, at, weights, n, out + b);
+    for (Index k = 0; k < n; ++k)
+      if (!std::isfinite(out[b + k]) && std::isfinite(copy[k])) {
+        const Scalar start = copy[k];
+        std::copy(copy, copy + n, out + b);  // this block as it was
+        throw_overflow(count, words, weights, b + k, start, node_of, where);
+      }
+  }
 }
 
 }  // namespace detail
@@ -604,8 +634,9 @@ class one_bit_quantizer {
   }
 
   /// out += weight·h (the unpack + weighted accumulate kernel). Throws invalid_input on a
-  /// malformed message, a non-finite weight, a wrong length, or when a coordinate of the sum
-  /// leaves the Scalar range (or `out` holds NaN/Inf there); `out` is untouched then.
+  /// malformed message, a non-finite weight or a wrong length (`out` untouched), or when a finite
+  /// coordinate of `out` leaves the Scalar range (`out` then unspecified: the coordinates before
+  /// it may hold the sum).
   void accumulate(const one_bit_vector<Scalar>& h, Scalar weight, Eigen::Ref<vector<Scalar>> out) const {
     check_message(h, -1);
     check_out(out.size());
@@ -617,9 +648,9 @@ class one_bit_quantizer {
 
   /// out += Σ_j ‖f_j‖·h_j over `messages` (eq. (8) without the indicator: pass the arrived ones).
   /// 64 entries of `out` stay in registers while every message streams through once. Throws
-  /// invalid_input naming the message (its index j as the node) when it is malformed or when
-  /// adding it makes a coordinate leave the Scalar range (e.g. norms near FLT_MAX summed over
-  /// workers); `out` is untouched then.
+  /// invalid_input naming the message (its index j as the node) when it is malformed (`out`
+  /// untouched) or when adding it makes a finite coordinate of `out` leave the Scalar range (e.g.
+  /// norms near FLT_MAX summed over workers; `out` then unspecified).
   void accumulate(std::span<const one_bit_vector<Scalar>> messages, Eigen::Ref<vector<Scalar>> out) const {
     check_out(out.size());
     std::vector<const std::uint64_t*> words(messages.size());
