@@ -95,6 +95,8 @@ struct rs_call {
   /// cancellation): a locator cannot tell it from a corruption, so the within-budget rules relax.
   std::vector<bool> noisy;
   real biggest = 0;            ///< max |received| over finite entries
+  real value_scale = 0;        ///< max |exact value| over the arriving nodes: what the locator's τ is relative to
+  std::vector<real> value;     ///< per column: ‖exact‖_∞
 };
 
 /// `sent` (L × n): what each node sent when honest; `exact` (L × n, long double): the exact values;
@@ -148,12 +150,19 @@ rs_call<Scalar> draw_call(input& in, const matrix<Scalar>& sent, const std::vect
     for (Index r = 0; r < L; ++r)
       if (std::isfinite(m[r])) c.biggest = std::max(c.biggest, std::fabs(static_cast<real>(m[r])));
     c.ids.push_back(choice.id);
-    c.noisy.push_back(k == kind::honest && err > 0.1L * static_cast<real>(tau) * sz);
+    real v = 0;
+    if (choice.valid)
+      for (real x : exact[static_cast<std::size_t>(choice.id)]) v = std::max(v, std::fabs(x));
+    c.value.push_back(v);
+    c.value_scale = std::max(c.value_scale, v);
+    c.noisy.push_back(false);  // set below, once the arriving scale is known
     c.kinds.push_back(k);
     c.error.push_back(err);
     c.size.push_back(sz);
     cols.push_back(std::move(m));
   }
+  for (std::size_t j = 0; j < c.ids.size(); ++j)
+    c.noisy[j] = c.kinds[j] == kind::honest && c.error[j] > 0.1L * static_cast<real>(tau) * c.value_scale;
   Index rows = L;
   const auto shape = in.byte();
   c.out_length = out_length;
@@ -309,7 +318,7 @@ layer_verdict check_decode(const layer_facts& L, outcome got, const std::string&
 }
 
 /// Reals of a complex-unit (w = 2) or real (w = 1) vector.
-void push_unit(std::vector<real>& out, creal v, Index w) {
+GRADCODE_FUZZ_ORACLE void push_unit(std::vector<real>& out, creal v, Index w) {
   out.push_back(v.real());
   if (w == 2) out.push_back(v.imag());
 }
@@ -395,6 +404,98 @@ void run_reed_solomon(input& in) {
   check_decode(facts, got, what, report, out, c, target, code.output_length());
 }
 
+/// A polynomial code with its coefficients u_n(k, l1) and c_(n,j)(k, l1, l2) read once through
+/// the public accessors (the oracle below needs them for every input; computing them per input
+/// would cost more than the decode).
+template <class Scalar>
+struct polynomial_bundle {
+  polynomial_hgc<Scalar> code;
+  std::vector<std::vector<creal>> relay;                ///< [n][kpos·m1 + l1], kpos indexes relay_partitions(n)
+  std::vector<std::vector<std::vector<creal>>> worker;  ///< [n][j][(kpos·m1 + l1)·m2 + l2], kpos indexes worker_partitions
+
+  polynomial_bundle(polynomial_hgc_params params, const robust_options& options) : code(std::move(params), options) {
+    const Index m1 = code.relay_parts();
+    for (Index n = 0; n < code.relays(); ++n) {
+      auto& r = relay.emplace_back();
+      for (Index k : code.relay_partitions(n))
+        for (Index l1 = 0; l1 < m1; ++l1) {
+          const auto c = code.relay_coefficient(n, k, l1);
+          r.emplace_back(c.real(), c.imag());
+        }
+      auto& ws = worker.emplace_back();
+      const Index m2 = code.worker_parts(n);
+      for (Index j = 0; j < code.workers(n); ++j) {
+        auto& wc = ws.emplace_back();
+        for (Index k : code.worker_partitions({n, j}))
+          for (Index l1 = 0; l1 < m1; ++l1)
+            for (Index l2 = 0; l2 < m2; ++l2) {
+              const auto c = code.worker_coefficient({n, j}, k, l1, l2);
+              wc.emplace_back(c.real(), c.imag());
+            }
+      }
+    }
+  }
+};
+
+/// g_k as complex units (pairs of reals, or reals when w = 1), zero padded to `total` units:
+/// units[k·total + P] is unit P of g_k.
+template <class Scalar>
+GRADCODE_FUZZ_ORACLE std::vector<creal> as_units(const matrix<Scalar>& g, Index w, Index total) {
+  const Index d = g.rows(), K = g.cols();
+  std::vector<creal> units(static_cast<std::size_t>(K * total));
+  for (Index k = 0; k < K; ++k)
+    for (Index P = 0; P < total; ++P) {
+      const Index r = w * P;
+      const real re = r < d ? static_cast<real>(g(r, k)) : 0;
+      const real im = w == 2 && r + 1 < d ? static_cast<real>(g(r + 1, k)) : 0;
+      units[static_cast<std::size_t>(k * total + P)] = creal(re, im);
+    }
+  return units;
+}
+
+/// Relay n's exact message g̃_n[u] = Σ_{k∈Γ_n} Σ_l1 u_n(k, l1) g_k[l1][u] and max_u Σ|terms|.
+GRADCODE_FUZZ_ORACLE void relay_oracle(const std::vector<creal>& coef, std::span<const Index> held, Index m1, Index p1,
+                                       const std::vector<creal>& units, Index total, Index w, std::vector<real>& exact,
+                                       real& magnitude) {
+  for (Index u = 0; u < p1; ++u) {
+    creal v = 0;
+    real mag = 0;
+    for (std::size_t kp = 0; kp < held.size(); ++kp)
+      for (Index l1 = 0; l1 < m1; ++l1) {
+        const creal term = coef[kp * static_cast<std::size_t>(m1) + static_cast<std::size_t>(l1)] *
+                           units[static_cast<std::size_t>(held[kp] * total + l1 * p1 + u)];
+        v += term;
+        mag += std::abs(term);
+      }
+    push_unit(exact, v, w);
+    magnitude = std::max(magnitude, mag);
+  }
+}
+
+/// Worker (n,j)'s exact message f_intraC^(n)(α_j)[u] = Σ_k Σ_l1 Σ_l2 c_(n,j)(k,l1,l2) g_k[l1,l2][u]
+/// (sub-part l2 of part l1 starts at unit l1·p1 + l2·p2 and stops at the end of the part) and
+/// max_u Σ|terms|.
+GRADCODE_FUZZ_ORACLE void worker_oracle(const std::vector<creal>& coef, std::span<const Index> mine, Index m1, Index m2, Index p1,
+                                        Index p2, const std::vector<creal>& units, Index total, Index w, std::vector<real>& exact,
+                                        real& magnitude) {
+  for (Index u = 0; u < p2; ++u) {
+    creal v = 0;
+    real mag = 0;
+    for (std::size_t kp = 0; kp < mine.size(); ++kp)
+      for (Index l1 = 0; l1 < m1; ++l1)
+        for (Index l2 = 0; l2 < m2; ++l2) {
+          if (l2 * p2 + u >= p1) continue;
+          const creal term = coef[(kp * static_cast<std::size_t>(m1) + static_cast<std::size_t>(l1)) * static_cast<std::size_t>(m2) +
+                                  static_cast<std::size_t>(l2)] *
+                             units[static_cast<std::size_t>(mine[kp] * total + l1 * p1 + l2 * p2 + u)];
+          v += term;
+          mag += std::abs(term);
+        }
+    push_unit(exact, v, w);
+    magnitude = std::max(magnitude, mag);
+  }
+}
+
 /// The polynomial hierarchical code: workers → relays → server, corruptions at both layers.
 template <class Scalar>
 void run_polynomial(input& in) {
@@ -425,17 +526,18 @@ void run_polynomial(input& in) {
                   params.worker_adversaries[0], static_cast<Index>(params.points), static_cast<Index>(params.order_points)})
     fuzz::key_add(key, v);
   const robust_options options = pick_options(in, key);
-  static fuzz::code_cache<polynomial_hgc<Scalar>> cache;
+  static fuzz::code_cache<polynomial_bundle<Scalar>> cache;
   const auto& entry = cache.get(key, [&] {
     params.clusters = place_partitions(placement);
-    return std::make_shared<const polynomial_hgc<Scalar>>(params, options);
+    return std::make_shared<const polynomial_bundle<Scalar>>(params, options);
   });
   if (entry.made != outcome::ok) {
     GRADCODE_FUZZ_REQUIRE(entry.made == outcome::invalid_parameters, "polynomial HGC construction threw %s", fuzz::name(entry.made));
     return;
   }
   require_finite_tolerance(options);
-  const auto& code = *entry.code;
+  const auto& bundle = *entry.code;
+  const auto& code = bundle.code;
   const Index d = code.dimension(), K = code.partitions(), m1 = code.relay_parts();
   if (fuzz::tracing()) {
     std::string ws;
@@ -453,12 +555,8 @@ void run_polynomial(input& in) {
   const matrix<Scalar> g = fuzz::draw_partials<Scalar>(in, d, K);
   if (!fuzz::all_finite(g.data(), g.size())) return;  // NaN partials: the encode's invalid_input is covered by codes_fuzz
   // Unit P of g_k as a complex number (zero padded past d; the imaginary part past d too).
-  auto unit = [&](Index k, Index P) {
-    const Index r = w * P;
-    const real re = r < d ? static_cast<real>(g(r, k)) : 0;
-    const real im = w == 2 && r + 1 < d ? static_cast<real>(g(r + 1, k)) : 0;
-    return creal(re, im);
-  };
+  const Index total = m1 * p1;  // units per gradient, padded
+  const std::vector<creal> units = as_units(g, w, total);
   const double tau = options.corruption_tolerance > 0 ? options.corruption_tolerance : detail::default_corruption_tolerance<Scalar>();
   const bool trust_tau =
       options.corruption_tolerance == 0 || options.corruption_tolerance >= detail::default_corruption_tolerance<Scalar>();
@@ -472,20 +570,8 @@ void run_polynomial(input& in) {
   std::vector<real> relay_magnitude(static_cast<std::size_t>(n1c), 0);
   std::vector<bool> relay_ok(static_cast<std::size_t>(n1c), false), relay_clean(static_cast<std::size_t>(n1c), false);
   for (Index n = 0; n < n1c; ++n) {
-    auto& exact_n = relay_exact[static_cast<std::size_t>(n)];
-    for (Index u = 0; u < p1; ++u) {  // g̃_n[u] = Σ_{k∈Γ_n} Σ_l1 u_n(k, l1) g_k[l1][u]
-      creal v = 0;
-      real mag = 0;
-      for (Index k : code.relay_partitions(n))
-        for (Index l1 = 0; l1 < m1; ++l1) {
-          const auto c = code.relay_coefficient(n, k, l1);
-          const creal term = creal(c.real(), c.imag()) * unit(k, l1 * p1 + u);
-          v += term;
-          mag += std::abs(term);
-        }
-      push_unit(exact_n, v, w);
-      relay_magnitude[static_cast<std::size_t>(n)] = std::max(relay_magnitude[static_cast<std::size_t>(n)], mag);
-    }
+    relay_oracle(bundle.relay[static_cast<std::size_t>(n)], code.relay_partitions(n), m1, p1, units, total, w,
+                 relay_exact[static_cast<std::size_t>(n)], relay_magnitude[static_cast<std::size_t>(n)]);
     const Index n2c = code.workers(n), m2 = code.worker_parts(n), C2 = code.worker_message_length(n), p2 = C2 / w;
     matrix<Scalar> sent(C2, n2c);
     std::vector<std::vector<real>> exact(static_cast<std::size_t>(n2c));
@@ -495,23 +581,9 @@ void run_polynomial(input& in) {
       vector<Scalar> msg(C2);
       std::string what;
       const auto got = fuzz::attempt([&] { code.encode(wid, g, msg); }, &what);
-      // f_intraC^(n)(α_j)[u] = Σ_k Σ_l1 Σ_l2 c_(n,j)(k,l1,l2) g_k[l1,l2][u] (the dense oracle).
-      real magnitude = 0;  // max_u Σ|terms|
-      for (Index u = 0; u < p2; ++u) {
-        creal v = 0;
-        real mag = 0;
-        for (Index k : code.worker_partitions(wid))
-          for (Index l1 = 0; l1 < m1; ++l1)
-            for (Index l2 = 0; l2 < m2; ++l2) {
-              if (l2 * p2 + u >= p1) continue;
-              const auto c = code.worker_coefficient(wid, k, l1, l2);
-              const creal term = creal(c.real(), c.imag()) * unit(k, l1 * p1 + l2 * p2 + u);
-              v += term;
-              mag += std::abs(term);
-            }
-        push_unit(exact[static_cast<std::size_t>(j)], v, w);
-        magnitude = std::max(magnitude, mag);
-      }
+      real magnitude = 0;  // the dense oracle
+      worker_oracle(bundle.worker[static_cast<std::size_t>(n)][static_cast<std::size_t>(j)], code.worker_partitions(wid), m1, m2, p1, p2,
+                    units, total, w, exact[static_cast<std::size_t>(j)], magnitude);
       magnitudes[static_cast<std::size_t>(j)] = magnitude;
       if (got == outcome::invalid_input) {  // finite partials: only an overflowing message may be refused
         GRADCODE_FUZZ_REQUIRE(magnitude >= static_cast<real>(std::numeric_limits<Scalar>::max()) / 4,
@@ -539,7 +611,7 @@ void run_polynomial(input& in) {
     const auto got = fuzz::attempt([&] { report = code.relay_decode(n, c.ids, c.received, out); }, &what);
     const std::string layer = "relay " + std::to_string(n);
     const layer_facts facts{layer.c_str(), code.relay_code(n).dimension(), stable, trust_tau, options.locate_corrupted};
-    const auto verdict = check_decode(facts, got, what, report, out, c, exact_n, C1);
+    const auto verdict = check_decode(facts, got, what, report, out, c, relay_exact[static_cast<std::size_t>(n)], C1);
     if (verdict.ok && out.size() == C1) {
       relay_ok[static_cast<std::size_t>(n)] = true;
       relay_clean[static_cast<std::size_t>(n)] = verdict.clean;
@@ -569,7 +641,7 @@ void run_polynomial(input& in) {
                                                                    : kind::gross;
   }
   for (std::size_t j = 0; j < c.ids.size() && j < static_cast<std::size_t>(c.received.cols()); ++j) {  // a relay's rounding, amplified
-    if (c.kinds[j] == kind::honest) c.noisy[j] = c.error[j] > 0.1L * static_cast<real>(tau) * c.size[j];
+    if (c.kinds[j] == kind::honest) c.noisy[j] = c.error[j] > 0.1L * static_cast<real>(tau) * c.value_scale;
   }
   vector<Scalar> out = vector<Scalar>::Zero(c.out_length);
   robust_report report;
