@@ -61,6 +61,7 @@
 #include "gradcode/detail/plan_cache.hpp"
 #include "gradcode/robust/arnoldi_basis.hpp"
 #include "gradcode/robust/error_locator.hpp"
+#include "gradcode/robust/evaluation_points.hpp"
 
 namespace gradcode {
 
