@@ -31,6 +31,7 @@
 #include <vector>
 
 #include <gradcode/hierarchical/polynomial.hpp>
+#include <gradcode/detail/splitmix.hpp>
 #include <gradcode/robust/arnoldi_basis.hpp>
 
 #include "bench_common.hpp"
@@ -48,13 +49,7 @@ const std::vector<Index> topologies = {4, 16, 32};
 
 Index replication(Index n) { return n == 4 ? 4 : n / 2; }
 
-std::uint64_t splitmix(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-double uniform(std::uint64_t& state) { return static_cast<double>(splitmix(state) >> 11) * 0x1.0p-52 - 1.0; }
+double uniform(std::uint64_t& state) { return gradcode::detail::splitmix_uniform(state); }
 
 /// Messages of nodes 1..n−1 of `code`: values at the nodes of a random vector polynomial of degree < K.
 template <class T>

@@ -18,14 +18,16 @@ int main() {
   // Edge 2 straggles; at each other edge, workers 3 and 7 straggle.
   const std::vector<Index> edges{0, 1, 3}, workers{0, 1, 2, 4, 5, 6, 8, 9};
   gradcode::matrix<float> edge_results(d, 3);
+  std::vector<gradcode::decode_report> reports;  // what each edge's decode did (its rounding, for the master)
   for (Index e = 0; e < 3; ++e) {
     gradcode::matrix<float> messages(d, 8);  // what edge `edges[e]` receives
     for (Index j = 0; j < 8; ++j)            // each worker sends one coded d-vector (eq. 22)
       code.encode({edges[e], workers[j]}, partials, messages.col(j));
-    code.edge_decode(edges[e], workers, messages, edge_results.col(e));  // G_i (eq. 25)
+    reports.push_back(code.edge_decode(edges[e], workers, messages, edge_results.col(e)));  // G_i (eq. 25)
   }
   gradcode::vector<float> sum(d);
-  code.master_decode(edges, edge_results, sum);  // g = Σ_k g_k (eq. 27); throws not_decodable if too few
+  // g = Σ_k g_k (eq. 27), both layers' rounding checked; throws not_decodable if too few edges.
+  code.master_decode(edges, edge_results, reports, sum);
 
   const gradcode::vector<double> truth = partials.cast<double>().rowwise().sum();
   const double error = (sum.cast<double>() - truth).norm() / truth.norm();

@@ -30,8 +30,7 @@ int main(int argc, char** argv) {
     const gradcode::hgc_code<double> code(
         gradcode::hgc_params{.workers = workers, .partitions = K, .edge_tolerance = 1, .worker_tolerance = 1});
     const std::vector<std::string> faults{"slow:100@w*.0", "crash@w2.1"};
-    gradcode::mpi::hgc_runner<double> runner(layout, gradcode::mpi::hgc_codec<double>(code, d),
-                                             gradcode::mpi::injection_plan(faults));
+    gradcode::mpi::hgc_runner<double> runner(layout, code, d, gradcode::mpi::injection_plan(faults));
 
     if (layout.my_role() == gradcode::mpi::role::master) {
       gradcode::vector<double> x = gradcode::vector<double>::Zero(d), g(d);

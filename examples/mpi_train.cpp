@@ -145,7 +145,7 @@ std::vector<scheme_times> train(const options& o, const data_loader& load) {
                                           .partitions = o.partitions,
                                           .edge_tolerance = coded ? o.edge_tolerance : 0,
                                           .worker_tolerance = coded ? o.worker_tolerance : 0});
-    mpi::hgc_runner<float> runner(layout, mpi::hgc_codec<float>(code, d), faults);
+    mpi::hgc_runner<float> runner(layout, code, d, faults);
     // Worker (i,j) holds only its partitions: build their rows once, in worker_partitions order.
     partitioned_data<float> mine;
     if (layout.my_role() == mpi::role::worker) {

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: MIT
 // Helpers every test area shares: the accuracy bound of DESIGN.md, the seed of randomized tests,
-// an exception-message matcher and subset enumeration.
+// an exception-message matcher, subset enumeration, Gaussian partials and the error of a sum.
 #pragma once
 
 #include <catch2/catch.hpp>
 
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <numeric>
+#include <random>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <gradcode/core/errors.hpp>
 #include <gradcode/core/types.hpp>
 
 namespace gradcode::test {
@@ -40,6 +43,33 @@ class what_contains : public Catch::MatcherBase<std::exception> {
  private:
   std::string m_part;
 };
+
+/// d × K partial gradients with standard normal entries.
+template <class Scalar>
+matrix<Scalar> random_partials(Index d, Index k, std::mt19937_64& rng) {
+  std::normal_distribution<double> normal;
+  matrix<Scalar> g(d, k);
+  for (Index i = 0; i < g.size(); ++i) g.data()[i] = static_cast<Scalar>(normal(rng));
+  return g;
+}
+
+/// ‖got − Σ_k g_k‖ / ‖Σ_k g_k‖, the sum taken in double from the very Scalar partials encoded.
+template <class Scalar>
+double relative_error(const vector<Scalar>& got, const matrix<Scalar>& partials) {
+  const vector<double> exact = partials.template cast<double>().rowwise().sum();
+  return (got.template cast<double>() - exact).norm() / exact.norm();
+}
+
+/// The node() of the invalid_input f throws (LLONG_MIN when it throws none).
+template <class F>
+long long thrown_node(F&& f) {
+  try {
+    f();
+  } catch (const gradcode::invalid_input& e) {
+    return e.node();
+  }
+  return LLONG_MIN;
+}
 
 /// Seed of the randomized tests: Catch's --rng-seed when given, else `fallback` (fixed).
 inline std::uint64_t test_seed(std::uint64_t fallback) {

@@ -5,6 +5,7 @@
 #include "gradcode/version.hpp"
 
 #include "gradcode/core/assignment.hpp"
+#include "gradcode/core/codec.hpp"
 #include "gradcode/core/decoding_plan.hpp"
 #include "gradcode/core/decoding_solver.hpp"
 #include "gradcode/core/errors.hpp"

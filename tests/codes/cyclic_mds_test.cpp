@@ -30,7 +30,7 @@ struct mds_case {
 
 // n − s odd throughout; s = 0, s = n − 1, K = n, K > n (and not a multiple of n), prime and
 // composite n.
-const std::vector<mds_case> cases = {
+const std::vector<mds_case> mds_cases = {
     {1, 1, 0},   {5, 5, 0},   {5, 5, 2},   {6, 6, 1},   {6, 6, 3},   {6, 6, 5},    {7, 7, 2},   {7, 7, 4},
     {9, 9, 6},   {10, 10, 3}, {10, 23, 5}, {11, 11, 4}, {11, 11, 8}, {12, 12, 1},  {12, 12, 3}, {12, 12, 5},
     {12, 12, 7}, {12, 12, 9}, {12, 12, 11}, {12, 30, 5},
@@ -83,7 +83,7 @@ TEST_CASE("cyclic MDS: known generators are (1,1,1)/3 for n = 3, s = 2 and (1,1)
 
 TEMPLATE_TEST_CASE("cyclic MDS: every pattern of at most s stragglers decodes the exact sum (n ≤ 12)",
                    "[cyclic_mds][exhaustive]", float, double) {
-  for (const auto& c : cases) {
+  for (const auto& c : mds_cases) {
     const cyclic_mds_code<TestType> code(c.params());
     gradcode::test::check_every_tolerated_pattern<TestType>(code, "cyclic_mds", c.str());
   }
@@ -91,7 +91,7 @@ TEMPLATE_TEST_CASE("cyclic MDS: every pattern of at most s stragglers decodes th
 
 TEST_CASE("cyclic MDS: verify() finds the span condition on all C(n, n − s) responder sets (n ≤ 12)",
           "[cyclic_mds][exhaustive]") {
-  for (const auto& c : cases) {
+  for (const auto& c : mds_cases) {
     INFO(c.str());
     const cyclic_mds_code<double> code(c.params());
     const auto report = code.verify();
@@ -103,7 +103,7 @@ TEST_CASE("cyclic MDS: verify() finds the span condition on all C(n, n − s) re
 
 TEST_CASE("cyclic MDS: with s + 1 stragglers it never returns a wrong sum, and refuses every pattern for prime n",
           "[cyclic_mds][exhaustive][errors]") {
-  for (const auto& c : cases) {
+  for (const auto& c : mds_cases) {
     const cyclic_mds_code<double> code(c.params());
     const auto st = gradcode::test::check_one_more_straggler<double>(code, "cyclic_mds", c.str());
     INFO(c.str());

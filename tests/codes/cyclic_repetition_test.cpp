@@ -36,7 +36,7 @@ struct cr_case {
 };
 
 // s = 0, s = n − 1, K = n, K > n (and not a multiple of n), several seeds.
-const std::vector<cr_case> cases = {
+const std::vector<cr_case> cr_cases = {
     {1, 1, 0},   {5, 5, 0},    {5, 5, 1},      {7, 7, 3},      {8, 8, 7},       {10, 10, 2}, {10, 25, 4},
     {12, 12, 1}, {12, 12, 3},  {12, 12, 6},    {12, 12, 11},   {12, 40, 5},     {11, 11, 5, 7}, {12, 12, 4, 99},
 };
@@ -55,7 +55,7 @@ Index rank_of(const gradcode::sparse_matrix<double>& B) {
 
 TEST_CASE("cyclic repetition: node i holds blocks i..i+s (mod n), B has rank n − s, Algorithm 2 sets B_i,i = 1",
           "[cyclic_repetition][structure]") {
-  auto all = cases;
+  auto all = cr_cases;
   all.insert(all.end(), tandon_cases.begin(), tandon_cases.end());
   for (const auto& c : all) {
     INFO(c.str());
@@ -89,7 +89,7 @@ TEST_CASE("cyclic repetition: with a random H the same seed gives the same B, an
 
 TEMPLATE_TEST_CASE("cyclic repetition: every pattern of at most s stragglers decodes the exact sum (n ≤ 12)",
                    "[cyclic_repetition][exhaustive]", float, double) {
-  for (const auto& c : cases) {
+  for (const auto& c : cr_cases) {
     const cyclic_repetition_code<TestType> code(c.params());
     gradcode::test::check_every_tolerated_pattern<TestType>(code, "cyclic_repetition", c.str());
   }
@@ -102,7 +102,7 @@ TEMPLATE_TEST_CASE("cyclic repetition: every pattern of at most s stragglers dec
 
 TEST_CASE("cyclic repetition: with s + 1 stragglers it never returns a wrong sum (random H: refuses every pattern)",
           "[cyclic_repetition][exhaustive][errors]") {
-  auto all = cases;
+  auto all = cr_cases;
   all.insert(all.end(), tandon_cases.begin(), tandon_cases.end());
   for (const auto& c : all) {
     const cyclic_repetition_code<double> code(c.params());

@@ -25,7 +25,7 @@ struct fr_case {
 };
 
 // s = 0, s = n − 1, K = n, K > n, K < n (K ≥ n/(s+1)), K not a multiple of the group count.
-const std::vector<fr_case> cases = {
+const std::vector<fr_case> fr_cases = {
     {1, 1, 0},   {4, 4, 0},   {6, 6, 1},   {6, 6, 2},   {6, 6, 5},    {8, 20, 3},  {9, 9, 2},    {10, 10, 4},
     {12, 12, 1}, {12, 12, 2}, {12, 12, 3}, {12, 12, 5}, {12, 12, 11}, {12, 30, 3}, {12, 4, 2}, {12, 7, 2},
 };
@@ -34,7 +34,7 @@ const std::vector<fr_case> cases = {
 
 TEST_CASE("fractional repetition: n/(s+1) groups, each node of a group sends the plain sum of the group's block",
           "[fractional_repetition][structure]") {
-  for (const auto& c : cases) {
+  for (const auto& c : fr_cases) {
     INFO(c.str());
     const fractional_repetition_code<double> code(c.params());
     const Index groups = c.n / (c.s + 1);
@@ -55,7 +55,7 @@ TEST_CASE("fractional repetition: n/(s+1) groups, each node of a group sends the
 
 TEMPLATE_TEST_CASE("fractional repetition: every pattern of at most s stragglers decodes the exact sum (n ≤ 12)",
                    "[fractional_repetition][exhaustive]", float, double) {
-  for (const auto& c : cases) {
+  for (const auto& c : fr_cases) {
     const fractional_repetition_code<TestType> code(c.params());
     gradcode::test::check_every_tolerated_pattern<TestType>(code, "fractional_repetition", c.str());
   }
@@ -63,7 +63,7 @@ TEMPLATE_TEST_CASE("fractional repetition: every pattern of at most s stragglers
 
 TEST_CASE("fractional repetition: with s + 1 stragglers it throws exactly when a whole group is lost, else decodes",
           "[fractional_repetition][exhaustive][errors]") {
-  for (const auto& c : cases) {
+  for (const auto& c : fr_cases) {
     const fractional_repetition_code<double> code(c.params());
     const auto st = gradcode::test::check_one_more_straggler<double>(code, "fractional_repetition", c.str());
     const Index groups = c.n / (c.s + 1);

@@ -42,7 +42,7 @@ struct het_case {
 
 // Equal and unequal capacities; s = 0 and s = n − 1; K < n, K = n, K > n; a node capped at K
 // ({10,1,1,1,1,1}: its share 12·10/15 = 8 exceeds K = 6); nodes with load 0 (K < n, s = 0).
-const std::vector<het_case> cases = {
+const std::vector<het_case> het_cases = {
     {{1, 1, 1, 1}, 4, 1},
     {{1, 2, 3}, 6, 0},
     {{1, 2, 3, 4, 5}, 10, 2},
@@ -80,7 +80,7 @@ assignment random_support(Index n, Index K, Index s, Index extra, std::uint64_t 
 
 TEST_CASE("heterogeneous: loads follow the capacities, sum to K(s+1), stay ≤ K, and put each partition on s+1 nodes",
           "[heterogeneous][structure]") {
-  for (const auto& c : cases) {
+  for (const auto& c : het_cases) {
     INFO(c.str());
     const heterogeneous_code<double> code(c.params());
     const auto n = static_cast<Index>(c.capacities.size());
@@ -111,7 +111,7 @@ TEST_CASE("heterogeneous: a node whose proportional share exceeds K is capped at
 
 TEMPLATE_TEST_CASE("heterogeneous: every pattern of at most s stragglers decodes the exact sum (n ≤ 12)",
                    "[heterogeneous][exhaustive]", float, double) {
-  for (const auto& c : cases) {
+  for (const auto& c : het_cases) {
     const heterogeneous_code<TestType> code(c.params());
     gradcode::test::check_every_tolerated_pattern<TestType>(code, "heterogeneous", c.str());
   }
@@ -138,7 +138,7 @@ TEMPLATE_TEST_CASE("heterogeneous: a user-given arbitrary support decodes the ex
 
 TEST_CASE("heterogeneous: with s + 1 stragglers it never returns a wrong sum, and refuses every pattern that loses a partition",
           "[heterogeneous][exhaustive][errors]") {
-  for (const auto& c : cases) {
+  for (const auto& c : het_cases) {
     const heterogeneous_code<double> code(c.params());
     const auto st = gradcode::test::check_one_more_straggler<double>(code, "heterogeneous", c.str());
     INFO(c.str());

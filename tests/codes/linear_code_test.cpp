@@ -32,6 +32,7 @@ using gradcode::vector;
 using gradcode::test::what_contains;
 
 namespace {
+using gradcode::test::thrown_node;
 
 /// One code of each kind (sliced to linear_code: the API under test), small enough to sweep.
 template <class T>
@@ -72,16 +73,6 @@ matrix<T> messages_of(const linear_code<T>& code, const matrix<T>& partials, con
   matrix<T> out(partials.rows(), static_cast<Index>(ids.size()));
   for (std::size_t j = 0; j < ids.size(); ++j) out.col(static_cast<Index>(j)) = code.encode(ids[j], partials);
   return out;
-}
-
-template <class F>
-long long thrown_node(F&& f) {
-  try {
-    f();
-  } catch (const gradcode::invalid_input& e) {
-    return e.node();
-  }
-  return LLONG_MIN;
 }
 
 template <class T>
@@ -667,4 +658,22 @@ TEST_CASE("codes: sizes past limits::max_partitions or max_dense_entries throw i
                        gradcode::invalid_parameters, what_contains("n × K = 64 × 2097152 exceeds limits::max_dense_entries"));
   // Inside the limits the same codes build.
   CHECK(gradcode::heterogeneous_code<double>({.capacities = {1, 1, 1}, .partitions = 1000, .tolerance = 2}).partitions() == 1000);
+}
+
+// Regression (issue 13): a moved-from code had a null plan cache, and decodable()/decode() on it
+// dereferenced it. It now refuses like an empty code (0 nodes), and the moved-to code decodes.
+TEST_CASE("linear code: a moved-from code refuses with typed errors instead of crashing; the moved-to code decodes",
+          "[linear_code][errors]") {
+  gradcode::cyclic_repetition_code<double> from({.nodes = 5, .partitions = 5, .tolerance = 1});
+  const linear_code<double> to(std::move(from));
+  const linear_code<double>& moved = from;  // NOLINT(bugprone-use-after-move): what this test is about
+  const matrix<double> messages = matrix<double>::Ones(3, 4);
+  const std::vector<Index> ids{0, 1, 2, 3};
+  vector<double> out = vector<double>::Constant(3, 7.0);
+  CHECK_FALSE(moved.decodable(pattern::from_ids(5, ids)));
+  CHECK_THROWS_AS(moved.decode(ids, messages, out), gradcode::invalid_input);
+  CHECK((out.array() == 7.0).all());
+  CHECK(moved.cached_plans() == 0);
+  CHECK(to.decodable(pattern::from_ids(5, ids)));
+  CHECK(to.decode(ids, messages, out).used == ids);
 }

@@ -201,4 +201,17 @@ inline const std::vector<std::size_t>& cache_sizes() {
   return sizes;
 }
 
+/// rows × cols standard normal entries from `seed` (each job draws its own data).
+template <class Scalar>
+matrix<Scalar> random_partials(Index rows, Index cols, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  return random_partials<Scalar>(rows, cols, rng);
+}
+
+/// ‖decoded − exact‖ / ‖exact‖ against a sum computed beforehand in double.
+template <class Scalar>
+double relative_error(const vector<Scalar>& decoded, const vector<double>& exact) {
+  return (decoded.template cast<double>() - exact).norm() / exact.norm();
+}
+
 }  // namespace gradcode::test

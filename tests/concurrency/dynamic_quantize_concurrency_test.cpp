@@ -35,22 +35,10 @@ using gradcode::pattern;
 using gradcode::vector;
 using gradcode::test::outcome;
 using gradcode::test::outcome_kind;
+using gradcode::test::random_partials;
+using gradcode::test::relative_error;
 
 namespace {
-
-template <class Scalar>
-matrix<Scalar> random_matrix(Index rows, Index cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  matrix<Scalar> g(rows, cols);
-  for (Index i = 0; i < g.size(); ++i) g.data()[i] = static_cast<Scalar>(normal(rng));
-  return g;
-}
-
-template <class Scalar>
-double relative_error(const vector<Scalar>& decoded, const vector<double>& exact) {
-  return (decoded.template cast<double>() - exact).norm() / exact.norm();
-}
 
 std::string hex(std::uint64_t h) {
   char buf[17];
@@ -179,7 +167,7 @@ TEMPLATE_TEST_CASE("two-stage: 4 threads decoding one shared stage-2 code with t
     REQUIRE(two.coded());
     const auto twin = two;  // its own (cold) plan cache
     const auto n2 = static_cast<Index>(two.stage_two_workers().size());
-    const matrix<Scalar> partials = random_matrix<Scalar>(40, setup.partitions, seed);
+    const matrix<Scalar> partials = random_partials<Scalar>(40, setup.partitions, seed);
     const vector<double> exact = partials.template cast<double>().rowwise().sum();
     std::vector<straggler_job> all;
     for (Index f = 0; f <= s; ++f)
@@ -223,7 +211,7 @@ TEMPLATE_TEST_CASE("two-stage: 4 threads each building stage 2 from one shared s
   const gradcode::two_stage_code<Scalar> epoch(
       {.throughputs = setup.throughputs, .partitions = setup.partitions, .stage_one_workers = setup.stage_one}, options);
   const gradcode::two_stage_code<Scalar> twin(epoch);
-  const matrix<Scalar> partials = random_matrix<Scalar>(40, setup.partitions, seed + 1);
+  const matrix<Scalar> partials = random_partials<Scalar>(40, setup.partitions, seed + 1);
   const vector<double> exact = partials.template cast<double>().rowwise().sum();
   std::mt19937_64 rng(seed);
   std::vector<epoch_job> all;
@@ -279,7 +267,7 @@ TEMPLATE_TEST_CASE("gc_dl: 4 threads stepping and aggregating overlapping iterat
   const std::uint64_t seed = gradcode::test::test_seed(1307);
   const Index w = 200, samples = 30;  // w not a multiple of 64: the last word is partial
   const auto placement = gradcode::place_samples({.workers = 12, .samples = samples, .replication = 3, .seed = 3});
-  const matrix<Scalar> gradients = random_matrix<Scalar>(w, samples, seed);
+  const matrix<Scalar> gradients = random_partials<Scalar>(w, samples, seed);
   const vector<double> exact = gradients.template cast<double>().rowwise().sum();
   struct scheme_case {
     gradcode::gc_dl_method method;
@@ -314,7 +302,7 @@ TEMPLATE_TEST_CASE("one-bit quantizer: 4 threads quantizing interleaved word-ali
   const std::uint64_t seed = gradcode::test::test_seed(1308);
   const Index w = 64 * 40 + 17;  // 41 words, the last one partial
   const gradcode::one_bit_quantizer<Scalar> q({.length = w, .seed = seed});
-  const matrix<Scalar> f = random_matrix<Scalar>(w, 6, seed);
+  const matrix<Scalar> f = random_partials<Scalar>(w, 6, seed);
   constexpr int threads = gradcode::test::concurrency_threads;
   constexpr Index chunk = 3;  // words per range: neighbouring words are written by different threads
   Index messages = 0, equal = 0;

@@ -35,6 +35,8 @@ using gradcode::vector;
 using gradcode::worker_id;
 using gradcode::test::outcome;
 using gradcode::test::outcome_kind;
+using gradcode::test::random_partials;
+using gradcode::test::relative_error;
 
 namespace {
 
@@ -46,20 +48,6 @@ std::vector<Index> random_subset(Index n, Index size, std::mt19937_64& rng, cons
   all.resize(static_cast<std::size_t>(std::min<Index>(size, static_cast<Index>(all.size()))));
   std::sort(all.begin(), all.end());
   return all;
-}
-
-template <class Scalar>
-matrix<Scalar> random_partials(Index d, Index K, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  matrix<Scalar> g(d, K);
-  for (Index i = 0; i < g.size(); ++i) g.data()[i] = static_cast<Scalar>(normal(rng));
-  return g;
-}
-
-template <class Scalar>
-double relative_error(const vector<Scalar>& decoded, const vector<double>& exact) {
-  return (decoded.template cast<double>() - exact).norm() / exact.norm();
 }
 
 // ---------------------------------------------------------------------------------------------

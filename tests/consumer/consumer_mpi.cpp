@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   {
     const gradcode::mpi::topology layout(MPI_COMM_WORLD, {1});
     const gradcode::hgc_code<double> code(gradcode::hgc_params{.workers = {1}, .partitions = 1});
-    gradcode::mpi::hgc_runner<double> runner(layout, gradcode::mpi::hgc_codec<double>(code, 8));
+    gradcode::mpi::hgc_runner<double> runner(layout, code, 8);
     (void)runner;
   }
   MPI_Finalize();

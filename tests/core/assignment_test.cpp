@@ -14,26 +14,16 @@
 
 #include <gradcode/core/assignment.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::assignment;
 using gradcode::Index;
 using gradcode::proportional_loads;
 
 namespace {
-
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
-
-std::uint64_t test_seed(std::uint64_t fallback) {
-  const unsigned configured = Catch::rngSeed();
-  return configured != 0 ? configured : fallback;
-}
+using gradcode::test::what_contains;
+using gradcode::test::thrown_node;
+using gradcode::test::test_seed;
 
 /// The exact water-filled shares the loads must round: nodes whose proportional share of what is
 /// left exceeds the cap are fixed at the cap, the rest share the remainder in proportion.
@@ -226,15 +216,6 @@ TEST_CASE("proportional loads: invalid weights or an over-full total throw inval
 }
 
 namespace {
-template <class F>
-long long thrown_node(F&& f) {
-  try {
-    f();
-  } catch (const gradcode::invalid_input& e) {
-    return e.node();
-  }
-  return std::numeric_limits<long long>::min();
-}
 }  // namespace
 
 // Regression (issue 13): the accessors used vector::at, so a bad id threw std::out_of_range.

@@ -16,6 +16,8 @@
 
 #include <gradcode/core/decoding_plan.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::decoding_plan;
 using gradcode::Index;
 using gradcode::matrix;
@@ -23,26 +25,8 @@ using gradcode::pattern;
 using gradcode::vector;
 
 namespace {
-
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
-
-template <class F>
-long long thrown_node(F&& f) {
-  try {
-    f();
-  } catch (const gradcode::invalid_input& e) {
-    return e.node();
-  }
-  return LLONG_MIN;
-}
+using gradcode::test::what_contains;
+using gradcode::test::thrown_node;
 
 /// A plan over `n` nodes for responders `ids` with random coefficients (zero elsewhere).
 template <class T>

@@ -10,17 +10,15 @@
 
 #include <gradcode/core/decoding_solver.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::Index;
 using gradcode::matrix;
 using gradcode::solve_decoding_coefficients;
 using gradcode::vector;
 
 namespace {
-
-std::uint64_t test_seed(std::uint64_t fallback) {
-  const unsigned configured = Catch::rngSeed();
-  return configured != 0 ? configured : fallback;
-}
+using gradcode::test::test_seed;
 
 matrix<double> rows_of(std::initializer_list<std::initializer_list<double>> r) {
   matrix<double> m(static_cast<Index>(r.size()), static_cast<Index>(r.begin()->size()));

@@ -3,6 +3,8 @@
 
 #include <gradcode/core/pattern.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::Index;
 using gradcode::pattern;
 
@@ -22,28 +24,10 @@ TEST_CASE("pattern: from_ids keeps the set, counts it, and keys equal sets equal
 #include <unordered_set>
 
 namespace {
+using gradcode::test::what_contains;
+using gradcode::test::thrown_node;
 
 /// Exception matcher: what() contains `part` (Catch 2.13's Contains matches strings only).
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
-
-template <class F>
-long long thrown_node(F&& f) {
-  try {
-    f();
-  } catch (const gradcode::invalid_input& e) {
-    return e.node();
-  }
-  return LLONG_MIN;
-}
-
 }  // namespace
 
 TEST_CASE("pattern: all_except is the complement of the stragglers", "[pattern]") {

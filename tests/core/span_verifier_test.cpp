@@ -14,22 +14,15 @@
 
 #include <gradcode/core/span_verifier.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::Index;
 using gradcode::matrix;
 using gradcode::sparse_matrix;
 using gradcode::verify_span_condition;
 
 namespace {
-
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
+using gradcode::test::what_contains;
 
 /// B = G·M with G (n × (n−s)) Gaussian and M ((n−s) × K) Gaussian but for a first row of ones:
 /// for any n − s rows, G_F is invertible (generically), so rowspan(B_F) = rowspan(M) ∋ 1 — an

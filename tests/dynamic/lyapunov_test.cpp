@@ -24,14 +24,14 @@ using gradcode::test::what_contains;
 
 namespace {
 
-constexpr Index workers = 6;
+constexpr Index scheduled_workers = 6;
 constexpr double max_arrival = 2.0;
 
 gradcode::lyapunov_params params(double V) {
   return {.transmit_power = {1, 1, 1.5, 1.5, 2, 2},
-          .energy_per_cycle = std::vector<double>(workers, 0.01),
-          .cycles_per_bit = std::vector<double>(workers, 0.1),
-          .battery_capacity = std::vector<double>(workers, 20.0),
+          .energy_per_cycle = std::vector<double>(scheduled_workers, 0.01),
+          .cycles_per_bit = std::vector<double>(scheduled_workers, 0.1),
+          .battery_capacity = std::vector<double>(scheduled_workers, 20.0),
           .slot_length = 1,
           .tradeoff = V};
 }
@@ -45,7 +45,7 @@ struct workload {
   slot_observation next() {
     std::uniform_real_distribution<double> u(0, 1);
     slot_observation o;
-    for (Index m = 0; m < workers; ++m) {
+    for (Index m = 0; m < scheduled_workers; ++m) {
       o.arrivals.push_back(max_arrival * u(rng));
       o.capacity.push_back((m < 2 ? 0.8 : 2.0) * (0.5 + u(rng)));
       o.harvest.push_back(1.6 * u(rng));
@@ -96,7 +96,7 @@ TEST_CASE("lyapunov: every slot keeps the queues non-negative, sum v <= T L(t), 
       const auto E = sched.battery();
       const auto d = sched.decide(obs);
       double total = 0;
-      for (Index m = 0; m < workers; ++m) {
+      for (Index m = 0; m < scheduled_workers; ++m) {
         const auto i = static_cast<std::size_t>(m);
         const double v = d.channel_time[i];
         total += v;
@@ -116,7 +116,7 @@ TEST_CASE("lyapunov: every slot keeps the queues non-negative, sum v <= T L(t), 
       }
       CHECK(total <= static_cast<double>(obs.channels) + 1e-9);
       sched.apply(obs, d);
-      for (Index m = 0; m < workers; ++m) {
+      for (Index m = 0; m < scheduled_workers; ++m) {
         const auto i = static_cast<std::size_t>(m);
         CHECK(sched.backlog()[i] >= 0);
         CHECK(sched.virtual_queue()[i] >= 0);
@@ -195,10 +195,10 @@ TEST_CASE("lyapunov: the perturbed battery stores harvest below theta, not above
   CHECK(d.stored_energy[5] == 0);
   lyapunov_scheduler full(p, {.battery_target_fraction = 1.0, .initial_battery = {19.5, 19.5, 19.5, 19.5, 19.5, 19.5}});
   const auto capped = full.decide(o);
-  for (Index m = 0; m < workers; ++m) CHECK(capped.stored_energy[static_cast<std::size_t>(m)] <= 0.5 + 1e-12);
+  for (Index m = 0; m < scheduled_workers; ++m) CHECK(capped.stored_energy[static_cast<std::size_t>(m)] <= 0.5 + 1e-12);
   // θ = 0 is P6 as printed (minimise E·e_store with E ≥ 0): nothing is ever stored, the batteries
   // drain and the uploads stop — the degeneracy the perturbation removes.
-  lyapunov_scheduler printed(p, {.battery_target_fraction = 0.0, .initial_battery = std::vector<double>(workers, 5.0)});
+  lyapunov_scheduler printed(p, {.battery_target_fraction = 0.0, .initial_battery = std::vector<double>(scheduled_workers, 5.0)});
   workload w2(6);
   double late_transmitted = 0, stored = 0;
   for (int t = 0; t < 2000; ++t) {
@@ -239,7 +239,7 @@ TEST_CASE("lyapunov: on a fixed-seed run of 40000 slots every queue's time avera
   const auto r = run(V, 40000, gradcode::test::test_seed(33));
   const auto& a = r.first_half;
   const auto& b = r.second_half;
-  for (Index m = 0; m < workers; ++m) {
+  for (Index m = 0; m < scheduled_workers; ++m) {
     const auto i = static_cast<std::size_t>(m);
     INFO("worker " << m);
     CHECK(b.mean_backlog[i] <= 1.1 * a.mean_backlog[i] + 0.5);
@@ -303,20 +303,20 @@ TEST_CASE("lyapunov: a hand-made decision with NaN, negative or inconsistent ent
   d.auxiliary[2] = -5;  // would lower H below what the admissions justify
   CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("for worker 2"));
   unchanged();
-  std::size_t sender = workers;
-  for (std::size_t m = 0; m < static_cast<std::size_t>(workers); ++m)
+  std::size_t sender = scheduled_workers;
+  for (std::size_t m = 0; m < static_cast<std::size_t>(scheduled_workers); ++m)
     if (good.channel_time[m] > 0) sender = m;
-  REQUIRE(sender < static_cast<std::size_t>(workers));
+  REQUIRE(sender < static_cast<std::size_t>(scheduled_workers));
   d = good;
   d.upload_energy[sender] = 0;  // transmits without paying the energy of (9)
   CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("e_up = p v (9) for worker " + std::to_string(sender)));
   d = good;
   d.executed_cycles[0] = o.cpu_cycles[0] + 1;  // more cycles than the CPU had
   CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("f <= min(f^max, R) for worker 0"));
-  std::size_t computer = workers;
-  for (std::size_t m = 0; m < static_cast<std::size_t>(workers); ++m)
+  std::size_t computer = scheduled_workers;
+  for (std::size_t m = 0; m < static_cast<std::size_t>(scheduled_workers); ++m)
     if (good.compute_energy[m] > 0) computer = m;
-  REQUIRE(computer < static_cast<std::size_t>(workers));
+  REQUIRE(computer < static_cast<std::size_t>(scheduled_workers));
   d = good;
   d.compute_energy[computer] *= 0.5;  // computes at half the energy of (10)
   CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input,
@@ -328,9 +328,9 @@ TEST_CASE("lyapunov: a hand-made decision with NaN, negative or inconsistent ent
 TEST_CASE("lyapunov: a queue pushed beyond the double range throws invalid_input naming the worker and the queue, the state unchanged",
           "[lyapunov][errors][extreme]") {
   lyapunov_scheduler sched(params(1));
-  slot_observation o{.arrivals = std::vector<double>(workers, 0.0), .capacity = std::vector<double>(workers, 1.0),
-                     .harvest = std::vector<double>(workers, 0.0), .cpu_cycles = std::vector<double>(workers, 0.0),
-                     .new_cycles = std::vector<double>(workers, 0.0), .active = {}, .channels = 1, .server_cycles = 0};
+  slot_observation o{.arrivals = std::vector<double>(scheduled_workers, 0.0), .capacity = std::vector<double>(scheduled_workers, 1.0),
+                     .harvest = std::vector<double>(scheduled_workers, 0.0), .cpu_cycles = std::vector<double>(scheduled_workers, 0.0),
+                     .new_cycles = std::vector<double>(scheduled_workers, 0.0), .active = {}, .channels = 1, .server_cycles = 0};
   o.new_cycles[3] = 1e308;  // R_3 = 1e308, then 2e308 = inf by (12)
   sched.step(o);
   REQUIRE(sched.cycles_backlog()[3] == 1e308);

@@ -144,19 +144,8 @@ double c2s_at(const std::vector<poly_term>& f, int k, int l, double x) {
 
 // --- helpers for the property tests ---------------------------------------------------------
 
-template <class Scalar>
-matrix<Scalar> random_partials(Index d, Index k, std::mt19937_64& rng) {
-  std::normal_distribution<double> normal;
-  matrix<Scalar> g(d, k);
-  for (Index i = 0; i < g.size(); ++i) g.data()[i] = static_cast<Scalar>(normal(rng));
-  return g;
-}
-
-template <class Scalar>
-double relative_error(const vector<Scalar>& got, const matrix<Scalar>& partials) {
-  const vector<double> exact = partials.template cast<double>().rowwise().sum();
-  return (got.template cast<double>() - exact).norm() / exact.norm();
-}
+using gradcode::test::random_partials;
+using gradcode::test::relative_error;
 
 /// What an adversary sends instead of its message.
 enum class attack { large, subtle, identical, negate };

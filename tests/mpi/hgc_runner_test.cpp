@@ -148,7 +148,7 @@ int run(const options& o, int rank) {
   wait.master_wait = std::chrono::milliseconds(o.master_wait_ms);
   wait.shutdown_wait = std::chrono::milliseconds(30000);
   wait.idle_wait = std::chrono::milliseconds(120000);
-  mpi::hgc_runner<Scalar> runner(layout, mpi::hgc_codec<Scalar>(code, d), mpi::injection_plan(o.faults), wait);
+  mpi::hgc_runner<Scalar> runner(layout, code, d, mpi::injection_plan(o.faults), wait);
   const auto data = mpi_test::problem<Scalar>(o.K, d, 42);
   const linear_regression<Scalar> model(d - 1);
   const double tolerance = std::is_same_v<Scalar, float> ? 1e-4 : 1e-9;

@@ -88,7 +88,7 @@ int run(const options& o, int rank) {
   wait.master_wait = std::chrono::milliseconds(10000);
   wait.shutdown_wait = std::chrono::milliseconds(30000);
   wait.idle_wait = std::chrono::milliseconds(120000);
-  mpi::polynomial_runner<double> runner(layout, mpi::polynomial_codec<double>(code), mpi::injection_plan(o.faults), wait);
+  mpi::polynomial_runner<double> runner(layout, code, code.dimension(), mpi::injection_plan(o.faults), wait);
   const auto data = mpi_test::problem<double>(o.K, o.d, 7);
   const linear_regression<double> model(o.d - 1);
   int failures = 0;

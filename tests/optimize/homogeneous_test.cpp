@@ -12,17 +12,15 @@
 #include <gradcode/optimize/homogeneous.hpp>
 #include <gradcode/optimize/runtime_model.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::homogeneous_system;
 using gradcode::Index;
 using gradcode::invalid_parameters;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::uint64_t seed_or(std::uint64_t fallback) {
-  const unsigned configured = Catch::rngSeed();
-  return configured != 0 ? configured : fallback;
-}
+using gradcode::test::test_seed;
 
 /// spec §2.1 known answer: n = 4, m = 10, K = 40, c = 10, γ = 0.1, τ_1 = 50, τ_2 = 100, p = 0.
 homogeneous_system case1() {
@@ -126,7 +124,7 @@ TEST_CASE("homogeneous: the exact random part stays exact at scale — n = m = 1
 
 TEST_CASE("homogeneous: the exact Case 1 expectation equals Monte Carlo of the runtime model within 4 standard errors",
           "[homogeneous][statistical]") {
-  const auto seed = seed_or(23);
+  const auto seed = test_seed(23);
   std::mt19937_64 rng(seed);
   const auto s = case1();
   for (const auto& [se, sw] : {std::pair<Index, Index>{0, 0}, {1, 1}, {3, 0}, {0, 9}, {2, 5}, {3, 9}}) {
@@ -154,7 +152,7 @@ TEST_CASE("homogeneous: eq. (35) over-estimates E[T_tol] whenever a tolerance is
   // The over-estimate is large near s_w = m − 1: 13.86 against 2.08 at (0, 9).
   CHECK(gradcode::computation_dominated_time(s, 0, 9) - gradcode::computation_dominated_exact_time(s, 0, 9) == Approx(13.8629 - 2.0833).margin(1e-3));
   // And Monte Carlo confirms the sign where the gap is smallest relative to the noise.
-  const auto seed = seed_or(29);
+  const auto seed = test_seed(29);
   std::mt19937_64 rng(seed);
   const auto mc = monte_carlo(s, 1, 1, 20000, rng);
   INFO("seed " << seed << ": MC at (1,1) " << mc.mean << " ± " << mc.standard_error);
@@ -163,7 +161,7 @@ TEST_CASE("homogeneous: eq. (35) over-estimates E[T_tol] whenever a tolerance is
 
 TEST_CASE("homogeneous: the exact Case 2 expectation equals Monte Carlo within 4 standard errors, and eq. (37) under-counts the edge link at s_e = n − 1",
           "[homogeneous][statistical]") {
-  const auto seed = seed_or(31);
+  const auto seed = test_seed(31);
   std::mt19937_64 rng(seed);
   for (const double p : {0.1, 0.5}) {
     // γ large (Case 2's γ → ∞; it adds ≤ H_40/γ ≈ 4e-9 to the mean) and p_1 = 0.

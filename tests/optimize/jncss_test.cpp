@@ -20,6 +20,8 @@
 #include <gradcode/optimize/presets.hpp>
 #include <gradcode/optimize/runtime_model.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::edge_timing;
 using gradcode::Index;
 using gradcode::invalid_parameters;
@@ -33,11 +35,7 @@ using gradcode::worker_timing;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::uint64_t seed_or(std::uint64_t fallback) {
-  const unsigned configured = Catch::rngSeed();
-  return configured != 0 ? configured : fallback;
-}
+using gradcode::test::test_seed;
 
 /// A random heterogeneous model: n edges, m_i ∈ [m_lo, m_hi] workers. `integral` draws every
 /// parameter from a small set of values whose means are exact binary fractions (c ∈ {0..3},
@@ -194,7 +192,7 @@ void check_same(const jncss_result& fast, const jncss_result& literal) {
 
 TEST_CASE("jncss: equals brute force over every edge and worker selection on small heterogeneous systems (n ≤ 3, m_i ≤ 4)",
           "[jncss][exhaustive]") {
-  const auto seed = seed_or(20240611);
+  const auto seed = test_seed(20240611);
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<Index> edges(1, 3), partitions(1, 24);
   int instances = 0, with_ties = 0;
@@ -218,7 +216,7 @@ TEST_CASE("jncss: equals brute force over every edge and worker selection on sma
 
 TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 in T̂ (bit for bit), pair and selection on random systems with ties",
           "[jncss][random]") {
-  const auto seed = seed_or(7);
+  const auto seed = test_seed(7);
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<Index> edges(1, 9), partitions(1, 200);
   for (int t = 0; t < 3000; ++t) {
@@ -235,7 +233,7 @@ TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 in T̂ (bit for
 
 TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 on §V-like 40 × 40 systems, K/Σm from 1e-3 to 10",
           "[jncss][random]") {
-  const auto seed = seed_or(11);
+  const auto seed = test_seed(11);
   std::mt19937_64 rng(seed);
   for (const double ratio : {1e-3, 0.025, 0.3, 1.0, 10.0}) {
     const auto model = sec5_like_model(rng, 40, 40);
@@ -249,7 +247,7 @@ TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 on §V-like 40 
 
 TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 on 60 × 60 systems where its threshold caches are built, ties included",
           "[jncss][random]") {
-  const auto seed = seed_or(13);
+  const auto seed = test_seed(13);
   std::mt19937_64 rng(seed);
   std::int64_t caches = 0;
   for (int t = 0; t < 6; ++t) {
@@ -272,7 +270,7 @@ TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 on 60 × 60 sys
 }
 
 TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 on 100 × 100 §V-like systems", "[jncss][random][.slow]") {
-  const auto seed = seed_or(19);
+  const auto seed = test_seed(19);
   std::mt19937_64 rng(seed);
   for (const Index K : {40, 10'000}) {
     const auto model = sec5_like_model(rng, 100, 100);
@@ -412,7 +410,7 @@ TEST_CASE("jncss: Theorem 3's Δ_w^i (eq. 49, m_i erratum) is 1014.89 for MNIST 
 }
 
 TEST_CASE("jncss: the closed-form Δ_w^i equals the Monte-Carlo E Σ_j (T^(i,j) − T̄)² within 4 standard errors", "[jncss][theorem3][statistical]") {
-  const auto seed = seed_or(3);
+  const auto seed = test_seed(3);
   std::mt19937_64 rng(seed);
   const auto model = tang2024_setting(tang2024_workload::mnist);
   const Index edge = 3, samples = 40000;
@@ -435,7 +433,7 @@ TEST_CASE("jncss: the closed-form Δ_w^i equals the Monte-Carlo E Σ_j (T^(i,j) 
 TEST_CASE("jncss: Theorem 3's bound for MNIST (1, 5) is ≈ 1364 (Δ_e ≈ 990.5) and covers |E[T_tol] − T̂| − 4 standard errors",
           "[jncss][theorem3][statistical]") {
   // spec §3.4 (MC, 1e5 reps): Δ_e ≈ 990.5, RHS ≈ 1364, E[T_tol] ≈ 528.0 against T̂ = 463.33.
-  const auto seed = seed_or(5);
+  const auto seed = test_seed(5);
   std::mt19937_64 rng(seed);
   const auto model = tang2024_setting(tang2024_workload::mnist);
   const auto r = jncss(model, 40);
@@ -460,7 +458,7 @@ TEST_CASE("jncss: Theorem 3's bound for MNIST (1, 5) is ≈ 1364 (Δ_e ≈ 990.5
 
 TEST_CASE("jncss: Theorem 3's bound for CIFAR-10 (1, 3) is ≈ 3698 and covers |E[T_tol] − T̂| − 4 standard errors",
           "[jncss][theorem3][statistical]") {
-  const auto seed = seed_or(9);
+  const auto seed = test_seed(9);
   std::mt19937_64 rng(seed);
   const auto model = tang2024_setting(tang2024_workload::cifar10);
   const auto r = jncss(model, 40);
@@ -536,7 +534,7 @@ TEST_CASE("jncss: times past the double range throw invalid_parameters instead o
 // magnitude, p near 1, K up to 2^62) the fast solver and the literal transcription agree on the
 // pair and the time bit for bit, or both throw invalid_parameters.
 TEST_CASE("jncss: on extreme valid models jncss equals jncss_literal or both throw invalid_parameters", "[jncss][errors][random]") {
-  const std::uint64_t seed = seed_or(0xe7);
+  const std::uint64_t seed = test_seed(0xe7);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   const double values[] = {0, 1e-300, 1e-10, 1, 3, 1e10, 1e150, 1e250, 1e300};

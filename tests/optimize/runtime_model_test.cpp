@@ -14,6 +14,8 @@
 #include <gradcode/optimize/presets.hpp>
 #include <gradcode/optimize/runtime_model.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::Index;
 using gradcode::invalid_parameters;
 using gradcode::iteration_sample;
@@ -23,10 +25,7 @@ using gradcode::tang2024_workload;
 using Catch::Matchers::Contains;
 
 namespace {
-std::uint64_t seed_or(std::uint64_t fallback) {
-  const unsigned configured = Catch::rngSeed();
-  return configured != 0 ? configured : fallback;
-}
+using gradcode::test::test_seed;
 }  // namespace
 
 TEST_CASE("runtime model: A_i = τ_i/(1 − p_i) and B_(i,j) = c D + 1/γ + 2τ_(i,j)/(1 − p_(i,j)) + A_i (eq. 43) on the §V preset",
@@ -54,7 +53,7 @@ TEST_CASE("runtime model: A_i = τ_i/(1 − p_i) and B_(i,j) = c D + 1/γ + 2τ_
 
 TEST_CASE("runtime model: sampled node times average to A_i and B_(i,j) (eq. 43) within 5 standard errors (48 nodes at once), with the spec §1.4 variances",
           "[runtime_model][statistical]") {
-  const auto seed = seed_or(17);
+  const auto seed = test_seed(17);
   std::mt19937_64 rng(seed);
   const auto model = tang2024_setting(tang2024_workload::mnist);
   const double load = 3.5;

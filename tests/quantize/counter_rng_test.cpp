@@ -114,3 +114,23 @@ TEST_CASE("counter_engine: the sequential view yields draws 0, 1, 2, ... of its 
   std::sort(v.begin(), v.end());
   CHECK(v[19] == 19);
 }
+
+TEST_CASE("splitmix64: the sequential generator every part of gradcode shares gives Vigna's splitmix64.c outputs from state 0, "
+          "and its uniform draws lie in [-1, 1)",
+          "[counter_rng][kat]") {
+  std::uint64_t state = 0;
+  CHECK(gradcode::detail::splitmix64(state) == 0xe220a8397b1dcdafULL);
+  CHECK(gradcode::detail::splitmix64(state) == 0x6e789e6aa1b965f4ULL);
+  CHECK(gradcode::detail::splitmix64(state) == 0x06c45d188009454fULL);
+  std::uint64_t u = 1;
+  double lo = 1, hi = -1;
+  for (int i = 0; i < 100000; ++i) {
+    const double x = gradcode::detail::splitmix_uniform(u);
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  CHECK(lo >= -1.0);
+  CHECK(hi < 1.0);
+  CHECK(lo < -0.999);
+  CHECK(hi > 0.999);
+}

@@ -16,6 +16,8 @@
 #include <gradcode/quantize/gc_dl.hpp>
 #include <gradcode/quantize/placement.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::communication_counter;
 using gradcode::gc_dl;
 using gradcode::gc_dl_method;
@@ -27,18 +29,9 @@ using gradcode::placement_kind;
 using gradcode::vector;
 
 namespace {
+using gradcode::test::what_contains;
 
 /// Exception matcher: what() contains `part` (Catch2 2.x string matchers do not apply to exceptions).
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
-
 /// Per-sample gradients w × m: a common direction plus noise, so ∇L̂ is large against the noise.
 matrix<double> sample_gradients(Index w, Index m, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -17,6 +17,8 @@
 
 #include <gradcode/quantize/one_bit.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::draw_stream;
 using gradcode::Index;
 using gradcode::one_bit_quantizer;
@@ -24,18 +26,9 @@ using gradcode::one_bit_vector;
 using gradcode::vector;
 
 namespace {
+using gradcode::test::what_contains;
 
 /// Exception matcher: what() contains `part` (Catch2 2.x string matchers do not apply to exceptions).
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
-
 template <class T>
 vector<T> random_vector(Index w, std::uint64_t seed, double spread = 1.0) {
   std::mt19937_64 rng(seed);

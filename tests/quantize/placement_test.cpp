@@ -13,6 +13,8 @@
 
 #include <gradcode/quantize/placement.hpp>
 
+#include "test_support.hpp"
+
 using gradcode::assignment;
 using gradcode::check_pairwise_balance;
 using gradcode::Index;
@@ -20,18 +22,9 @@ using gradcode::place_samples;
 using gradcode::placement_kind;
 
 namespace {
+using gradcode::test::what_contains;
 
 /// Exception matcher: what() contains `part` (Catch2 2.x string matchers do not apply to exceptions).
-class what_contains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit what_contains(std::string part) : m_part(std::move(part)) {}
-  bool match(const std::exception& e) const override { return Catch::Matchers::Contains(m_part).match(e.what()); }
-  std::string describe() const override { return "what() contains \"" + m_part + "\""; }
-
- private:
-  std::string m_part;
-};
-
 void check_replication(const assignment& a, const std::vector<Index>& d) {
   REQUIRE(a.partitions() == static_cast<Index>(d.size()));
   for (Index i = 0; i < a.partitions(); ++i) {

@@ -6,30 +6,17 @@
 
 #include <random>
 
-using namespace gradcode;
+#include "sim/blobs.hpp"
 
-namespace {
-// Three well-separated Gaussian blobs in 5 dimensions, 400 samples.
-void blobs(matrix<float>& x, std::vector<int>& y, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> noise(0.f, 0.3f);
-  x.resize(400, 5);
-  y.resize(400);
-  for (Index s = 0; s < 400; ++s) {
-    const int c = static_cast<int>(s % 3);
-    y[static_cast<std::size_t>(s)] = c;
-    for (Index j = 0; j < 5; ++j) x(s, j) = (j == c ? 2.f : 0.f) + noise(rng);
-  }
-}
-}  // namespace
+using namespace gradcode;
 
 TEST_CASE("comparison: one row per scheme in order, time to target is the first curve point at the target, progress sees "
           "every evaluation",
           "[comparison]") {
   matrix<float> x, xt;
   std::vector<int> y, yt;
-  blobs(x, y, 1);
-  blobs(xt, yt, 2);
+  gradcode::test::blobs(x, y, 400, 1);
+  gradcode::test::blobs(xt, yt, 400, 2);
   const auto data = split_non_iid<float>(x, y, 40, non_iid_level::i, 4);
   const softmax_regression<float> model(5, 3);
   const comparison_params params{.timing = tang2024_setting(),

@@ -16,7 +16,7 @@ struct quadratic {
   double metric(const vector<double>& b) const { return (b - c).norm(); }
 };
 
-gc_dl<double> scheme(gc_dl_method method, double p = 0.1) {
+gc_dl<double> make_scheme(gc_dl_method method, double p = 0.1) {
   return gc_dl<double>({.placement = place_samples({.workers = 10, .samples = 20, .replication = 2, .seed = 1}),
                         .dimension = 8,
                         .straggler_probability = p,
@@ -38,7 +38,7 @@ gc_dl_training_result run(const Scheme& s, const gc_dl_training_options& o, doub
 
 TEST_CASE("gc_dl training: stops at the last iteration whose ψ fits the budget and records the first ψ at each threshold",
           "[gc_dl_training]") {
-  const auto s = scheme(gc_dl_method::sgc);
+  const auto s = make_scheme(gc_dl_method::sgc);
   gc_dl_training_options o;
   o.budget = 100.5 * static_cast<double>(s.bits_per_message());
   o.thresholds = {1.0, 0.1, -1.0};  // a norm never reaches −1
@@ -63,7 +63,7 @@ TEST_CASE("gc_dl training: stops at the last iteration whose ψ fits the budget 
 
 TEST_CASE("gc_dl training: a growing metric stops the run as diverged, and an overflowing local update too",
           "[gc_dl_training]") {
-  const auto s = scheme(gc_dl_method::one_bit);
+  const auto s = make_scheme(gc_dl_method::one_bit);
   gc_dl_training_options o;
   o.budget = 1e7;
   o.step_size = [](std::uint64_t) { return -1.0; };  // ascent: the distance grows geometrically
@@ -81,7 +81,7 @@ TEST_CASE("gc_dl training: a growing metric stops the run as diverged, and an ov
 
 TEST_CASE("gc_dl training: a missing step size, a non-positive budget or a β of the wrong length throw typed errors",
           "[gc_dl_training][errors]") {
-  const auto s = scheme(gc_dl_method::one_bit);
+  const auto s = make_scheme(gc_dl_method::one_bit);
   gc_dl_training_options o;
   o.budget = 1000;
   CHECK_THROWS_AS(run(s, o), invalid_parameters);

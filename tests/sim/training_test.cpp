@@ -7,27 +7,14 @@
 #include <random>
 #include <set>
 
-using namespace gradcode;
+#include "sim/blobs.hpp"
 
-namespace {
-// Three well-separated Gaussian blobs in 5 dimensions, 600 samples.
-void blobs(matrix<float>& x, std::vector<int>& y, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> noise(0.f, 0.3f);
-  x.resize(600, 5);
-  y.resize(600);
-  for (Index s = 0; s < 600; ++s) {
-    const int c = static_cast<int>(s % 3);
-    y[static_cast<std::size_t>(s)] = c;
-    for (Index j = 0; j < 5; ++j) x(s, j) = (j == c ? 2.f : 0.f) + noise(rng);
-  }
-}
-}  // namespace
+using namespace gradcode;
 
 TEST_CASE("training: the softmax partial gradients sum to the full-data gradient (finite differences)", "[training]") {
   matrix<float> xf;
   std::vector<int> y;
-  blobs(xf, y, 1);
+  gradcode::test::blobs(xf, y, 600, 1);
   const matrix<double> x = xf.cast<double>();
   const auto data = split_non_iid<double>(x, y, 6, non_iid_level::i, 2);
   const softmax_regression<double> model(5, 3);
@@ -66,8 +53,8 @@ TEST_CASE("training: non-IID level III partitions draw from at most 2 classes, l
 TEST_CASE("training: HGC-coded gradient descent reaches 95 % accuracy on separable blobs and matches Uncoded", "[training]") {
   matrix<float> x, xt;
   std::vector<int> y, yt;
-  blobs(x, y, 1);
-  blobs(xt, yt, 2);
+  gradcode::test::blobs(x, y, 600, 1);
+  gradcode::test::blobs(xt, yt, 600, 2);
   const auto data = split_non_iid<float>(x, y, 40, non_iid_level::iii, 4);
   const softmax_regression<float> model(5, 3);
   const auto timing = tang2024_setting();

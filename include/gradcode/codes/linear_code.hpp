@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gradcode/core/assignment.hpp"
+#include "gradcode/core/codec.hpp"
 #include "gradcode/core/decoding_plan.hpp"
 #include "gradcode/core/decoding_solver.hpp"
 #include "gradcode/core/errors.hpp"
@@ -161,6 +162,10 @@ class linear_code {
   Index responders_needed() const noexcept { return nodes() - m_tolerance; }
   /// Partitions node i computes on.
   Index load(Index node) const { return m_support.load(check_node(node)); }
+  /// The partitions node i holds, ascending (the order encode_held reads them in).
+  std::span<const Index> partitions_of(Index node) const { return m_support.partitions_of(check_node(node)); }
+  /// Scalars per message for gradients of length d: a linear code sends one d-vector.
+  Index message_length(Index d) const noexcept { return d; }
   const assignment& support() const noexcept { return m_support; }
   /// B in double (the matrix the decoding solves use).
   const sparse_matrix<double>& encoding_matrix() const noexcept { return m_encoding; }
@@ -214,18 +219,29 @@ class linear_code {
   std::shared_ptr<const plan_type> plan(const pattern& p) const {
     if (p.nodes() != nodes())
       throw invalid_input("pattern over " + std::to_string(p.nodes()) + " nodes, the code has n = " + std::to_string(nodes()));
+    if (!m_cache) return solve(p);  // a moved-from code stays usable, uncached
     return m_cache->get_or_make(p, [&] { return solve(p); });
   }
 
   /// Σ_k g_k from the messages of nodes `ids` (messages d × |ids|, column j from node ids[j], any
-  /// order, any subset). Throws invalid_input (bad ids/shapes/NaN, `out` overlapping the
+  /// order, any subset). Returns the nodes used and the plan's amplification with its error
+  /// estimate 4ε·amplification. Throws invalid_input (bad ids/shapes/NaN, `out` overlapping the
   /// messages, a sum that overflows or is too small for Scalar's absolute rounding floor — see
   /// decoding_plan.hpp) or not_decodable.
-  void decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
-              Eigen::Ref<vector<Scalar>> out) const {
+  decode_report decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                       Eigen::Ref<vector<Scalar>> out) const {
     if (static_cast<Index>(ids.size()) != messages.cols())
       throw invalid_input("decode: " + std::to_string(ids.size()) + " node ids for " + std::to_string(messages.cols()) + " messages");
-    plan(pattern::from_ids(nodes(), ids))->apply(ids, messages, out);
+    const auto solved = plan(pattern::from_ids(nodes(), ids));
+    solved->apply(ids, messages, out);
+    return {.used = detail::sorted_ids(ids), .corrupted = {}, .amplification = solved->amplification(),
+            .estimated_error = estimated_error(solved->amplification()), .exact = true};
+  }
+
+  /// 4·ε_Scalar·amplification: the conservative relative error estimate of a decode whose plan
+  /// amplifies rounding by `amplification` (decoding_plan.hpp).
+  static double estimated_error(double amplification) noexcept {
+    return 4 * static_cast<double>(std::numeric_limits<Scalar>::epsilon()) * amplification;
   }
 
   vector<Scalar> decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages) const {
@@ -255,7 +271,7 @@ class linear_code {
   }
 
   /// Number of cached plans (for tests and benchmarks).
-  std::size_t cached_plans() const { return m_cache->size(); }
+  std::size_t cached_plans() const { return m_cache ? m_cache->size() : 0; }
 
  private:
   Index check_node(Index node) const {

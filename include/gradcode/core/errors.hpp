@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdio>
 #include <stdexcept>
+#include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gradcode {
@@ -64,5 +66,32 @@ class corrupted_result : public std::runtime_error {
  private:
   std::vector<long long> m_suspects;
 };
+
+namespace detail {
+/// e's message without its "gradcode::<kind>: " tag, to quote it inside another message (one
+/// tag per message, however many layers add context).
+inline std::string untagged(const std::exception& e) {
+  const std::string what = e.what();
+  const auto colon = what.find(": ");
+  return what.rfind("gradcode::", 0) == 0 && colon != std::string::npos ? what.substr(colon + 2) : what;
+}
+
+/// f(), with every gradcode error it throws rethrown as the same type and fields, its message
+/// prefixed by "`context`: " (e.g. "relay 2 (workers): 3 of 6 nodes responded …").
+template <class F>
+decltype(auto) with_context(const std::string& context, F&& f) {
+  try {
+    return std::forward<F>(f)();
+  } catch (const invalid_parameters& e) {
+    throw invalid_parameters(context + ": " + untagged(e));
+  } catch (const invalid_input& e) {
+    throw invalid_input(context + ": " + untagged(e), e.node());
+  } catch (const not_decodable& e) {
+    throw not_decodable(context + ": " + untagged(e), e.received(), e.needed());
+  } catch (const corrupted_result& e) {
+    throw corrupted_result(context + ": " + untagged(e), e.suspects());
+  }
+}
+}  // namespace detail
 
 }  // namespace gradcode

@@ -478,10 +478,8 @@ class stage_two_code {
       try {
         plan = m_code->plan(pattern::from_ids(m_code->nodes(), local));
       } catch (const not_decodable& e) {
-        const std::string what = e.what();
-        const std::string tag = "gradcode::not_decodable: ";
         throw not_decodable("stage 2 (M - M_c = " + std::to_string(m_stage_two.size()) + " workers, s = " +
-                                std::to_string(m_tolerance) + "): " + (what.starts_with(tag) ? what.substr(tag.size()) : what),
+                                std::to_string(m_tolerance) + "): " + detail::untagged(e),
                             e.received(), e.needed());
       }
     }

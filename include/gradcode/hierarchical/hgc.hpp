@@ -197,22 +197,31 @@ class hgc_code {
     return out;
   }
 
+  /// m_i − s_w: the worker messages edge i decodes from (tang2024 §III).
+  Index edge_wait(Index edge) const { return workers(edge) - worker_tolerance(); }
+  /// n − s_e: the edge results the master decodes from.
+  Index master_wait() const noexcept { return edges() - edge_tolerance(); }
+  /// Communication loads for gradients of length d: every message is one d-vector (tang2024 §II).
+  Index worker_message_length(Index edge, Index d) const { return check_edge(edge), d; }
+  Index edge_message_length(Index d) const noexcept { return d; }
+
   // --- edge -----------------------------------------------------------------------------
   /// True when the workers in `p` (over m_i) let edge i decode G_i.
   bool edge_decodable(Index edge, const pattern& p) const noexcept {
     return edge >= 0 && edge < edges() && local(edge).decodable(p);
   }
   /// G_i = Σ_k B_ik g_k (eq. 25) from the messages of workers `ids` of edge i (d × |ids|).
-  /// Throws invalid_input, or not_decodable naming the edge and the counts.
-  void edge_decode(Index edge, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
-                   Eigen::Ref<vector<Scalar>> out) const {
+  /// The report carries the edge's amplification: pass it to master_decode. Throws invalid_input,
+  /// or not_decodable naming the edge and the counts; `out` is untouched then.
+  decode_report edge_decode(Index edge, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                            Eigen::Ref<vector<Scalar>> out) const {
     const auto& code = local(check_edge(edge));
     try {
-      code.decode(ids, messages, out);
+      return code.decode(ids, messages, out);
     } catch (const not_decodable& e) {
       throw not_decodable("edge " + std::to_string(edge) + ": " + std::to_string(ids.size()) + " of " +
                               std::to_string(code.nodes()) + " workers responded, " + std::to_string(code.responders_needed()) +
-                              " needed (" + e.what() + ")",
+                              " needed (" + detail::untagged(e) + ")",
                           e.received(), e.needed());
     }
   }
@@ -235,20 +244,22 @@ class hgc_code {
     try {
       return code.plan(pattern::from_ids(code.nodes(), ids))->amplification();
     } catch (const not_decodable& e) {
-      throw not_decodable("edge " + std::to_string(edge) + ": " + e.what(), e.received(), e.needed());
+      throw not_decodable("edge " + std::to_string(edge) + ": " + detail::untagged(e), e.received(), e.needed());
     }
   }
 
   // --- master -----------------------------------------------------------------------------
   bool master_decodable(const pattern& p) const noexcept { return m_edge_code.decodable(p); }
-  /// g = Σ_k g_k (eq. 27) from the edge results G_i of edges `ids` (d × |ids|).
-  void master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& edge_results,
-                     Eigen::Ref<vector<Scalar>> out) const {
+  /// g = Σ_k g_k (eq. 27) from the edge results G_i of edges `ids` (d × |ids|), checking the
+  /// master's layer alone (as if the edges' results were exact); the form with the edges' reports
+  /// below checks both layers and is the one hierarchical_codec uses.
+  decode_report master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& edge_results,
+                              Eigen::Ref<vector<Scalar>> out) const {
     try {
-      m_edge_code.decode(ids, edge_results, out);
+      return m_edge_code.decode(ids, edge_results, out);
     } catch (const not_decodable& e) {
       throw not_decodable("master: " + std::to_string(ids.size()) + " of " + std::to_string(edges()) + " edges responded, " +
-                              std::to_string(edges() - edge_tolerance()) + " needed (" + e.what() + ")",
+                              std::to_string(edges() - edge_tolerance()) + " needed (" + detail::untagged(e) + ")",
                           e.received(), e.needed());
     }
   }
@@ -263,22 +274,45 @@ class hgc_code {
   }
   /// The same, also checking the two layers together: each layer accepts a plan on its own error
   /// estimate, but the edges' rounding is multiplied by the master's coefficients, so the
-  /// end-to-end estimate is 4ε·amp_master·`edge_amplification` (the largest edge_amplification()
-  /// of the edges in `ids`). Throws not_decodable (naming both factors) when that exceeds the
-  /// code's max_relative_error — `out` then holds the refused result; invalid_input when
-  /// `edge_amplification` is negative or not finite.
-  void master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& edge_results,
-                     Eigen::Ref<vector<Scalar>> out, double edge_amplification) const {
+  /// end-to-end estimate is 4ε·amp_master·`edge_amplification` (the largest amplification of the
+  /// edges in `ids`, edge_amplification()). Checked before anything is written: throws
+  /// not_decodable (naming both factors) when it exceeds the code's max_relative_error, and
+  /// invalid_input when `edge_amplification` is negative or not finite; `out` is untouched then.
+  /// The report's amplification is the compounded amp_master·edge_amplification.
+  decode_report master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& edge_results,
+                              Eigen::Ref<vector<Scalar>> out, double edge_amplification) const {
     if (!(edge_amplification >= 0) || !std::isfinite(edge_amplification))
       throw invalid_input("master: edge amplification " + detail::format_g(edge_amplification) + " must be finite and >= 0");
-    master_decode(ids, edge_results, out);
+    if (static_cast<Index>(ids.size()) != edge_results.cols() || out.size() != edge_results.rows() ||
+        !master_decodable(pattern::from_ids(edges(), ids)))
+      return master_decode(ids, edge_results, out);  // throws its typed error, out untouched
     const double master_amplification = m_edge_code.plan(pattern::from_ids(edges(), ids))->amplification();
-    const double estimate = 4 * static_cast<double>(std::numeric_limits<Scalar>::epsilon()) * master_amplification * edge_amplification;
-    if (estimate > m_edge_code.max_relative_error())
+    const double compounded = master_amplification * edge_amplification;
+    const double estimate = linear_code<Scalar>::estimated_error(compounded);
+    if (!(estimate <= m_edge_code.max_relative_error())) {
+      // Bad messages (NaN, overflow) keep their invalid_input, as when the check ran after the
+      // decode; the refused result goes to a scratch vector, never to `out`.
+      vector<Scalar> scratch(edge_results.rows());
+      master_decode(ids, edge_results, scratch);
       throw not_decodable("master: the two decodes compound to an estimated relative error " + detail::format_g(estimate) +
                               " > " + detail::format_g(m_edge_code.max_relative_error()) + " (master amplification " +
                               detail::format_g(master_amplification) + " × edge " + detail::format_g(edge_amplification) + ")",
                           ids.size(), static_cast<std::size_t>(edges() - edge_tolerance()));
+    }
+    decode_report report = master_decode(ids, edge_results, out);
+    report.amplification = compounded;
+    report.estimated_error = estimate;
+    return report;
+  }
+  /// The hierarchical_codec form: `edge_reports[j]` is edge_decode's report for edge ids[j]; the
+  /// master compounds the largest of their amplifications (as above). Throws invalid_input when
+  /// there is not one report per edge id.
+  decode_report master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& edge_results,
+                              std::span<const decode_report> edge_reports, Eigen::Ref<vector<Scalar>> out) const {
+    if (edge_reports.size() != ids.size())
+      throw invalid_input("master: " + std::to_string(edge_reports.size()) + " edge reports for " + std::to_string(ids.size()) +
+                          " edge ids");
+    return master_decode(ids, edge_results, out, detail::largest_amplification(edge_reports));
   }
 
   /// One round end to end, for tests and examples: every worker not in `straggling_workers`
@@ -288,7 +322,8 @@ class hgc_code {
                                 std::span<const Index> straggling_edges) const {
     for (const auto& w : straggling_workers) check_worker(w);
     const auto edge_ids = pattern::all_except(edges(), straggling_edges).ids();
-    double edge_amplification = 1;
+    std::vector<decode_report> edge_reports;
+    edge_reports.reserve(edge_ids.size());
     matrix<Scalar> edge_results(partials.rows(), static_cast<Index>(edge_ids.size()));
     for (std::size_t e = 0; e < edge_ids.size(); ++e) {
       const Index i = edge_ids[e];
@@ -299,11 +334,10 @@ class hgc_code {
       matrix<Scalar> messages(partials.rows(), static_cast<Index>(worker_ids.size()));
       for (std::size_t j = 0; j < worker_ids.size(); ++j)
         encode({i, worker_ids[j]}, partials, messages.col(static_cast<Index>(j)));
-      edge_decode(i, worker_ids, messages, edge_results.col(static_cast<Index>(e)));
-      edge_amplification = std::max(edge_amplification, this->edge_amplification(i, worker_ids));
+      edge_reports.push_back(edge_decode(i, worker_ids, messages, edge_results.col(static_cast<Index>(e))));
     }
     vector<Scalar> result(partials.rows());
-    master_decode(edge_ids, edge_results, result, edge_amplification);  // not_decodable names the master
+    master_decode(edge_ids, edge_results, edge_reports, result);  // not_decodable names the master
     return result;
   }
 

@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "gradcode/core/assignment.hpp"
+#include "gradcode/core/codec.hpp"
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/pattern.hpp"
 #include "gradcode/core/types.hpp"
@@ -545,7 +546,7 @@ class polynomial_hgc {
     if (out.size() != relay_message_length())
       throw invalid_input("relay " + std::to_string(relay) + ": output has length " + std::to_string(out.size()) + ", C1 = " +
                           std::to_string(relay_message_length()));
-    return rethrow_named("relay " + std::to_string(relay) + " (workers)", [&] { return code.decode(ids, messages, out); });
+    return detail::with_context("relay " + std::to_string(relay) + " (workers)", [&] { return code.decode(ids, messages, out); });
   }
   vector<Scalar> relay_decode(Index relay, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
                               robust_report* report = nullptr) const {
@@ -578,7 +579,7 @@ class polynomial_hgc {
                               Eigen::Ref<vector<Scalar>> out, std::span<const double> relay_amplification) const {
     if (out.size() != m_d)
       throw invalid_input("server: output has length " + std::to_string(out.size()) + ", d = " + std::to_string(m_d));
-    return rethrow_named("server (relays)", [&] { return m_server_code->decode(ids, messages, out, relay_amplification); });
+    return detail::with_context("server (relays)", [&] { return m_server_code->decode(ids, messages, out, relay_amplification); });
   }
   vector<Scalar> server_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
                                robust_report* report = nullptr) const {
@@ -588,6 +589,39 @@ class polynomial_hgc {
     return out;
   }
   const reed_solomon_code<Scalar>& server_code() const noexcept { return *m_server_code; }
+
+  // --- hierarchical_codec (core/codec.hpp): workers → edges (relays) → master (server) ------
+  Index edges() const noexcept { return relays(); }
+  /// N2^(i) − s2,i: an edge waits for every message it may get, so the spare ones locate adversaries.
+  Index edge_wait(Index edge) const { return workers(edge) - worker_stragglers(edge); }
+  /// N1 − s1.
+  Index master_wait() const noexcept { return relays() - relay_stragglers(); }
+  /// C2^(i) and C1; the code is built for one d (params.dimension): another d is invalid_input.
+  Index worker_message_length(Index edge, Index d) const { return check_dimension(d), worker_message_length(edge); }
+  Index edge_message_length(Index d) const { return check_dimension(d), relay_message_length(); }
+  bool edge_decodable(Index edge, const pattern& p) const noexcept { return relay_decodable(edge, p); }
+  bool master_decodable(const pattern& p) const noexcept { return server_decodable(p); }
+  /// relay_decode; the report's amplification is A_n, for master_decode.
+  decode_report edge_decode(Index edge, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                            Eigen::Ref<vector<Scalar>> out) const {
+    return as_decode_report(relay_decode(edge, ids, messages, out));
+  }
+  /// server_decode with the relays' amplifications (edge_reports[t] for the relay of column t):
+  /// both layers checked together. invalid_input when there is not one report per id.
+  decode_report master_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                              std::span<const decode_report> edge_reports, Eigen::Ref<vector<Scalar>> out) const {
+    if (edge_reports.size() != ids.size())
+      throw invalid_input("server: " + std::to_string(edge_reports.size()) + " relay reports for " + std::to_string(ids.size()) +
+                          " relay ids");
+    std::vector<double> amplification(edge_reports.size());
+    for (std::size_t t = 0; t < edge_reports.size(); ++t) amplification[t] = edge_reports[t].amplification;
+    return as_decode_report(server_decode(ids, messages, out, amplification));
+  }
+  /// The codec vocabulary's report of a Reed–Solomon decode (amplification = A).
+  static decode_report as_decode_report(robust_report r) {
+    return {.used = std::move(r.used), .corrupted = std::move(r.corrupted), .amplification = r.error_amplification,
+            .estimated_error = r.estimated_error, .exact = true};
+  }
 
   /// One round end to end (tests, examples): every live worker of every live relay encodes
   /// (adversaries' messages altered), relays decode, the server decodes with the relays'
@@ -844,22 +878,10 @@ class polynomial_hgc {
                           w.worker);
   }
 
-  template <class F>
-  static robust_report rethrow_named(const std::string& who, F&& f) {
-    try {
-      return f();
-    } catch (const not_decodable& e) {
-      throw not_decodable(who + ": " + strip(e.what(), "gradcode::not_decodable: "), e.received(), e.needed());
-    } catch (const corrupted_result& e) {
-      throw corrupted_result(who + ": " + strip(e.what(), "gradcode::corrupted_result: "), e.suspects());
-    } catch (const invalid_input& e) {
-      throw invalid_input(who + ": " + strip(e.what(), "gradcode::invalid_input: "), e.node());
-    }
+  void check_dimension(Index d) const {
+    if (d != m_d)
+      throw invalid_input("polynomial HGC: gradients of length " + std::to_string(d) + ", the code is built for d = " + std::to_string(m_d));
   }
-  static std::string strip(const std::string& what, const std::string& tag) {
-    return what.rfind(tag, 0) == 0 ? what.substr(tag.size()) : what;
-  }
-
   std::size_t check_relay(Index relay) const {
     if (relay < 0 || relay >= relays())
       throw invalid_input("relay id " + std::to_string(relay) + " is outside [0, " + std::to_string(relays()) + ")", relay);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// One decoding round of a three-level code over MPI (issues 8 and 13), for any codec that fits
-// `hierarchical_codec` (hgc_runner.hpp: tang2024; polynomial_runner.hpp: gholami2025): the master
+// One decoding round of a three-level code over MPI (issues 8, 13, 14), for any code that satisfies
+// gradcode::hierarchical_codec (core/codec.hpp; hgc_code: tang2024, polynomial_hgc: gholami2025),
+// used as it is, without an adapter: the master
 // sends the round's broadcast down the tree, workers compute and encode, each edge decodes as soon
 // as its first `edge_wait` worker messages arrived, the master as soon as its first `master_wait`
 // edge results arrived. Every message is a wire message (wire.hpp) received as bytes and parsed
@@ -43,7 +44,8 @@
 
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/types.hpp"
-#include "gradcode/hierarchical/hgc.hpp"  // worker_id
+#include "gradcode/core/codec.hpp"
+#include "gradcode/core/worker_id.hpp"
 #include "gradcode/mpi/errors.hpp"
 #include "gradcode/mpi/fingerprint.hpp"
 #include "gradcode/mpi/injection.hpp"
@@ -53,60 +55,33 @@
 
 namespace gradcode::mpi {
 
-/// What a codec must offer to run over MPI. Decoders return the node ids they located as
-/// corrupted and excluded (empty for codes without adversary location).
-template <class C>
-concept hierarchical_codec = requires(const C& c, worker_id w, Index i, std::span<const Index> ids,
-                                      const Eigen::Ref<const matrix<typename C::scalar_type>>& in,
-                                      Eigen::Ref<vector<typename C::scalar_type>> out) {
-  { c.edges() } -> std::convertible_to<Index>;
-  { c.workers(i) } -> std::convertible_to<Index>;
-  { c.dimension() } -> std::convertible_to<Index>;               // d
-  { c.worker_message_length(i) } -> std::convertible_to<Index>;  // scalars per worker message
-  { c.edge_message_length() } -> std::convertible_to<Index>;     // scalars per edge message
-  { c.edge_wait(i) } -> std::convertible_to<Index>;              // worker messages an edge waits for
-  { c.master_wait() } -> std::convertible_to<Index>;             // edge results the master waits for
-  { c.worker_partitions(w) } -> std::convertible_to<std::vector<Index>>;
-  c.encode_held(w, in, out);
-  { c.edge_decode(i, ids, in, out) } -> std::convertible_to<std::vector<Index>>;
-  { c.master_decode(ids, in, out) } -> std::convertible_to<std::vector<Index>>;
-};
-
-/// A codec whose two decodes compound rounding (tang2024 HGC): each edge reports the
-/// amplification of its decode and the master checks the end-to-end estimate with the largest.
-template <class C>
-concept compounding_codec = hierarchical_codec<C> && requires(const C& c, Index i, std::span<const Index> ids,
-                                                              const Eigen::Ref<const matrix<typename C::scalar_type>>& in,
-                                                              Eigen::Ref<vector<typename C::scalar_type>> out, double a) {
-  { c.edge_amplification(i, ids) } -> std::convertible_to<double>;
-  { c.master_decode(ids, in, out, a) } -> std::convertible_to<std::vector<Index>>;
-};
-
-/// A codec that hashes the parameters the concept does not show (seeds, constructions,
-/// coefficients, evaluation points) into its start-up fingerprint.
-template <class C>
-concept fingerprinted_codec = hierarchical_codec<C> && requires(const C& c, fingerprint& f) { c.add_parameters(f); };
+/// What a code adds to its start-up fingerprint beyond what the concept shows (seeds,
+/// constructions, coefficients, evaluation points): specialised with a static
+/// `add(fingerprint&, const Code&)` next to the code's MPI header (hgc_runner.hpp,
+/// polynomial_runner.hpp). Without one, only the shapes are compared.
+template <class Code>
+struct code_parameters;
 
 /// The fingerprint every rank of a run sends at start-up: the scalar type, n, every m_i, d, the
-/// message lengths and waits, every worker's partitions, and add_parameters() when the codec has
-/// it. Equal on two ranks that built the same code (on any host); a different K, s_e, s_w, d,
-/// scalar type or placement — and, through add_parameters, seed or points — changes it.
-template <hierarchical_codec Codec>
-std::uint64_t code_fingerprint(const Codec& c) {
+/// message lengths and waits, every worker's partitions, and code_parameters<Codec>::add when
+/// the code has it. Equal on two ranks that built the same code (on any host); a different K, s_e, s_w, d,
+/// scalar type or placement — and, through code_parameters, seed or points — changes it.
+template <gradcode::hierarchical_codec Codec>
+std::uint64_t code_fingerprint(const Codec& c, Index d) {
   using scalar = typename Codec::scalar_type;
   fingerprint f;
   f.add("gradcode::mpi::tree_runner/1").add(std::is_same_v<scalar, float> ? "float" : "double");
   const Index n = c.edges();
-  f.add(n).add(c.dimension()).add(c.edge_message_length()).add(c.master_wait());
+  f.add(n).add(d).add(c.edge_message_length(d)).add(c.master_wait());
   for (Index i = 0; i < n; ++i) {
-    f.add(c.workers(i)).add(c.worker_message_length(i)).add(c.edge_wait(i));
+    f.add(c.workers(i)).add(c.worker_message_length(i, d)).add(c.edge_wait(i));
     for (Index j = 0; j < c.workers(i); ++j) {
-      const std::vector<Index> parts = c.worker_partitions(worker_id{i, j});
+      const auto parts = c.worker_partitions(worker_id{i, j});
       f.add(static_cast<Index>(parts.size()));
       for (Index k : parts) f.add(k);
     }
   }
-  if constexpr (fingerprinted_codec<Codec>) c.add_parameters(f);
+  if constexpr (requires { code_parameters<Codec>::add(f, c); }) code_parameters<Codec>::add(f, c);
   return f.value();
 }
 
@@ -130,7 +105,7 @@ struct edge_summary {
   std::vector<Index> rejected_workers;         ///< workers whose message of this round it dropped as malformed
   Index late_messages = 0;                     ///< worker messages of earlier rounds it dropped since its previous report
   long long message_bytes = 0;                 ///< payload bytes of its message to the master (wire header not counted)
-  double amplification = 1;                    ///< rounding amplification of its decode (compounding codecs)
+  double amplification = 1;                    ///< rounding amplification of its decode (decode_report), for the master
   double decoded_after_ms = 0;                 ///< from the round reaching the edge to its decode
 };
 
@@ -154,7 +129,7 @@ struct serve_report {
   std::vector<long long> received_bytes{};  ///< edges: payload bytes of every worker message used in a decode
 };
 
-template <hierarchical_codec Codec>
+template <gradcode::hierarchical_codec Codec>
 class tree_runner {
  public:
   using scalar_type = typename Codec::scalar_type;
@@ -162,19 +137,22 @@ class tree_runner {
   /// partitions, column t = g_{partitions[t]}.
   using worker_function = std::function<void(const worker_task<scalar_type>&, Eigen::Ref<matrix<scalar_type>>)>;
 
-  /// Every rank builds the same runner (same codec, faults, options); a rank that builds another
+  /// Every rank builds the same runner (same code, d, faults, options); a rank that builds another
   /// code is reported by the master at start-up (code_mismatch). No communication. Throws
-  /// invalid_parameters when the codec's shape differs from the topology's, a fault names a node
-  /// that does not exist, or edge_wait >= master_wait. `layout` must outlive the runner.
-  tree_runner(const topology& layout, Codec codec, injection_plan faults = {}, transport_options options = {})
-      : m_layout(&layout), m_codec(std::move(codec)), m_faults(std::move(faults)), m_options(options),
+  /// invalid_parameters when the code's shape differs from the topology's, d < 1, a fault names a
+  /// node that does not exist, or edge_wait >= master_wait; invalid_input when the code is built
+  /// for another d (polynomial_hgc). `layout` and `code` must outlive the runner.
+  tree_runner(const topology& layout, const Codec& code, Index dimension, injection_plan faults = {},
+              transport_options options = {})
+      : m_layout(&layout), m_code(&code), m_d(dimension), m_faults(std::move(faults)), m_options(options),
         m_tags(layout.tag_bound()) {
-    if (m_codec.edges() != layout.edges())
-      throw invalid_parameters("mpi runner: the code has " + std::to_string(m_codec.edges()) + " edges, the topology " +
+    if (dimension < 1) throw invalid_parameters("mpi runner: d = " + std::to_string(dimension) + "; need d >= 1");
+    if (m_code->edges() != layout.edges())
+      throw invalid_parameters("mpi runner: the code has " + std::to_string(m_code->edges()) + " edges, the topology " +
                                std::to_string(layout.edges()));
     for (Index i = 0; i < layout.edges(); ++i)
-      if (m_codec.workers(i) != layout.workers(i))
-        throw invalid_parameters("mpi runner: edge " + std::to_string(i) + " has " + std::to_string(m_codec.workers(i)) +
+      if (m_code->workers(i) != layout.workers(i))
+        throw invalid_parameters("mpi runner: edge " + std::to_string(i) + " has " + std::to_string(m_code->workers(i)) +
                                  " workers in the code, " + std::to_string(layout.workers(i)) + " in the topology");
     if (!(m_options.edge_wait < m_options.master_wait))
       throw invalid_parameters("mpi runner: edge_wait (" + std::to_string(m_options.edge_wait.count()) +
@@ -183,7 +161,7 @@ class tree_runner {
     if (m_options.poll_interval.count() < 0) throw invalid_parameters("mpi runner: negative poll interval");
     if (m_options.handshake_wait.count() < 0) throw invalid_parameters("mpi runner: negative handshake_wait");
     m_faults.bind(layout.workers_per_edge());
-    m_fingerprint = code_fingerprint(m_codec);
+    m_fingerprint = code_fingerprint(*m_code, m_d);
     // Receive bounds (bytes): the largest honest message on each link. Every message must fit
     // MPI's int count of bytes: checked on lengths (by division, so nothing overflows) first.
     const std::size_t scalar = sizeof(scalar_type), hello_body = 16;
@@ -192,23 +170,26 @@ class tree_runner {
     const std::size_t framing = wire::header_bytes + 8 * static_cast<std::size_t>(8 + 4 * most_workers);
     const std::size_t room = static_cast<std::size_t>(std::numeric_limits<int>::max()) - framing;
     auto fits = [&](Index scalars) { return scalars >= 0 && static_cast<std::size_t>(scalars) <= room / scalar; };
-    bool ok = fits(m_codec.edge_message_length()) && m_options.max_broadcast_bytes <= room;
-    for (Index i = 0; i < layout.edges(); ++i) ok = ok && fits(m_codec.worker_message_length(i));
+    bool ok = fits(m_code->edge_message_length(m_d)) && m_options.max_broadcast_bytes <= room;
+    for (Index i = 0; i < layout.edges(); ++i) ok = ok && fits(m_code->worker_message_length(i, m_d));
     if (!ok)
-      throw invalid_parameters("mpi runner: messages of C1 = " + std::to_string(m_codec.edge_message_length()) +
+      throw invalid_parameters("mpi runner: messages of C1 = " + std::to_string(m_code->edge_message_length(m_d)) +
                                " scalars (or a worker message, or max_broadcast_bytes = " + std::to_string(m_options.max_broadcast_bytes) +
                                ") do not fit MPI's int count of " + std::to_string(room) + " payload bytes; split the gradient");
     m_downlink_limit = wire::header_bytes + std::max(hello_body, m_options.max_broadcast_bytes);
-    m_result_limit = framing + std::max(hello_body, static_cast<std::size_t>(m_codec.edge_message_length()) * scalar);
+    m_result_limit = framing + std::max(hello_body, static_cast<std::size_t>(m_code->edge_message_length(m_d)) * scalar);
     if (layout.my_role() == role::edge || layout.my_role() == role::worker)
       m_worker_limit = wire::header_bytes +
-                       std::max(hello_body, static_cast<std::size_t>(m_codec.worker_message_length(layout.edge())) * scalar);
+                       std::max(hello_body, static_cast<std::size_t>(m_code->worker_message_length(layout.edge(), m_d)) * scalar);
     m_edge_verified.assign(static_cast<std::size_t>(layout.edges()), 0);
     for (Index i = 0; i < layout.edges(); ++i) m_worker_verified.emplace_back(static_cast<std::size_t>(layout.workers(i)), 0);
   }
-  tree_runner(const topology&&, Codec, injection_plan = {}, transport_options = {}) = delete;
+  tree_runner(const topology&&, const Codec&, Index, injection_plan = {}, transport_options = {}) = delete;
+  tree_runner(const topology&, const Codec&&, Index, injection_plan = {}, transport_options = {}) = delete;
 
-  const Codec& codec() const noexcept { return m_codec; }
+  const Codec& code() const noexcept { return *m_code; }
+  /// d, the gradient length.
+  Index dimension() const noexcept { return m_d; }
   const topology& layout() const noexcept { return *m_layout; }
   const injection_plan& faults() const noexcept { return m_faults; }
   /// This rank's code fingerprint (code_fingerprint of the codec).
@@ -238,13 +219,13 @@ class tree_runner {
     require(role::master, "round()");
     if (m_stopped) throw transport_error("master: round() after stop()");
     if (m_mismatch) throw *m_mismatch;
-    if (gradient.size() != m_codec.dimension())
+    if (gradient.size() != m_d)
       throw invalid_input("master: gradient has length " + std::to_string(gradient.size()) + ", d = " +
-                          std::to_string(m_codec.dimension()));
+                          std::to_string(m_d));
     if (broadcast.size_bytes() > m_options.max_broadcast_bytes)
       throw invalid_input("master: a broadcast of " + std::to_string(broadcast.size_bytes()) + " bytes exceeds max_broadcast_bytes = " +
                           std::to_string(m_options.max_broadcast_bytes));
-    const Index n = m_codec.edges(), needed = m_codec.master_wait(), C1 = m_codec.edge_message_length();
+    const Index n = m_code->edges(), needed = m_code->master_wait(), C1 = m_code->edge_message_length(m_d);
     MPI_Comm comm = m_layout->upper();
     round_report rep;
     rep.edges.resize(static_cast<std::size_t>(n));
@@ -284,20 +265,17 @@ class tree_runner {
 
     matrix<scalar_type> messages(C1, static_cast<Index>(st.arrived.size()));
     for (std::size_t t = 0; t < st.arrived.size(); ++t) messages.col(static_cast<Index>(t)) = st.results.col(st.arrived[t]);
-    if constexpr (compounding_codec<Codec>) {
-      double edge_amplification = 1;
-      for (Index i : st.arrived) edge_amplification = std::max(edge_amplification, rep.edges[static_cast<std::size_t>(i)].amplification);
-      rep.corrupted_edges = m_codec.master_decode(st.arrived, messages, gradient, edge_amplification);
-    } else {
-      rep.corrupted_edges = m_codec.master_decode(st.arrived, messages, gradient);
-    }
+    std::vector<decode_report> edge_reports(st.arrived.size());  // the amplifications the edges sent: both layers checked
+    for (std::size_t t = 0; t < st.arrived.size(); ++t)
+      edge_reports[t].amplification = rep.edges[static_cast<std::size_t>(st.arrived[t])].amplification;
+    rep.corrupted_edges = m_code->master_decode(st.arrived, messages, edge_reports, gradient).corrupted;
     for (Index i : st.arrived) rep.edges[static_cast<std::size_t>(i)].used = true;
     rep.edges_used = std::move(st.arrived);
     rep.wall_ms = detail::elapsed_ms(start);
     return rep;
   }
   vector<scalar_type> round(std::span<const scalar_type> broadcast, round_report* report = nullptr) {
-    vector<scalar_type> g(m_codec.dimension());
+    vector<scalar_type> g(m_d);
     auto r = round(broadcast, g);
     if (report) *report = std::move(r);
     return g;
@@ -311,8 +289,8 @@ class tree_runner {
     m_stopped = true;
     MPI_Comm comm = m_layout->upper();
     const auto bytes = control(wire::message_kind::stop);
-    for (Index i = 0; i < m_codec.edges(); ++i) m_out.send(bytes, m_layout->rank_of_edge(i), detail::control_tag, comm);
-    std::vector<char> bye(static_cast<std::size_t>(m_codec.edges()), 0);
+    for (Index i = 0; i < m_code->edges(); ++i) m_out.send(bytes, m_layout->rank_of_edge(i), detail::control_tag, comm);
+    std::vector<char> bye(static_cast<std::size_t>(m_code->edges()), 0);
     await_goodbyes(comm, bye, m_result_limit, "master", "edge");
   }
 
@@ -370,15 +348,9 @@ class tree_runner {
       }
       return m;
     } catch (const invalid_input& e) {
-      why = untagged(e);
+      why = gradcode::detail::untagged(e);
       return std::nullopt;
     }
-  }
-  /// An error's message without its "gradcode::…: " tag, to quote it inside another message.
-  static std::string untagged(const std::exception& e) {
-    const std::string what = e.what();
-    const auto colon = what.find(": ");
-    return what.rfind("gradcode::", 0) == 0 && colon != std::string::npos ? what.substr(colon + 2) : what;
   }
   /// A shared hello, stop or goodbye.
   std::shared_ptr<const std::vector<std::byte>> control(wire::message_kind kind, std::uint64_t fp = 0, Index node = -1) const {
@@ -400,8 +372,8 @@ class tree_runner {
     m_greeted = true;
     MPI_Comm comm = m_layout->upper();
     const auto hello = control(wire::message_kind::hello, m_fingerprint);
-    for (Index i = 0; i < m_codec.edges(); ++i) m_out.send(hello, m_layout->rank_of_edge(i), detail::control_tag, comm);
-    const auto expected = static_cast<std::size_t>(m_codec.edges() + m_layout->total_workers());
+    for (Index i = 0; i < m_code->edges(); ++i) m_out.send(hello, m_layout->rank_of_edge(i), detail::control_tag, comm);
+    const auto expected = static_cast<std::size_t>(m_code->edges() + m_layout->total_workers());
     const auto deadline = detail::clock::now() + m_options.handshake_wait;
     while (verified_ranks().size() < expected && detail::clock::now() < deadline) {
       bool any = false;
@@ -418,7 +390,7 @@ class tree_runner {
   /// One message at the master, during round `st` (nullptr: the handshake).
   void on_master_message(const incoming& in, master_round* st, round_report& rep) {
     const Index i = in.env.source - 1;  // upper rank i + 1 = edge i
-    if (i < 0 || i >= m_codec.edges()) {
+    if (i < 0 || i >= m_code->edges()) {
       ++rep.malformed_messages;
       return;
     }
@@ -444,9 +416,9 @@ class tree_runner {
     if (m->round > st->r) return reject("a result of round " + std::to_string(m->round) + " in round " + std::to_string(st->r));
     if (es.replied) return reject("a second result in round " + std::to_string(st->r));
     try {
-      wire::validate_edge_result(*m, i, m_codec.workers(i));
+      wire::validate_edge_result(*m, i, m_code->workers(i));
     } catch (const invalid_input& e) {
-      return reject(untagged(e));
+      return reject(gradcode::detail::untagged(e));
     }
     es.replied = true;
     es.decoded_after_ms = static_cast<double>(m->elapsed_us) / 1000.0;
@@ -463,11 +435,11 @@ class tree_runner {
     es.corrupted_workers.assign(m->corrupted.begin(), m->corrupted.end());
     es.amplification = m->amplification;
     try {
-      const Index C1 = m_codec.edge_message_length();
+      const Index C1 = m_code->edge_message_length(m_d);
       wire::read_payload<scalar_type>(*m, std::span<scalar_type>(st->results.col(i).data(), static_cast<std::size_t>(C1)), C1,
                                       "edge " + std::to_string(i));
     } catch (const invalid_input& e) {
-      es.failure = "malformed result: " + untagged(e);
+      es.failure = "malformed result: " + gradcode::detail::untagged(e);
       ++st->failed;
       return;
     }
@@ -477,7 +449,7 @@ class tree_runner {
   /// A hello from edge i (node -1) or forwarded for its worker `node`. Throws code_mismatch.
   template <class Reject>
   void verify(Index i, const wire::message& m, Reject&& reject) {
-    if (m.node >= m_codec.workers(i)) return reject("a hello for worker " + std::to_string(m.node) + " of edge " + std::to_string(i));
+    if (m.node >= m_code->workers(i)) return reject("a hello for worker " + std::to_string(m.node) + " of edge " + std::to_string(i));
     const bool own = m.node < 0;
     const int rank = own ? m_layout->rank_of_edge(i) : m_layout->rank_of({i, static_cast<Index>(m.node)});
     if (m.fingerprint != m_fingerprint) {
@@ -496,7 +468,7 @@ class tree_runner {
   }
 
   std::string describe_failure(Index edge, const wire::message& m) const {
-    const std::string counts = std::to_string(m.received) + " of " + std::to_string(m_codec.workers(edge)) + " workers replied";
+    const std::string counts = std::to_string(m.received) + " of " + std::to_string(m_code->workers(edge)) + " workers replied";
     std::string s;
     switch (m.status) {
       case wire::edge_status::timed_out:
@@ -515,11 +487,11 @@ class tree_runner {
 
   std::string master_failure(const round_report& rep, const std::vector<Index>& arrived, Index needed, double ms) const {
     std::string s = "master: round " + std::to_string(rep.round) + ": " + std::to_string(arrived.size()) + " of " +
-                    std::to_string(m_codec.edges()) + " edges delivered within " + std::to_string(static_cast<long long>(ms)) + " ms, " +
+                    std::to_string(m_code->edges()) + " edges delivered within " + std::to_string(static_cast<long long>(ms)) + " ms, " +
                     std::to_string(needed) + " needed (";
     std::vector<Index> silent;
     bool first = true;
-    for (Index i = 0; i < m_codec.edges(); ++i) {
+    for (Index i = 0; i < m_code->edges(); ++i) {
       const auto& es = rep.edges[static_cast<std::size_t>(i)];
       if (!es.failure.empty()) {
         s += (first ? "" : "; ") + std::string("edge ") + std::to_string(i) + ": " + es.failure;
@@ -537,8 +509,8 @@ class tree_runner {
 
   // --- edge -----------------------------------------------------------------------------------
   serve_report serve_edge() {
-    const Index e = m_layout->edge(), m = m_codec.workers(e), need = m_codec.edge_wait(e);
-    const Index C2 = m_codec.worker_message_length(e), C1 = m_codec.edge_message_length();
+    const Index e = m_layout->edge(), m = m_code->workers(e), need = m_code->edge_wait(e);
+    const Index C2 = m_code->worker_message_length(e, m_d), C1 = m_code->edge_message_length(m_d);
     MPI_Comm up = m_layout->upper(), down = m_layout->lower();
     const std::string who = "edge " + std::to_string(e);
     serve_report rep;
@@ -670,8 +642,9 @@ class tree_runner {
         try {
           matrix<scalar_type> messages(C2, static_cast<Index>(cur.order.size()));
           for (std::size_t t = 0; t < cur.order.size(); ++t) messages.col(static_cast<Index>(t)) = cur.buffers.col(cur.order[t]);
-          bad = m_codec.edge_decode(e, cur.order, messages, out);
-          if constexpr (compounding_codec<Codec>) amplification = m_codec.edge_amplification(e, cur.order);
+          decode_report decoded = m_code->edge_decode(e, cur.order, messages, out);
+          bad = std::move(decoded.corrupted);
+          amplification = decoded.amplification;
         } catch (const not_decodable&) {
           res.status = wire::edge_status::undecodable;
         } catch (const corrupted_result&) {
@@ -722,9 +695,10 @@ class tree_runner {
     const worker_id w = m_layout->worker();
     const std::string who = "worker (" + std::to_string(w.edge) + "," + std::to_string(w.worker) + ")";
     MPI_Comm down = m_layout->lower();
-    const std::vector<Index> parts = m_codec.worker_partitions(w);
-    const Index C2 = m_codec.worker_message_length(w.edge);
-    matrix<scalar_type> held(m_codec.dimension(), static_cast<Index>(parts.size()));
+    const auto code_parts = m_code->worker_partitions(w);
+    const std::vector<Index> parts(code_parts.begin(), code_parts.end());
+    const Index C2 = m_code->worker_message_length(w.edge, m_d);
+    matrix<scalar_type> held(m_d, static_cast<Index>(parts.size()));
     std::vector<scalar_type> payload;
     serve_report rep;
     std::string why;
@@ -773,7 +747,7 @@ class tree_runner {
       if (f.crashed) continue;  // never replies
       compute(worker_task<scalar_type>{r, w, payload, parts}, held);
       vector<scalar_type> message(C2);
-      m_codec.encode_held(w, held, message);
+      m_code->encode_held(w, held, message);
       if (f.delay_ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(f.delay_ms));
       if (f.corruption != 0) message.array() += static_cast<scalar_type>(f.corruption);
       const vector<scalar_type> sent = resized(message, f.length_change);
@@ -845,7 +819,8 @@ class tree_runner {
   }
 
   const topology* m_layout;
-  Codec m_codec;
+  const Codec* m_code;
+  Index m_d;
   injection_plan m_faults;
   transport_options m_options;
   detail::round_tags m_tags;

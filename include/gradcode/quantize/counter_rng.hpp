@@ -13,21 +13,13 @@
 #include <cstdint>
 #include <limits>
 
+#include "gradcode/detail/splitmix.hpp"
+
 namespace gradcode {
 
 namespace detail {
 
 __extension__ using uint128 = unsigned __int128;  // GCC/Clang; __extension__ keeps -Wpedantic quiet
-
-/// γ, the SplitMix64 Weyl increment (2⁶⁴/φ, odd).
-inline constexpr std::uint64_t golden_gamma = 0x9e3779b97f4a7c15ULL;
-
-/// SplitMix64 output function: a bijection of 64-bit words with full avalanche.
-constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 }  // namespace detail
 

@@ -169,7 +169,7 @@ inline located_errors locate_errors(std::span<const std::complex<double>> points
     try {
       return arnoldi_basis(pts, size);
     } catch (const invalid_parameters& e) {
-      throw not_decodable(std::to_string(pts.size()) + " evaluation points are numerically coincident (" + e.what() + ")",
+      throw not_decodable(std::to_string(pts.size()) + " evaluation points are numerically coincident (" + detail::untagged(e) + ")",
                           pts.size(), static_cast<std::size_t>(dimension));
     }
   };

@@ -59,6 +59,7 @@
 #include "gradcode/core/pattern.hpp"
 #include "gradcode/core/types.hpp"
 #include "gradcode/detail/plan_cache.hpp"
+#include "gradcode/detail/splitmix.hpp"
 #include "gradcode/robust/arnoldi_basis.hpp"
 #include "gradcode/robust/error_locator.hpp"
 #include "gradcode/robust/evaluation_points.hpp"
@@ -167,18 +168,6 @@ inline void check_robust_options(const robust_options& o, Index max_projections)
   if (!(o.max_relative_error >= 0) || !std::isfinite(o.max_relative_error))
     throw invalid_parameters("robust_options::max_relative_error = " + format_g(o.max_relative_error) +
                              "; need a finite value >= 0 (0 = the scalar's default: 1e-9 double, 1e-4 float)");
-}
-
-inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-/// Uniform in [−1, 1).
-inline double splitmix_uniform(std::uint64_t& state) noexcept {
-  return static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-52 - 1.0;
 }
 
 }  // namespace detail
@@ -385,7 +374,7 @@ class reed_solomon_code {
   }
 
   /// Number of cached interpolation plans.
-  std::size_t cached_plans() const { return m_cache->size(); }
+  std::size_t cached_plans() const { return m_cache ? m_cache->size() : 0; }
 
  private:
   struct plan {
@@ -433,7 +422,8 @@ class reed_solomon_code {
       throw invalid_input("Reed–Solomon decode: output of length " + std::to_string(out.size()) + " > m · message length = " +
                           std::to_string(output_length()));
     const pattern kept = pattern::from_ids(nodes(), used);
-    const auto pl = m_cache->get_or_make(kept, [&] { return make_plan(kept); });
+    // A moved-from code (null cache) stays usable, uncached.
+    const auto pl = m_cache ? m_cache->get_or_make(kept, [&] { return make_plan(kept); }) : make_plan(kept);
     // W (f × m) in the call's column order; zero rows for columns not used.
     std::vector<Index> column(static_cast<std::size_t>(nodes()), -1);
     for (std::size_t t = 0; t < pl->ids.size(); ++t) column[static_cast<std::size_t>(pl->ids[t])] = static_cast<Index>(t);
@@ -505,7 +495,7 @@ class reed_solomon_code {
       reproduced = pl->d * basis.evaluate(pts, m_dimension) - basis.evaluate(m_targets, m_dimension);
     } catch (const invalid_parameters& e) {  // distinct points, numerically coincident on this subset
       throw not_decodable("the points of these " + std::to_string(pl->ids.size()) + " nodes are numerically coincident (" +
-                              e.what() + ")",
+                              detail::untagged(e) + ")",
                           pl->ids.size(), static_cast<std::size_t>(m_dimension));
     }
     pl->lebesgue = pl->d.cwiseAbs().rowwise().sum().maxCoeff();
