@@ -168,12 +168,6 @@ real distance(const vector<Scalar>& out, const std::vector<real>& exact) {
   return std::sqrt(s);
 }
 
-inline real norm_of(const std::vector<real>& x) {
-  real s = 0;
-  for (real v : x) s += v * v;
-  return std::sqrt(s);
-}
-
 /// True when Σ_j |a_j|·max|m_j| reaches the top of Scalar's range: a sum of finite messages may
 /// then overflow, and invalid_input ("the decoded sum overflows") is the right answer.
 template <class Scalar>
