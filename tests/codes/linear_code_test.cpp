@@ -662,7 +662,7 @@ TEST_CASE("codes: sizes past limits::max_partitions or max_dense_entries throw i
 
 // Regression (issue 13): a moved-from code had a null plan cache, and decodable()/decode() on it
 // dereferenced it. It now refuses like an empty code (0 nodes), and the moved-to code decodes.
-TEST_CASE("linear code: a moved-from code refuses with typed errors instead of crashing; the moved-to code decodes",
+TEST_CASE("linear code: a moved-from code refuses with typed errors instead of crashing, and the moved-to code decodes",
           "[linear_code][errors]") {
   gradcode::cyclic_repetition_code<double> from({.nodes = 5, .partitions = 5, .tolerance = 1});
   const linear_code<double> to(std::move(from));
