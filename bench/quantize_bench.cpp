@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The 1-bit quantizer of li-skoglund eq. (6) (include/gradcode/quantize/): quantize + pack, the
-// pack kernel alone, and unpack + weighted accumulate (eq. (8)), at w = d ∈ {1e4, 1e6, 1e7}, float
-// and double, beside the triad (bench_common.hpp) and a memcpy baseline in the same run.
+// The 1-bit quantizer of li-skoglund eq. (6) (include/gradcode/quantize/one_bit.hpp, its kernels in
+// one_bit_kernels.hpp): quantize + pack, the pack kernel alone, and unpack + weighted accumulate
+// (eq. (8)), at w = d ∈ {1e4, 1e6, 1e7}, float and double, beside the triad (bench_common.hpp) and
+// a memcpy baseline in the same run.
 //
 // Bytes (bench_common.hpp convention: every vector read once + the output written once; the
 // packed bits count d/8 bytes per message):
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include <gradcode/quantize/one_bit.hpp>
+#include <gradcode/quantize/one_bit_kernels.hpp>
 
 #include "bench_common.hpp"
 

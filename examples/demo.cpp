@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 #include "common/plot.hpp"
 
 namespace {
@@ -30,14 +31,10 @@ struct options {
   std::string out = "demo-out";
 };
 
-[[noreturn]] void usage(const char* argv0, int code = 2) {
-  std::fprintf(code ? stderr : stdout,
-               "usage: %s [--schemes uncoded,greedy,cgc-w,cgc-e,standard,hgc,jncss] [--K 40] [--iterations 300]\n"
-               "          [--samples 15000] [--se 1] [--sw 1] [--noniid 1|2|3] [--target 0.75] [--lr 0.1]\n"
-               "          [--seed 1] [--out demo-out] [--smoke]\n",
-               argv0);
-  std::exit(code);
-}
+constexpr const char* usage_text =
+    "usage: %s [--schemes uncoded,greedy,cgc-w,cgc-e,standard,hgc,jncss] [--K 40] [--iterations 300]\n"
+    "          [--samples 15000] [--se 1] [--sw 1] [--noniid 1|2|3] [--target 0.75] [--lr 0.1]\n"
+    "          [--seed 1] [--out demo-out] [--smoke]\n";
 
 options parse(int argc, char** argv) {
   using gradcode::scheme;
@@ -46,36 +43,33 @@ options parse(int argc, char** argv) {
                                             {"standard", scheme::standard_gc}, {"hgc", scheme::hgc},
                                             {"jncss", scheme::hgc_jncss}};
   options o;
-  for (int a = 1; a < argc; ++a) {
-    const std::string flag = argv[a];
-    auto value = [&]() -> std::string { return a + 1 < argc ? argv[++a] : (usage(argv[0]), ""); };
-    if (flag == "--help" || flag == "-h") {
-      usage(argv[0], 0);
-    } else if (flag == "--smoke") {
+  examples::flags f(argc, argv, usage_text);
+  while (f.next()) {
+    if (f.is("--smoke")) {
       o.iterations = 15, o.samples = 2000;
-    } else if (flag == "--schemes") {
+    } else if (f.is("--schemes")) {
       o.schemes.clear();
-      std::string list = value();
-      for (std::size_t at = 0; at <= list.size();) {
-        const auto comma = std::min(list.find(',', at), list.size());
-        const auto it = names.find(list.substr(at, comma - at));
-        if (it == names.end()) usage(argv[0]);
+      for (const std::string& name : f.words()) {
+        const auto it = names.find(name);
+        if (it == names.end())
+          f.fail("'" + name + "' is not a scheme (uncoded, greedy, cgc-w, cgc-e, standard, hgc, jncss)");
         o.schemes.push_back(it->second);
-        at = comma + 1;
       }
-    } else if (flag == "--K") o.partitions = std::stol(value());
-    else if (flag == "--iterations") o.iterations = std::stol(value());
-    else if (flag == "--samples") o.samples = std::stol(value());
-    else if (flag == "--se") o.edge_tolerance = std::stol(value());
-    else if (flag == "--sw") o.worker_tolerance = std::stol(value());
-    else if (flag == "--noniid") o.non_iid = std::stoi(value());
-    else if (flag == "--target") o.target = std::stod(value());
-    else if (flag == "--lr") o.learning_rate = std::stod(value());
-    else if (flag == "--seed") o.seed = std::stoull(value());
-    else if (flag == "--out") o.out = value();
-    else usage(argv[0]);
+    } else if (f.is("--K")) o.partitions = f.integer();
+    else if (f.is("--iterations")) o.iterations = f.integer();
+    else if (f.is("--samples")) o.samples = f.integer();
+    else if (f.is("--se")) o.edge_tolerance = f.integer();
+    else if (f.is("--sw")) o.worker_tolerance = f.integer();
+    else if (f.is("--noniid")) {
+      const long long v = f.integer();
+      if (v < 1 || v > 3) f.fail("'" + std::to_string(v) + "' is not 1, 2 or 3");
+      o.non_iid = static_cast<int>(v);
+    } else if (f.is("--target")) o.target = f.number();
+    else if (f.is("--lr")) o.learning_rate = f.number();
+    else if (f.is("--seed")) o.seed = static_cast<std::uint64_t>(f.integer());
+    else if (f.is("--out")) o.out = f.text();
+    else f.unknown();
   }
-  if (o.non_iid < 1 || o.non_iid > 3) usage(argv[0]);
   return o;
 }
 

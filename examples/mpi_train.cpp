@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 
 namespace {
 
@@ -37,58 +38,47 @@ struct options {
   std::uint64_t seed = 1;
 };
 
-[[noreturn]] void usage(const char* argv0, int code) {
-  std::fprintf(code ? stderr : stdout,
-               "usage: mpirun -n <1 + n + Σm> %s [options]\n"
-               "  --scheme hgc|uncoded|both   which aggregation to train with (default both)\n"
-               "  --iterations 30             gradient steps per scheme\n"
-               "  --workers 3,3,3             m_i workers of each edge (n = number of entries)\n"
-               "  --K 18 --se 1 --sw 1        partitions and HGC tolerances (uncoded: s_e = s_w = 0)\n"
-               "  --samples 6000 --test 2000  training / test samples   --lr 0.1   --seed 1\n"
-               "  --slow-per-edge <ms>        worker 0 of every edge sleeps <ms> before each reply\n"
-               "  --slow <ms>@<nodes>         e.g. 200@w1.2,e0   (nodes: w<i>.<j>, e<i>, * = any)\n"
-               "  --crash <nodes>             these nodes never reply, e.g. w0.1\n"
-               "  --model <scale>             tang2024 §V-A runtime model, its times (ms) x scale\n"
-               "  --inject <clause>           any fault clause of gradcode/mpi/injection.hpp\n"
-               "  --smoke                     a few iterations on a small sample (seconds)\n",
-               argv0);
-  std::exit(code);
-}
+constexpr const char* usage_text =
+    "usage: mpirun -n <1 + n + Σm> %s [options]\n"
+    "  --scheme hgc|uncoded|both   which aggregation to train with (default both)\n"
+    "  --iterations 30             gradient steps per scheme\n"
+    "  --workers 3,3,3             m_i workers of each edge (n = number of entries)\n"
+    "  --K 18 --se 1 --sw 1        partitions and HGC tolerances (uncoded: s_e = s_w = 0)\n"
+    "  --samples 6000 --test 2000  training / test samples   --lr 0.1   --seed 1\n"
+    "  --slow-per-edge <ms>        worker 0 of every edge sleeps <ms> before each reply\n"
+    "  --slow <ms>@<nodes>         e.g. 200@w1.2,e0   (nodes: w<i>.<j>, e<i>, * = any)\n"
+    "  --crash <nodes>             these nodes never reply, e.g. w0.1\n"
+    "  --model <scale>             tang2024 §V-A runtime model, its times (ms) x scale\n"
+    "  --inject <clause>           any fault clause of gradcode/mpi/injection.hpp\n"
+    "  --smoke                     a few iterations on a small sample (seconds)\n";
 
 options parse(int argc, char** argv) {
   options o;
-  for (int a = 1; a < argc; ++a) {
-    const std::string flag = argv[a];
-    auto value = [&]() -> std::string { return a + 1 < argc ? argv[++a] : (usage(argv[0], 2), ""); };
-    if (flag == "--help" || flag == "-h") usage(argv[0], 0);
-    else if (flag == "--smoke") o.iterations = 4, o.samples = 1200, o.test_samples = 500, o.faults.push_back("slow:50@w*.0");
-    else if (flag == "--scheme") {
-      const std::string s = value();
+  examples::flags f(argc, argv, usage_text);
+  while (f.next()) {
+    if (f.is("--smoke")) o.iterations = 4, o.samples = 1200, o.test_samples = 500, o.faults.push_back("slow:50@w*.0");
+    else if (f.is("--scheme")) {
+      const std::string s = f.text();
       if (s == "both") o.schemes = {"hgc", "uncoded"};
       else if (s == "hgc" || s == "uncoded") o.schemes = {s};
-      else usage(argv[0], 2);
-    } else if (flag == "--iterations") o.iterations = std::stol(value());
-    else if (flag == "--workers") {
+      else f.fail("'" + s + "' is not hgc, uncoded or both");
+    } else if (f.is("--iterations")) o.iterations = f.integer();
+    else if (f.is("--workers")) {
       o.workers.clear();
-      const std::string list = value();
-      for (std::size_t at = 0; at <= list.size();) {
-        const auto comma = std::min(list.find(',', at), list.size());
-        o.workers.push_back(std::stol(list.substr(at, comma - at)));
-        at = comma + 1;
-      }
-    } else if (flag == "--K") o.partitions = std::stol(value());
-    else if (flag == "--se") o.edge_tolerance = std::stol(value());
-    else if (flag == "--sw") o.worker_tolerance = std::stol(value());
-    else if (flag == "--samples") o.samples = std::stol(value());
-    else if (flag == "--test") o.test_samples = std::stol(value());
-    else if (flag == "--lr") o.learning_rate = std::stod(value());
-    else if (flag == "--seed") o.seed = std::stoull(value());
-    else if (flag == "--slow-per-edge") o.faults.push_back("slow:" + value() + "@w*.0");
-    else if (flag == "--slow") o.faults.push_back("slow:" + value());
-    else if (flag == "--crash") o.faults.push_back("crash@" + value());
-    else if (flag == "--model") o.faults.push_back("model:tang2024:" + value());
-    else if (flag == "--inject") o.faults.push_back(value());
-    else usage(argv[0], 2);
+      for (const long long m : f.integers()) o.workers.push_back(m);
+    } else if (f.is("--K")) o.partitions = f.integer();
+    else if (f.is("--se")) o.edge_tolerance = f.integer();
+    else if (f.is("--sw")) o.worker_tolerance = f.integer();
+    else if (f.is("--samples")) o.samples = f.integer();
+    else if (f.is("--test")) o.test_samples = f.integer();
+    else if (f.is("--lr")) o.learning_rate = f.number();
+    else if (f.is("--seed")) o.seed = static_cast<std::uint64_t>(f.integer());
+    else if (f.is("--slow-per-edge")) o.faults.push_back("slow:" + f.text() + "@w*.0");
+    else if (f.is("--slow")) o.faults.push_back("slow:" + f.text());
+    else if (f.is("--crash")) o.faults.push_back("crash@" + f.text());
+    else if (f.is("--model")) o.faults.push_back("model:tang2024:" + f.text());
+    else if (f.is("--inject")) o.faults.push_back(f.text());
+    else f.unknown();
   }
   return o;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/bits_table.hpp"
+#include "common/flags.hpp"
 #include "common/onebit_experiments.hpp"
 #include "common/plot.hpp"
 
@@ -36,35 +37,24 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int a = 1; a < argc; ++a) {
-    const std::string arg = argv[a];
-    auto value = [&]() -> std::string {
-      if (a + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", arg.c_str());
-        std::exit(2);
-      }
-      return argv[++a];
-    };
-    if (arg == "--smoke")
+  examples::flags f(argc, argv, "usage: %s [--smoke] [--seed N] [--out DIR] [--budget BITS] [--threshold X] [--p P] [--pixel-scale S]\n");
+  while (f.next()) {
+    if (f.is("--smoke"))
       o.smoke = true;
-    else if (arg == "--seed")
-      o.seed = std::stoull(value());
-    else if (arg == "--out")
-      o.out = value();
-    else if (arg == "--budget")
-      o.budget = std::stod(value());
-    else if (arg == "--threshold")
-      o.thresholds = {std::stod(value())};
-    else if (arg == "--p")
-      o.p = std::stod(value());
-    else if (arg == "--pixel-scale")
-      o.pixel_scale = std::stod(value());
-    else {
-      std::fprintf(stderr,
-                   "usage: %s [--smoke] [--seed N] [--out DIR] [--budget BITS] [--threshold X] [--p P] [--pixel-scale S]\n",
-                   argv[0]);
-      std::exit(arg == "--help" ? 0 : 2);
-    }
+    else if (f.is("--seed"))
+      o.seed = static_cast<std::uint64_t>(f.integer());
+    else if (f.is("--out"))
+      o.out = f.text();
+    else if (f.is("--budget"))
+      o.budget = f.number();
+    else if (f.is("--threshold"))
+      o.thresholds = {f.number()};
+    else if (f.is("--p"))
+      o.p = f.number();
+    else if (f.is("--pixel-scale"))
+      o.pixel_scale = f.number();
+    else
+      f.unknown();
   }
   return o;
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/fashion_mnist.hpp"
+#include "common/flags.hpp"
 #include "common/plot.hpp"
 
 namespace {
@@ -41,41 +42,32 @@ struct options {
   double slack = 0.25;        // TSDCFL deadline slack: T_comp = (1 + slack) x predicted stage-1 makespan + upload
 };
 
-[[noreturn]] void usage(const char* argv0, int code) {
-  std::fprintf(code ? stderr : stdout,
-               "usage: %s [--smoke] [--seed N] [--out DIR] [--epochs 2000] [--train-epochs 60] [--samples 12000] [--slots 20000]\n          [--slack 0.25]\n",
-               argv0);
-  std::exit(code);
-}
+constexpr const char* usage_text =
+    "usage: %s [--smoke] [--seed N] [--out DIR] [--epochs 2000] [--train-epochs 60] [--samples 12000] [--slots 20000]\n"
+    "          [--slack 0.25]\n";
 
 options parse(int argc, char** argv) {
   options o;
-  for (int a = 1; a < argc; ++a) {
-    const std::string flag = argv[a];
-    auto value = [&]() -> std::string {
-      if (a + 1 >= argc) usage(argv[0], 2);
-      return argv[++a];
-    };
-    if (flag == "--help" || flag == "-h")
-      usage(argv[0], 0);
-    else if (flag == "--smoke")
+  examples::flags f(argc, argv, usage_text);
+  while (f.next()) {
+    if (f.is("--smoke"))
       o.smoke = true, o.epochs = 200, o.train_epochs = 4, o.samples = 1200, o.slots = 2000;
-    else if (flag == "--seed")
-      o.seed = std::stoull(value());
-    else if (flag == "--out")
-      o.out = value();
-    else if (flag == "--epochs")
-      o.epochs = std::stol(value());
-    else if (flag == "--train-epochs")
-      o.train_epochs = std::stol(value());
-    else if (flag == "--samples")
-      o.samples = std::stol(value());
-    else if (flag == "--slots")
-      o.slots = std::stol(value());
-    else if (flag == "--slack")
-      o.slack = std::stod(value());
+    else if (f.is("--seed"))
+      o.seed = static_cast<std::uint64_t>(f.integer());
+    else if (f.is("--out"))
+      o.out = f.text();
+    else if (f.is("--epochs"))
+      o.epochs = f.integer();
+    else if (f.is("--train-epochs"))
+      o.train_epochs = f.integer();
+    else if (f.is("--samples"))
+      o.samples = f.integer();
+    else if (f.is("--slots"))
+      o.slots = f.integer();
+    else if (f.is("--slack"))
+      o.slack = f.number();
     else
-      usage(argv[0], 2);
+      f.unknown();
   }
   if (o.epochs < 1 || o.train_epochs < 0 || o.samples < 24 || o.slots < 2 || !(o.slack >= 0)) {
     std::fprintf(stderr, "need --epochs >= 1, --train-epochs >= 0, --samples >= 24, --slots >= 2, --slack >= 0\n");

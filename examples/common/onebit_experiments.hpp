@@ -88,7 +88,7 @@ std::vector<onebit_run> three_methods(Index workers, Index samples, Index w, Ind
   std::vector<onebit_run> out;
   for (const auto& me : methods) {
     const gradcode::gc_dl<double> scheme(
-        {.placement = *me.placement, .dimension = w, .straggler_probability = s.p, .method = me.kind}, {.seed = s.seed});
+        {.placement = *me.placement, .dimension = w, .straggler_probability = s.p, .method = me.kind, .seed = s.seed});
     say(log, "%s: rho = %ld bits per message\n", me.label.c_str(), static_cast<long>(scheme.bits_per_message()));
     out.push_back({me.label, scheme.bits_per_message(), run(me.label, scheme)});
     if (out.back().result.diverged)

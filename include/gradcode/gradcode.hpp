@@ -24,6 +24,8 @@
 
 #include "gradcode/hierarchical/hgc.hpp"
 #include "gradcode/hierarchical/polynomial.hpp"
+#include "gradcode/hierarchical/polynomial_placement.hpp"
+#include "gradcode/hierarchical/polynomial_round.hpp"
 #include "gradcode/hierarchical/tradeoff.hpp"
 
 #include "gradcode/robust/arnoldi_basis.hpp"
@@ -34,6 +36,9 @@
 
 #include "gradcode/optimize/homogeneous.hpp"
 #include "gradcode/optimize/jncss.hpp"
+#include "gradcode/optimize/jncss_gap.hpp"
+#include "gradcode/optimize/jncss_literal.hpp"
+#include "gradcode/optimize/jncss_problem.hpp"
 #include "gradcode/optimize/presets.hpp"
 #include "gradcode/optimize/runtime_model.hpp"
 
@@ -49,4 +54,5 @@
 #include "gradcode/quantize/counter_rng.hpp"
 #include "gradcode/quantize/gc_dl.hpp"
 #include "gradcode/quantize/one_bit.hpp"
+#include "gradcode/quantize/one_bit_wire.hpp"
 #include "gradcode/quantize/placement.hpp"

@@ -120,14 +120,14 @@ struct epoch_job {
 
 struct iteration_job {
   std::uint64_t iteration = 0;
-  bool through_messages = false;  ///< encode + aggregate instead of step()
+  bool through_messages = false;  ///< encode + quantize + decode instead of step()
 };
 
 template <class Scalar>
 outcome run_iteration(const gradcode::gc_dl<Scalar>& scheme, const matrix<Scalar>& gradients, const vector<double>& exact,
                       const iteration_job& job) {
   vector<Scalar> g_hat(scheme.dimension());
-  auto local = [&](Index j, Eigen::Ref<vector<Scalar>> f) { scheme.local_update(j, gradients, f); };
+  auto local = [&](Index j, Eigen::Ref<vector<Scalar>> f) { scheme.encode(j, gradients, f); };
   if (!job.through_messages || !scheme.sends_bits()) {
     scheme.step(job.iteration, local, g_hat);
   } else {
@@ -135,10 +135,10 @@ outcome run_iteration(const gradcode::gc_dl<Scalar>& scheme, const matrix<Scalar
     std::vector<gradcode::one_bit_vector<Scalar>> messages(ids.size());
     vector<Scalar> f(scheme.dimension());
     for (std::size_t t = 0; t < ids.size(); ++t) {
-      scheme.local_update(ids[t], gradients, f);
-      scheme.encode(ids[t], job.iteration, f, messages[t]);
+      scheme.encode(ids[t], gradients, f);
+      scheme.quantize(ids[t], job.iteration, f, messages[t]);
     }
-    scheme.aggregate(ids, messages, g_hat);
+    scheme.decode(ids, messages, g_hat);
   }
   // SGC-DL with p = 0 is exact (Σ_j f_j = Σ_i ∇L_i); the 1-bit ĝ is a random estimate, checked
   // bit for bit against the serial run only.
@@ -260,7 +260,7 @@ TEMPLATE_TEST_CASE("two-stage: 4 threads each building stage 2 from one shared s
   if constexpr (sizeof(Scalar) >= sizeof(double)) CHECK(summary.decoded == expected_jobs);  // every job is tolerated
 }
 
-TEMPLATE_TEST_CASE("gc_dl: 4 threads stepping and aggregating overlapping iterations of one shared scheme get bit for bit "
+TEMPLATE_TEST_CASE("gc_dl: 4 threads stepping and decoding overlapping iterations of one shared scheme get bit for bit "
                    "the serial ĝ — 1-bit GC-DL and SGC-DL — and SGC-DL with p = 0 the exact sum",
                    "[concurrency][gc_dl][threads]", float, double) {
   using Scalar = TestType;
@@ -274,8 +274,8 @@ TEMPLATE_TEST_CASE("gc_dl: 4 threads stepping and aggregating overlapping iterat
     double p;
   };
   for (const auto& sc : {scheme_case{gradcode::gc_dl_method::one_bit, 0.25}, scheme_case{gradcode::gc_dl_method::sgc, 0.0}}) {
-    const gradcode::gc_dl<Scalar> scheme({.placement = placement, .dimension = w, .straggler_probability = sc.p, .method = sc.method},
-                                         {.seed = seed});
+    const gradcode::gc_dl<Scalar> scheme(
+        {.placement = placement, .dimension = w, .straggler_probability = sc.p, .method = sc.method, .seed = seed});
     const gradcode::gc_dl<Scalar> twin(scheme);
     const vector<double> truth = sc.method == gradcode::gc_dl_method::sgc ? exact : vector<double>();
     std::vector<iteration_job> all;

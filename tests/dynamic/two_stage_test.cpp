@@ -3,7 +3,8 @@
 // stage-2 loads ∝ W_m (eq. (16)) and the span condition of Lemma 1 — every pattern of ≤ s
 // stragglers among the M − M_c stage-2 workers decodes the exact Σ_k g_k (exhaustive for
 // M ≤ 9, random for M = 50–200), never a wrong sum beyond s, K_c = K without coding, and the
-// typed errors.
+// typed errors; stage_two_code is a gradcode::codec over the M workers whose decode reports the
+// workers used, the amplification and the error estimate, and leaves `out` untouched on a refusal.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -16,12 +17,16 @@
 #include <type_traits>
 #include <vector>
 
+#include <gradcode/core/codec.hpp>
 #include <gradcode/dynamic/two_stage.hpp>
 
 #include "codes/code_properties.hpp"
 
 using gradcode::Index;
 using gradcode::test::what_contains;
+
+// One codec interface (core/codec.hpp, issue 14): the master's decode of an epoch is a codec over its M workers.
+static_assert(gradcode::codec<gradcode::stage_two_code<float>> && gradcode::codec<gradcode::stage_two_code<double>>);
 
 namespace {
 
@@ -88,10 +93,13 @@ struct sweep {
   Index patterns = 0, refused = 0, wrong = 0;
   Index float_refusals = 0;  ///< refused in float although the pattern decodes in double (amplification too high)
   Index bad_refusals = 0;    ///< refused tolerated patterns that do not have that excuse
+  Index bad_reports = 0;     ///< decodes whose report is not: the ids used ascending, amplification >= 1, error <= the bound
 };
 
 /// Encodes every message of the epoch, then decodes from the stage-1 results plus the stage-2
-/// results of every (all or `random` random) set of stage-2 workers without `stragglers` of them.
+/// results of every (all or `random` random) set of stage-2 workers without `stragglers` of them,
+/// as one (ids, messages) set in a random order; the stage-1 messages come from
+/// two_stage_code::encode_stage_one, the codec's encode must agree.
 template <class Scalar>
 void decode_patterns(const gradcode::two_stage_code<Scalar>& epoch, const gradcode::stage_two_code<Scalar>& two,
                      const mat<Scalar>& partials, Index stragglers, Index random, std::mt19937_64& rng, sweep& st) {
@@ -106,25 +114,42 @@ void decode_patterns(const gradcode::two_stage_code<Scalar>& epoch, const gradco
   const Index n = static_cast<Index>(workers.size());
   mat<Scalar> all(d, n);
   for (Index j = 0; j < n; ++j) all.col(j) = two.encode_stage_two(workers[static_cast<std::size_t>(j)], partials);
+  for (std::size_t j = 0; j < one_ids.size(); ++j) {
+    gradcode::vector<Scalar> m(d);
+    two.encode(one_ids[j], partials, m);  // the codec's encode of a finished worker: its stage-1 message
+    if (m != one.col(static_cast<Index>(j))) ++st.bad_reports;
+  }
   const double bound = gradcode::test::error_bound<Scalar>();
   auto run = [&](const std::vector<Index>& missing) {
-    std::vector<Index> ids;
+    // Column c < M_c: stage-1 message one_ids[c]; else stage-2 message of workers[c − M_c].
     std::vector<Index> cols;
+    const Index n1 = static_cast<Index>(one_ids.size());
+    for (Index c = 0; c < n1; ++c) cols.push_back(c);
     for (Index j = 0; j < n; ++j)
-      if (std::find(missing.begin(), missing.end(), j) == missing.end()) cols.push_back(j);
+      if (std::find(missing.begin(), missing.end(), j) == missing.end()) cols.push_back(n1 + j);
     std::shuffle(cols.begin(), cols.end(), rng);
+    std::vector<Index> ids;
     mat<Scalar> msgs(d, static_cast<Index>(cols.size()));
     for (std::size_t t = 0; t < cols.size(); ++t) {
-      ids.push_back(workers[static_cast<std::size_t>(cols[t])]);
-      msgs.col(static_cast<Index>(t)) = all.col(cols[t]);
+      const Index c = cols[t];
+      ids.push_back(c < n1 ? one_ids[static_cast<std::size_t>(c)] : workers[static_cast<std::size_t>(c - n1)]);
+      msgs.col(static_cast<Index>(t)) = c < n1 ? one.col(c) : all.col(c - n1);
     }
     ++st.patterns;
+    const bool decodable = two.decodable(gradcode::pattern::from_ids(two.nodes(), ids));
     try {
-      const auto g = two.decode(one_ids, one, ids, msgs);
+      gradcode::vector<Scalar> g(d);
+      const gradcode::decode_report r = two.decode(ids, msgs, g);
       const double err = (g.template cast<double>() - exact).norm() / exact.norm();
       st.worst = std::max(st.worst, err);
       if (!(err <= bound)) ++st.wrong;
+      std::vector<Index> sorted = ids;
+      std::sort(sorted.begin(), sorted.end());
+      if (r.used != sorted || !(r.amplification >= 1) || !(r.estimated_error <= two.max_relative_error()) || !r.exact ||
+          !r.corrupted.empty() || !decodable)
+        ++st.bad_reports;
     } catch (const gradcode::not_decodable&) {
+      if (decodable) ++st.bad_reports;
       ++st.refused;
       if (static_cast<Index>(missing.size()) > two.tolerance()) return;
       // A tolerated pattern may be refused only in float, and only when it decodes in double with
@@ -184,6 +209,7 @@ TEMPLATE_TEST_CASE("two-stage: every pattern of at most s stage-2 stragglers dec
       ++epochs;
       for (Index f = 0; f <= c.s; ++f) decode_patterns<TestType>(epoch, two, partials, f, 0, rng, st);
       CHECK(st.wrong == 0);
+      CHECK(st.bad_reports == 0);
       CHECK(st.bad_refusals == 0);
       if constexpr (std::is_same_v<TestType, double>) CHECK(st.refused == 0);
       total.worst = std::max(total.worst, st.worst);
@@ -211,6 +237,7 @@ TEST_CASE("two-stage: with s + 1 stage-2 stragglers it returns the exact sum or 
       sweep st;
       decode_patterns<double>(epoch, two, random_partials<double>(9, c.K, 3), c.s + 1, 0, rng, st);
       CHECK(st.wrong == 0);
+      CHECK(st.bad_reports == 0);
       total.patterns += st.patterns;
       total.refused += st.refused;
     }
@@ -244,6 +271,7 @@ TEMPLATE_TEST_CASE("two-stage: 300 random patterns of s stage-2 stragglers decod
     sweep st;
     decode_patterns<TestType>(epoch, two, random_partials<TestType>(8, c.K, 5), c.s, 300, rng, st);
     CHECK(st.wrong == 0);
+    CHECK(st.bad_reports == 0);
     CHECK(st.bad_refusals == 0);
     if constexpr (std::is_same_v<TestType, double>) CHECK(st.refused == 0);
     WARN("two-stage " << gradcode::test::scalar_name<TestType>() << " M=" << b.M << " K=" << b.K << " stage-2 workers "
@@ -330,12 +358,23 @@ TEST_CASE("two-stage: when the finished workers cover all K partitions (K_c = K)
   msgs.col(0) = epoch.encode_stage_one(3, g);
   msgs.col(1) = epoch.encode_stage_one(1, g);
   const std::vector<Index> ids = {3, 1};
-  const auto sum = two.decode(ids, msgs, std::vector<Index>{}, gradcode::matrix<double>(6, 0));
+  const auto sum = two.decode(ids, msgs);
   CHECK((sum - g.rowwise().sum()).norm() <= 1e-12 * g.rowwise().sum().norm());
+  gradcode::vector<double> out(6);
+  CHECK(two.decode(ids, msgs, std::vector<Index>{}, gradcode::matrix<double>(6, 0), out).used ==
+        std::vector<Index>{1, 3});
   CHECK(two.decodable(std::vector<Index>{}));
+  CHECK(two.decodable(gradcode::pattern::from_ids(4, ids)));
+  CHECK_FALSE(two.decodable(gradcode::pattern::from_ids(4, std::vector<Index>{3})));
+  CHECK(two.load(0) == 0);
   CHECK_THROWS_MATCHES(two.encode_stage_two(0, g), gradcode::invalid_input, what_contains("stage 2 is not coded"));
-  CHECK_THROWS_MATCHES(two.decode(ids, msgs, std::vector<Index>{0}, gradcode::matrix<double>(6, 1)), gradcode::invalid_input,
-                       what_contains("stage 2 is not coded (K_c = K), yet 1 stage-2 results"));
+  CHECK_THROWS_MATCHES(two.encode(0, g, out), gradcode::invalid_input, what_contains("stage 2 is not coded"));
+  CHECK_THROWS_MATCHES(two.decode(ids, msgs, std::vector<Index>{0}, gradcode::matrix<double>(6, 1), out),
+                       gradcode::invalid_input, what_contains("stage 2 is not coded (K_c = K), yet 1 stage-2 results"));
+  gradcode::matrix<double> three(6, 3);
+  three << msgs, gradcode::matrix<double>::Zero(6, 1);
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{3, 1, 0}, three), gradcode::invalid_input,
+                       what_contains("stage 2 is not coded (K_c = K), yet worker 0 sent a stage-2 result"));
 }
 
 TEST_CASE("two-stage: the paper's Fig. 4 walk-through — worker 3 is coded with worker 2 and either one finishes the epoch",
@@ -355,7 +394,9 @@ TEST_CASE("two-stage: the paper's Fig. 4 walk-through — worker 3 is coded with
   for (Index w : {1, 2}) {
     gradcode::matrix<double> m(4, 1);
     m.col(0) = two.encode_stage_two(w, g);
-    const auto sum = two.decode(std::vector<Index>{0}, one, std::vector<Index>{w}, m);
+    gradcode::matrix<double> both(4, 2);
+    both << one, m;
+    const auto sum = two.decode(std::vector<Index>{0, w}, both);
     CHECK((sum - g.rowwise().sum()).norm() <= 1e-12 * g.rowwise().sum().norm());
   }
   // Epoch 3 of Fig. 4: both stage-1 workers deliver in time: no coding.
@@ -412,24 +453,37 @@ TEST_CASE("two-stage: invalid parameters and bad call data throw typed errors na
   one.col(0) = epoch.encode_stage_one(0, g);
   gradcode::matrix<double> single(4, 1);
   single.col(0) = two.encode_stage_two(1, g);
+  gradcode::vector<double> out(4);
   // One stage-2 result where 2 are needed and worker 1's partitions are on workers 1, 3, 4 only.
-  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0}, one, std::vector<Index>{1}, single), gradcode::not_decodable,
+  gradcode::matrix<double> pair(4, 2);
+  pair << one, single;
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0, 1}, pair), gradcode::not_decodable,
+                       what_contains("stage 2 (M - M_c = 4 workers, s = 2): 1 of 4 nodes responded, 2 needed"));
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0}, one, std::vector<Index>{1}, single, out), gradcode::not_decodable,
                        what_contains("stage 2 (M - M_c = 4 workers, s = 2): 1 of 4 nodes responded, 2 needed"));
   CHECK_FALSE(two.decodable(std::vector<Index>{1}));
-  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{}, gradcode::matrix<double>(4, 0), std::vector<Index>{1}, single),
+  CHECK_FALSE(two.decodable(gradcode::pattern::from_ids(5, std::vector<Index>{0, 1})));
+  // Without the finished worker's result its block is on no one: not decodable (one set), a role error (two sets).
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{1}, single), gradcode::not_decodable,
+                       what_contains("stage-1 result of finished worker 0 is missing: no other worker holds its partitions 0..3"));
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{}, gradcode::matrix<double>(4, 0), std::vector<Index>{1}, single, out),
                        gradcode::invalid_input, what_contains("stage-1 result of finished worker 0 is missing"));
-  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0}, one, std::vector<Index>{0}, single), gradcode::invalid_input,
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0}, one, std::vector<Index>{0}, single, out), gradcode::invalid_input,
                        what_contains("worker 0 is not a stage-2 worker"));
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0, 0}, pair), gradcode::invalid_input, what_contains("node 0 appears twice"));
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0, 5}, pair), gradcode::invalid_input, what_contains("outside"));
+  CHECK_THROWS_MATCHES(two.partitions_of(5), gradcode::invalid_input, what_contains("worker id 5 is outside [0, M = 5)"));
   gradcode::matrix<double> bad = one;
   bad(2, 0) = std::numeric_limits<double>::quiet_NaN();
   gradcode::matrix<double> two_msgs(4, 2);
   two_msgs.col(0) = two.encode_stage_two(3, g);
   two_msgs.col(1) = two.encode_stage_two(4, g);
-  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0}, bad, std::vector<Index>{3, 4}, two_msgs), gradcode::invalid_input,
-                       what_contains("stage-1 message of worker 0 is not finite"));
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0}, bad, std::vector<Index>{3, 4}, two_msgs, out), gradcode::invalid_input,
+                       what_contains("message of node 0 has a non-finite value at element 2"));
   // Workers 3 and 4 suffice here (s = 2 among 4): the exact sum.
-  const auto sum = two.decode(std::vector<Index>{0}, one, std::vector<Index>{4, 3}, two_msgs.rowwise().reverse());
-  CHECK((sum - g.rowwise().sum()).norm() <= 1e-9 * g.rowwise().sum().norm());
+  const auto report = two.decode(std::vector<Index>{0}, one, std::vector<Index>{4, 3}, two_msgs.rowwise().reverse(), out);
+  CHECK((out - g.rowwise().sum()).norm() <= 1e-9 * g.rowwise().sum().norm());
+  CHECK(report.used == std::vector<Index>{0, 3, 4});
 }
 
 TEST_CASE("two-stage: throughputs near DBL_MAX or subnormal give the blocks, eq. (16) loads and exact decode of their ratios",
@@ -465,9 +519,10 @@ TEST_CASE("two-stage: throughputs near DBL_MAX or subnormal give the blocks, eq.
     std::vector<Index> ids(workers.begin() + 2, workers.end());
     gradcode::matrix<double> msgs(g.rows(), static_cast<Index>(ids.size()));
     for (std::size_t j = 0; j < ids.size(); ++j) msgs.col(static_cast<Index>(j)) = two.encode_stage_two(ids[j], g);
-    gradcode::matrix<double> one(g.rows(), 1);
-    one.col(0) = epoch.encode_stage_one(1, g);
-    const auto sum = two.decode(std::vector<Index>{1}, one, ids, msgs);
+    ids.push_back(1);  // the finished worker's stage-1 message, last
+    msgs.conservativeResize(Eigen::NoChange, msgs.cols() + 1);
+    msgs.col(msgs.cols() - 1) = epoch.encode_stage_one(1, g);
+    const auto sum = two.decode(ids, msgs);
     CHECK((sum - exact).norm() <= 1e-9 * exact.norm());
   }
   // Throughputs 2^1074 apart: the slow worker's share rounds to 0, the loads still sum to K.
@@ -527,7 +582,122 @@ TEST_CASE("two-stage: 200 random throughput vectors spanning the whole double ra
     gradcode::matrix<double> msgs(3, static_cast<Index>(workers.size()));
     for (std::size_t j = 0; j < workers.size(); ++j) msgs.col(static_cast<Index>(j)) = two.encode_stage_two(workers[j], g);
     const gradcode::vector<double> exact = g.rowwise().sum();
-    const auto sum = two.decode(done, one, workers, msgs);
+    gradcode::vector<double> sum(3);
+    two.decode(done, one, workers, msgs, sum);
     CHECK((sum - exact).norm() <= 1e-9 * exact.norm());
   }
+}
+
+TEMPLATE_TEST_CASE("two-stage: the codec's decode reports the workers used ascending, amplification >= 1 and an estimated error "
+                   "within the code's bound, and the one-set and two-set decodes agree",
+                   "[two_stage][report]", float, double) {
+  using Scalar = TestType;
+  // M = 7, stage 1 on {0, 2, 3, 5}, {2, 5} finish: stage 2 = {0, 3} (unfinished) + {1, 4, 6} (new), s = 2.
+  const gradcode::two_stage_code<Scalar> epoch({.throughputs = {3, 1, 2, 5, 1, 4, 2}, .partitions = 14, .stage_one_workers = {5, 0, 3, 2}});
+  const auto two = epoch.stage_two(std::vector<Index>{5, 2}, 2);
+  REQUIRE(two.coded());
+  CHECK(two.nodes() == 7);
+  CHECK(two.message_length(33) == 33);
+  const auto g = random_partials<Scalar>(33, 14, 6);
+  const gradcode::vector<double> exact = g.template cast<double>().rowwise().sum();
+  // Every worker's codec message: its stage-1 block sum if it finished, else its stage-2 message; from the held columns too.
+  for (Index m = 0; m < 7; ++m) {
+    INFO("worker " << m);
+    const auto parts = two.partitions_of(m);
+    CHECK(std::is_sorted(parts.begin(), parts.end()));
+    CHECK(two.load(m) == static_cast<Index>(parts.size()));
+    gradcode::matrix<Scalar> held(33, static_cast<Index>(parts.size()));
+    for (std::size_t t = 0; t < parts.size(); ++t) held.col(static_cast<Index>(t)) = g.col(parts[t]);
+    gradcode::vector<Scalar> a(33), b(33);
+    two.encode(m, g, a);
+    two.encode_held(m, held, b);
+    CHECK((a - b).norm() <= 1e-5 * (1 + a.norm()));
+    if (m == 2 || m == 5) CHECK(a == epoch.encode_stage_one(m, g));
+    else CHECK(a == two.encode_stage_two(m, g));
+  }
+  // Stragglers 3 and 6 (s = 2): ids in arrival order, not sorted.
+  const std::vector<Index> ids = {4, 5, 0, 1, 2};
+  gradcode::matrix<Scalar> msgs(33, 5);
+  for (std::size_t j = 0; j < ids.size(); ++j) two.encode(ids[j], g, msgs.col(static_cast<Index>(j)));
+  gradcode::vector<Scalar> out(33);
+  const gradcode::decode_report r = two.decode(ids, msgs, out);
+  CHECK(r.used == std::vector<Index>{0, 1, 2, 4, 5});
+  CHECK(r.corrupted.empty());
+  CHECK(r.exact);
+  CHECK(r.amplification >= 1);
+  CHECK(r.amplification == two.plan(gradcode::pattern::from_ids(7, ids))->amplification());
+  CHECK(r.estimated_error == gradcode::linear_code<Scalar>::estimated_error(r.amplification));
+  CHECK(r.estimated_error <= two.max_relative_error());
+  CHECK((out.template cast<double>() - exact).norm() <= gradcode::test::error_bound<Scalar>() * exact.norm());
+  // The stage-2 part alone never amplifies less: the epoch's figure averages it with the exact stage-1 sums.
+  std::vector<Index> local;
+  for (Index m : {4, 0, 1}) local.push_back(two.stage_two_index(m));
+  CHECK(r.amplification <= two.code().plan(gradcode::pattern::from_ids(two.code().nodes(), local))->amplification() * (1 + 1e-12));
+  // The same epoch as two message sets gives the same sum and report.
+  gradcode::matrix<Scalar> one(33, 2), second(33, 3);
+  one << msgs.col(2 - 1), msgs.col(4);  // workers 5, 2
+  second << msgs.col(0), msgs.col(2), msgs.col(3);  // workers 4, 0, 1
+  gradcode::vector<Scalar> apart(33);
+  const auto r2 = two.decode(std::vector<Index>{5, 2}, one, std::vector<Index>{4, 0, 1}, second, apart);
+  CHECK(r2.used == r.used);
+  CHECK(r2.amplification == r.amplification);
+  CHECK((apart - out).norm() <= 4 * std::numeric_limits<Scalar>::epsilon() * (1 + out.norm()));
+  // The convenience form returns the same sum.
+  CHECK(two.decode(ids, msgs) == out);
+  // Uncoded (K_c = K): a plain sum of the stage-1 blocks, amplification 1.
+  const auto none = epoch.stage_two(std::vector<Index>{0, 2, 3, 5}, 1);
+  REQUIRE_FALSE(none.coded());
+  gradcode::matrix<Scalar> all(33, 4);
+  const std::vector<Index> stage_one = {3, 0, 5, 2};
+  for (std::size_t j = 0; j < 4; ++j) none.encode(stage_one[j], g, all.col(static_cast<Index>(j)));
+  const auto r3 = none.decode(stage_one, all, out);
+  CHECK(r3.used == std::vector<Index>{0, 2, 3, 5});
+  CHECK(r3.amplification == 1);
+  CHECK(r3.estimated_error <= none.max_relative_error());
+  CHECK((out.template cast<double>() - exact).norm() <= gradcode::test::error_bound<Scalar>() * exact.norm());
+}
+
+TEST_CASE("two-stage: every refused decode leaves out untouched: too few stage-2 results, a missing finished worker, bad ids "
+          "and shapes, and a NaN or overflow found mid-stream",
+          "[two_stage][errors][report]") {
+  const gradcode::two_stage_code<double> epoch({.throughputs = {1, 1, 1, 1, 1}, .partitions = 10, .stage_one_workers = {0, 1, 2}});
+  const auto two = epoch.stage_two(std::vector<Index>{0}, 2);  // stage 2: 1, 2 (unfinished), 3, 4 (new); needs 2
+  const auto g = random_partials<double>(300, 10, 11);
+  const std::vector<Index> ids = {0, 3, 4};
+  gradcode::matrix<double> msgs(300, 3);
+  for (std::size_t j = 0; j < ids.size(); ++j) two.encode(ids[j], g, msgs.col(static_cast<Index>(j)));
+  const gradcode::vector<double> sentinel = gradcode::vector<double>::Constant(300, 42.0);
+  gradcode::vector<double> out = sentinel;
+  auto untouched = [&] { return out == sentinel; };
+
+  CHECK_THROWS_AS(two.decode(std::vector<Index>{0, 3}, msgs.leftCols(2), out), gradcode::not_decodable);
+  CHECK(untouched());
+  CHECK_THROWS_AS(two.decode(std::vector<Index>{3, 4}, msgs.rightCols(2), out), gradcode::not_decodable);  // finished worker 0 missing
+  CHECK(untouched());
+  CHECK_THROWS_AS(two.decode(std::vector<Index>{0, 3, 3}, msgs, out), gradcode::invalid_input);
+  CHECK(untouched());
+  CHECK_THROWS_AS(two.decode(std::vector<Index>{0, 3}, msgs, out), gradcode::invalid_input);  // 2 ids, 3 messages
+  CHECK(untouched());
+  gradcode::vector<double> short_out = gradcode::vector<double>::Constant(299, 42.0);
+  CHECK_THROWS_AS(two.decode(ids, msgs, short_out), gradcode::invalid_input);
+  CHECK((short_out.array() == 42.0).all());
+  // A NaN near the end of the last message: found only after the pass has computed the elements before it.
+  gradcode::matrix<double> nan = msgs;
+  nan(297, 2) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_MATCHES(two.decode(ids, nan, out), gradcode::invalid_input, what_contains("message of node 4 has a non-finite value at element 297"));
+  CHECK(untouched());
+  gradcode::matrix<double> huge = msgs;
+  huge.bottomRows(10).setConstant(std::numeric_limits<double>::max());
+  CHECK_THROWS_AS(two.decode(ids, huge, out), gradcode::invalid_input);
+  CHECK(untouched());
+  // The two-set form too.
+  CHECK_THROWS_AS(two.decode(std::vector<Index>{0}, nan.leftCols(1), std::vector<Index>{3, 4}, nan.rightCols(2), out),
+                  gradcode::invalid_input);
+  CHECK(untouched());
+  CHECK_THROWS_AS(two.decode(std::vector<Index>{0}, msgs.leftCols(1), std::vector<Index>{3}, msgs.middleCols(1, 1), out),
+                  gradcode::not_decodable);
+  CHECK(untouched());
+  // And a decode that succeeds writes the exact sum.
+  two.decode(ids, msgs, out);
+  CHECK((out - g.rowwise().sum()).norm() <= 1e-9 * g.rowwise().sum().norm());
 }

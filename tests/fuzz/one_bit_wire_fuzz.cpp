@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Fuzz target over the 1-bit message of li-skoglund (include/gradcode/quantize/one_bit.hpp):
-// the wire format, the quantizer Q and the accumulate kernel.
+// Fuzz target over the 1-bit message of li-skoglund (include/gradcode/quantize/one_bit.hpp,
+// one_bit_wire.hpp): the wire format, the quantizer Q and the accumulate kernel.
 //
 // Properties (each violation aborts with a message):
-//   - parse: any bytes → invalid_input naming the given node, or a message; decode accepts
+//   - parse: any bytes → invalid_input naming the given node, or a message; from_wire accepts
 //     exactly the canonical buffers of the header's layout (independent re-implementation of
 //     the rules: length ζ/8 + ⌈w/8⌉, ‖f‖ finite and ≥ +0, zero padding bits, all signs 0 when
-//     ‖f‖ = 0), and an accepted buffer re-encodes to the same bytes; dequantize gives ±‖f‖;
+//     ‖f‖ = 0), and an accepted buffer re-serialises to the same bytes; dequantize gives ±‖f‖;
 //   - quantize: f → invalid_input only for NaN/Inf or a norm that does not fit Scalar; else
 //     ‖f‖ to rounding, a non-zero f never sends the zero message, the message is well formed,
-//     survives encode → decode, and quantize_range over 64-aligned chunks gives the same bits;
+//     survives to_wire → from_wire, and quantize_range over 64-aligned chunks gives the same bits;
 //   - accumulate: out += Σ_j ±‖f_j‖ equals the long double sum to rounding and is finite, or
 //     invalid_input for a malformed message / non-finite weight / a sum past Scalar's range.
 // fuzz-claim: any bytes parse to invalid_input or to a message that re-serialises to the same bytes
@@ -70,36 +70,36 @@ void run_parse(input& in) {
   const one_bit_quantizer<Scalar> q({w, 7});
   const auto span = std::as_bytes(std::span<const std::uint8_t>(bytes));
   one_bit_vector<Scalar> m;
-  m.length = -3;  // a refused decode must leave `out` as it was
+  m.length = -3;  // a refused from_wire must leave `out` as it was
   bool refused = false;
   try {
-    q.decode(span, m, node);
+    q.from_wire(span, m, node);
   } catch (const invalid_input& e) {
     refused = true;
-    GRADCODE_FUZZ_REQUIRE(e.node() == node, "1-bit decode names node %lld, the message came from node %lld", e.node(), node);
+    GRADCODE_FUZZ_REQUIRE(e.node() == node, "1-bit from_wire names node %lld, the message came from node %lld", e.node(), node);
     GRADCODE_FUZZ_REQUIRE(std::strncmp(e.what(), "gradcode::invalid_input: ", 25) == 0, "untagged: %s", e.what());
   } catch (const std::exception& e) {
-    GRADCODE_FUZZ_REQUIRE(false, "1-bit decode threw a non-invalid_input exception: %s", e.what());
+    GRADCODE_FUZZ_REQUIRE(false, "1-bit from_wire threw a non-invalid_input exception: %s", e.what());
   }
   const bool want = canonical<Scalar>(bytes, w);
-  GRADCODE_FUZZ_REQUIRE(refused != want, "1-bit decode %s a %scanonical buffer of %zu bytes for w = %lld",
+  GRADCODE_FUZZ_REQUIRE(refused != want, "1-bit from_wire %s a %scanonical buffer of %zu bytes for w = %lld",
                         refused ? "refused" : "accepted", want ? "" : "non-", bytes.size(), static_cast<long long>(w));
   if (refused) {
-    GRADCODE_FUZZ_REQUIRE(m.length == -3 && m.words.empty(), "1-bit decode refused but wrote into out");
+    GRADCODE_FUZZ_REQUIRE(m.length == -3 && m.words.empty(), "1-bit from_wire refused but wrote into out");
     return;
   }
-  GRADCODE_FUZZ_REQUIRE(m.length == w && static_cast<Index>(m.words.size()) == q.word_count(), "1-bit decode: w = %lld, %zu words",
+  GRADCODE_FUZZ_REQUIRE(m.length == w && static_cast<Index>(m.words.size()) == q.word_count(), "1-bit from_wire: w = %lld, %zu words",
                         static_cast<long long>(m.length), m.words.size());
   const auto check = fuzz::attempt([&] { q.check_message(m, node); });
-  GRADCODE_FUZZ_REQUIRE(check == outcome::ok, "a decoded message fails check_message (%s)", fuzz::name(check));
+  GRADCODE_FUZZ_REQUIRE(check == outcome::ok, "a parsed message fails check_message (%s)", fuzz::name(check));
   std::vector<std::byte> again;
-  const auto enc = fuzz::attempt([&] { again = q.encode(m); });
-  GRADCODE_FUZZ_REQUIRE(enc == outcome::ok, "re-encoding a decoded message threw %s", fuzz::name(enc));
+  const auto enc = fuzz::attempt([&] { again = q.to_wire(m); });
+  GRADCODE_FUZZ_REQUIRE(enc == outcome::ok, "re-serialising a parsed message threw %s", fuzz::name(enc));
   GRADCODE_FUZZ_REQUIRE(again.size() == bytes.size() && std::memcmp(again.data(), bytes.data(), bytes.size()) == 0,
-                        "decode → encode changed the bytes (w = %lld, %zu bytes)", static_cast<long long>(w), bytes.size());
+                        "from_wire → to_wire changed the bytes (w = %lld, %zu bytes)", static_cast<long long>(w), bytes.size());
   vector<Scalar> out;
   const auto deq = fuzz::attempt([&] { out = q.dequantize(m); });
-  GRADCODE_FUZZ_REQUIRE(deq == outcome::ok, "dequantize of a decoded message threw %s", fuzz::name(deq));
+  GRADCODE_FUZZ_REQUIRE(deq == outcome::ok, "dequantize of a parsed message threw %s", fuzz::name(deq));
   for (Index k = 0; k < w; ++k) {
     const bool plus = bytes[sizeof(Scalar) + static_cast<std::size_t>(k / 8)] >> (k % 8) & 1u;
     GRADCODE_FUZZ_REQUIRE(out[k] == (plus ? m.scale : -m.scale) && m.sign(k) == (plus ? 1 : -1),
@@ -145,9 +145,9 @@ void run_quantize(input& in) {
     for (auto word : m.words) GRADCODE_FUZZ_REQUIRE(word == 0, "scale 0 with sign bits set");
   // Wire round trip.
   one_bit_vector<Scalar> back;
-  const auto rt = fuzz::attempt([&] { back = q.decode(q.encode(m)); });
+  const auto rt = fuzz::attempt([&] { back = q.from_wire(q.to_wire(m)); });
   GRADCODE_FUZZ_REQUIRE(rt == outcome::ok && std::memcmp(&back.scale, &m.scale, sizeof(Scalar)) == 0 && back.words == m.words,
-                        "encode → decode of a quantized message changed it (%s)", fuzz::name(rt));
+                        "to_wire → from_wire of a quantized message changed it (%s)", fuzz::name(rt));
   // The streaming kernel in 64-aligned chunks gives the same bits.
   const Index chunk = 64 * (1 + in.byte() % 3);
   std::vector<std::uint64_t> words(static_cast<std::size_t>(q.word_count()));

@@ -23,6 +23,7 @@
 #include <gradcode/hierarchical/hgc.hpp>
 #include <gradcode/hierarchical/polynomial.hpp>
 
+#include "codec_round.hpp"
 #include "codes/code_properties.hpp"
 
 using gradcode::decode_report;
@@ -35,6 +36,7 @@ using gradcode::worker_id;
 using gradcode::test::error_bound;
 using gradcode::test::random_partials;
 using gradcode::test::relative_error;
+using gradcode::test::run_round;
 using gradcode::test::scalar_name;
 
 static_assert(gradcode::codec<gradcode::linear_code<float>> && gradcode::codec<gradcode::linear_code<double>>);
@@ -46,44 +48,6 @@ static_assert(gradcode::hierarchical_codec<polynomial_hgc<float>> && gradcode::h
 static_assert(!gradcode::hierarchical_codec<gradcode::linear_code<double>> && !gradcode::codec<hgc_code<double>>);
 
 namespace {
-
-/// What one round through the concept gave.
-template <class Scalar>
-struct round_result {
-  vector<Scalar> sum;
-  std::vector<decode_report> edges;
-  decode_report master;
-};
-
-/// One round written once for any hierarchical_codec: the workers of each live edge that do not
-/// straggle encode, each live edge decodes from the first edge_wait() of them, the master decodes
-/// from the first master_wait() live edges with their reports.
-template <gradcode::hierarchical_codec C>
-round_result<typename C::scalar_type> run_round(const C& code, const matrix<typename C::scalar_type>& partials,
-                                                 const std::vector<Index>& slow_edges, const std::vector<worker_id>& slow_workers) {
-  using Scalar = typename C::scalar_type;
-  const Index d = partials.rows();
-  round_result<Scalar> r;
-  std::vector<Index> edge_ids;
-  for (Index i = 0; i < code.edges() && static_cast<Index>(edge_ids.size()) < code.master_wait(); ++i)
-    if (std::find(slow_edges.begin(), slow_edges.end(), i) == slow_edges.end()) edge_ids.push_back(i);
-  matrix<Scalar> edge_results(code.edge_message_length(d), static_cast<Index>(edge_ids.size()));
-  for (std::size_t e = 0; e < edge_ids.size(); ++e) {
-    const Index i = edge_ids[e];
-    std::vector<Index> ids;
-    for (Index j = 0; j < code.workers(i) && static_cast<Index>(ids.size()) < code.edge_wait(i); ++j)
-      if (std::find(slow_workers.begin(), slow_workers.end(), worker_id{i, j}) == slow_workers.end()) ids.push_back(j);
-    matrix<Scalar> messages(code.worker_message_length(i, d), static_cast<Index>(ids.size()));
-    for (std::size_t j = 0; j < ids.size(); ++j) code.encode(worker_id{i, ids[j]}, partials, messages.col(static_cast<Index>(j)));
-    r.edges.push_back(code.edge_decode(i, ids, messages, edge_results.col(static_cast<Index>(e))));
-    CHECK(r.edges.back().used == ids);
-  }
-  r.sum.resize(d);
-  r.master = code.master_decode(edge_ids, edge_results, r.edges, r.sum);
-  CHECK(r.master.used == edge_ids);
-  return r;
-}
-
 
 /// Every pattern of ≤ 1 straggling edge × ≤ 1 straggling worker in each live edge (3 × 3 systems)
 /// through run_round; returns the worst relative error. HGC compounds the layers as a product

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // gc_dl<Scalar>: 1-bit GC-DL of li-skoglund §III and its §V baselines — eq. (5) against a dense
 // oracle, Lemma 1 (unbiasedness) and Lemma 2 (second moment) checked statistically with fixed
-// seeds, the ψ_t = tρ counter, step() against encode + aggregate, and every error path.
+// seeds, the ψ_t = tρ counter, step() against encode + quantize + decode, and every error path.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include <gradcode/core/codec.hpp>
 #include <gradcode/quantize/gc_dl.hpp>
 #include <gradcode/quantize/placement.hpp>
 
@@ -72,13 +73,13 @@ matrix<double> all_updates(const gc_dl<double>& scheme, const matrix<double>& G)
 
 std::vector<Index> replications(const gc_dl<double>& s) {
   std::vector<Index> d;
-  for (Index i = 0; i < s.samples(); ++i) d.push_back(s.replication(i));
+  for (Index i = 0; i < s.partitions(); ++i) d.push_back(s.replication(i));
   return d;
 }
 
 }  // namespace
 
-TEST_CASE("gc_dl: local_update is eq. (5), f_j = Σ_{i∈S_j} ∇L_i/(d_i(1−p)), and held columns give the same f_j bit for bit",
+TEST_CASE("gc_dl: encode is eq. (5), f_j = Σ_{i∈S_j} ∇L_i/(d_i(1−p)), and held columns give the same f_j bit for bit",
           "[gc_dl][oracle]") {
   const auto placement = place_samples({.workers = 7, .samples = 30, .replications = std::vector<Index>(30, 3), .seed = 4});
   const gc_dl<double> scheme({.placement = placement, .dimension = 50, .straggler_probability = 0.2});
@@ -91,8 +92,8 @@ TEST_CASE("gc_dl: local_update is eq. (5), f_j = Σ_{i∈S_j} ∇L_i/(d_i(1−p)
       oracle += G.col(held[t]) / (3 * 0.8);
       H.col(static_cast<Index>(t)) = G.col(held[t]);
     }
-    scheme.local_update(j, G, f);
-    scheme.local_update_held(j, H, f_held);
+    scheme.encode(j, G, f);
+    scheme.encode_held(j, H, f_held);
     INFO("worker " << j);
     CHECK((f - oracle).norm() <= 1e-12 * oracle.norm());
     CHECK(f == f_held);
@@ -119,9 +120,9 @@ TEST_CASE(
   constexpr int N = 20000;
   const double p = 0.1;
   for (const auto& s : settings()) {
-    const gc_dl<double> scheme({.placement = s.placement, .dimension = 32, .straggler_probability = p, .method = s.method},
-                               {.seed = 2024});
-    const matrix<double> G = sample_gradients(32, scheme.samples(), 9);
+    const gc_dl<double> scheme(
+        {.placement = s.placement, .dimension = 32, .straggler_probability = p, .method = s.method, .seed = 2024});
+    const matrix<double> G = sample_gradients(32, scheme.partitions(), 9);
     const matrix<double> F = all_updates(scheme, G);
     const vector<double> g = G.rowwise().sum();
     vector<double> sum = vector<double>::Zero(32), sum2 = vector<double>::Zero(32), g_hat(32);
@@ -136,7 +137,7 @@ TEST_CASE(
     // placement; the exact Appendix-A value otherwise (eq. (13) presumes eq. (39)).
     const double C = G.colwise().squaredNorm().maxCoeff();
     const double second = s.pairwise && s.method != gc_dl_method::sgc
-                              ? gradcode::second_moment_bound(C, scheme.workers(), p, 32, replications(scheme))
+                              ? gradcode::second_moment_bound(C, scheme.nodes(), p, 32, replications(scheme))
                               : scheme.expected_squared_norm(F);
     const double radius = 5 * std::sqrt((second - g.squaredNorm()) / N);
     const double err = (mean - g).norm();
@@ -161,7 +162,7 @@ TEST_CASE("gc_dl: the Lemma 1 check rejects a biased aggregator (negative contro
   const double p = 0.1;
   const auto placement =
       place_samples({.workers = 16, .samples = 15, .replication = 8, .kind = placement_kind::pairwise_balanced});
-  const gc_dl<double> scheme({.placement = placement, .dimension = 32, .straggler_probability = p}, {.seed = 2024});
+  const gc_dl<double> scheme({.placement = placement, .dimension = 32, .straggler_probability = p, .seed = 2024});
   const matrix<double> G = sample_gradients(32, 15, 9);
   const matrix<double> F = (1 - p) * all_updates(scheme, G);  // f_j · (1 − p): the biased update
   const vector<double> g = G.rowwise().sum();
@@ -187,8 +188,8 @@ TEST_CASE("gc_dl: Lemma 2 — E‖ĝ‖² over 20000 iterations matches Appendix
                                         .replications = {4, 4, 4, 8, 8, 8, 8, 8, 8, 16, 16},
                                         .kind = placement_kind::pairwise_balanced});
   for (auto method : {gc_dl_method::one_bit, gc_dl_method::sgc}) {
-    const gc_dl<double> scheme({.placement = placement, .dimension = 24, .straggler_probability = p, .method = method},
-                               {.seed = 77});
+    const gc_dl<double> scheme(
+        {.placement = placement, .dimension = 24, .straggler_probability = p, .method = method, .seed = 77});
     const matrix<double> G = sample_gradients(24, 11, 5);
     const matrix<double> F = all_updates(scheme, G);
     vector<double> g_hat(24);
@@ -255,8 +256,7 @@ TEST_CASE("gc_dl: responders are reproducible from the seed and each worker resp
           "[gc_dl][statistical]") {
   const gc_dl<double> scheme({.placement = place_samples({.workers = 20, .samples = 20, .replication = 2}),
                               .dimension = 4,
-                              .straggler_probability = 0.3},
-                             {.seed = 5});
+                              .straggler_probability = 0.3, .seed = 5});
   constexpr int T = 10000;
   std::vector<int> count(20, 0);
   for (std::uint64_t t = 0; t < T; ++t) {
@@ -268,7 +268,7 @@ TEST_CASE("gc_dl: responders are reproducible from the seed and each worker resp
   }
   for (int c : count) CHECK(std::abs(c - 0.7 * T) <= 4 * std::sqrt(T * 0.21));
   CHECK(scheme.responders(123) == scheme.responders(123));
-  const gc_dl<double> other({.placement = scheme.placement(), .dimension = 4, .straggler_probability = 0.3}, {.seed = 6});
+  const gc_dl<double> other({.placement = scheme.placement(), .dimension = 4, .straggler_probability = 0.3, .seed = 6});
   bool differs = false;
   for (std::uint64_t t = 0; t < 20; ++t) differs = differs || other.responders(t) != scheme.responders(t);
   CHECK(differs);
@@ -277,51 +277,100 @@ TEST_CASE("gc_dl: responders are reproducible from the seed and each worker resp
 }
 
 TEMPLATE_TEST_CASE(
-    "gc_dl: aggregate is eq. (8) — the dense oracle Σ_j ‖f_j‖h_j — for any order and subset, and no arrivals give ĝ = 0",
+    "gc_dl: decode is eq. (8) — the dense oracle Σ_j ‖f_j‖h_j — for any order and subset, and no arrivals give ĝ = 0",
     "[gc_dl][oracle]", float, double) {
   using T = TestType;
   const gc_dl<T> scheme({.placement = place_samples({.workers = 6, .samples = 12, .replication = 2, .seed = 1}),
                          .dimension = 130,
                          .straggler_probability = 0.1});
   std::vector<one_bit_vector<T>> msgs(6);
-  for (Index j = 0; j < 6; ++j) scheme.encode(j, 3, vector<T>::Random(130), msgs[static_cast<std::size_t>(j)]);
+  for (Index j = 0; j < 6; ++j) scheme.quantize(j, 3, vector<T>::Random(130), msgs[static_cast<std::size_t>(j)]);
   const std::vector<Index> ids{4, 0, 5};
   const std::vector<one_bit_vector<T>> arrived{msgs[4], msgs[0], msgs[5]};
   vector<T> out(130), oracle = vector<T>::Zero(130);
   for (const auto& h : arrived)
     for (Index k = 0; k < 130; ++k) oracle[k] += static_cast<T>(h.sign(k)) * h.scale;
-  scheme.aggregate(ids, std::span<const one_bit_vector<T>>(arrived), out);
+  const gradcode::decode_report report = scheme.decode(ids, std::span<const one_bit_vector<T>>(arrived), out);
   CHECK(out == oracle);
-  scheme.aggregate({}, std::span<const one_bit_vector<T>>(), out);
+  CHECK(report.used == std::vector<Index>{0, 4, 5});  // ascending, whatever the arrival order
+  CHECK_FALSE(report.exact);                          // ĝ is an unbiased estimate (Lemma 1), not the sum
+  CHECK(report.corrupted.empty());
+  const auto none = scheme.decode({}, std::span<const one_bit_vector<T>>(), out);
   CHECK(out.isZero(0));
+  CHECK(none.used.empty());
 }
 
-TEST_CASE("gc_dl: step() equals local_update + encode + aggregate over responders(t), bit for bit", "[gc_dl][oracle]") {
+TEMPLATE_TEST_CASE(
+    "gc_dl: decode over one_bit_views parsed by from_wire into one receive buffer equals decode over the messages, bit for bit",
+    "[gc_dl][wire][oracle]", float, double) {
+  using T = TestType;
+  const gc_dl<T> scheme({.placement = place_samples({.workers = 5, .samples = 10, .replication = 2, .seed = 4}),
+                         .dimension = 77,
+                         .straggler_probability = 0.2,
+                         .seed = 8});
+  const auto& q = scheme.quantizer();
+  const std::vector<Index> ids{3, 1, 4};
+  std::vector<one_bit_vector<T>> msgs(ids.size());
+  for (std::size_t t = 0; t < ids.size(); ++t) scheme.quantize(ids[t], 2, vector<T>::Random(77), msgs[t]);
+  const auto wc = static_cast<std::size_t>(q.word_count());
+  std::vector<std::uint64_t> storage(ids.size() * wc);
+  std::vector<gradcode::one_bit_view<T>> views;
+  for (std::size_t t = 0; t < ids.size(); ++t)
+    views.push_back(q.from_wire(q.to_wire(msgs[t]), std::span<std::uint64_t>(storage.data() + t * wc, wc),
+                                static_cast<long long>(ids[t])));
+  vector<T> direct(77), parsed(77);
+  scheme.decode(ids, std::span<const one_bit_vector<T>>(msgs), direct);
+  const auto report = scheme.decode(ids, std::span<const gradcode::one_bit_view<T>>(views), parsed);
+  CHECK(parsed == direct);
+  CHECK(report.used == std::vector<Index>{1, 3, 4});
+}
+
+TEST_CASE("gc_dl: SGC-DL's decode reports exact only for p = 0 with every worker, and gc_dl is not a gradcode::codec",
+          "[gc_dl][report]") {
+  // gc_dl.hpp says why: 1-bit messages are bits, depend on the iteration, and need no plan.
+  static_assert(!gradcode::codec<gc_dl<double>>);
+  const auto placement = place_samples({.workers = 4, .samples = 8, .replication = 2});
+  const gc_dl<double> exact({.placement = placement, .dimension = 6, .method = gc_dl_method::sgc});
+  const gc_dl<double> lossy({.placement = placement, .dimension = 6, .straggler_probability = 0.1, .method = gc_dl_method::sgc});
+  CHECK(exact.tolerance() == 4);
+  const matrix<double> G = sample_gradients(6, 8, 5);
+  matrix<double> M(6, 4);
+  for (Index j = 0; j < 4; ++j) exact.encode(j, G, M.col(j));
+  const std::vector<Index> all{2, 0, 3, 1};
+  vector<double> out(6);
+  const auto report = exact.decode(all, M, out);
+  CHECK(report.exact);
+  CHECK(report.used == std::vector<Index>{0, 1, 2, 3});
+  CHECK((out - G.rowwise().sum()).cwiseAbs().maxCoeff() <= 1e-12 * G.cwiseAbs().sum());  // p = 0: ĝ = Σ_i ∇L_i
+  CHECK_FALSE(exact.decode(std::vector<Index>{0, 1, 2}, M.leftCols(3), out).exact);  // a straggler: an estimate
+  CHECK_FALSE(lossy.decode(all, M, out).exact);                                       // p > 0: weights 1/(d_i(1 − p))
+}
+
+TEST_CASE("gc_dl: step() equals encode + quantize + decode over responders(t), bit for bit", "[gc_dl][oracle]") {
   const matrix<double> G = sample_gradients(70, 25, 3);
   for (auto method : {gc_dl_method::one_bit, gc_dl_method::sgc}) {
     const gc_dl<double> scheme({.placement = place_samples({.workers = 10, .samples = 25, .replication = 3, .seed = 2}),
                                 .dimension = 70,
                                 .straggler_probability = 0.4,
-                                .method = method},
-                               {.seed = 99});
+                                .method = method, .seed = 99});
     for (std::uint64_t t = 0; t < 5; ++t) {
       vector<double> stepped(70), manual(70), f(70);
       const auto report = scheme.step(
-          t, [&](Index j, Eigen::Ref<vector<double>> out) { scheme.local_update(j, G, out); }, stepped);
+          t, [&](Index j, Eigen::Ref<vector<double>> out) { scheme.encode(j, G, out); }, stepped);
       const auto ids = scheme.responders(t);
       CHECK(report.responders == static_cast<Index>(ids.size()));
       CHECK(report.bits == ids.size() * static_cast<std::uint64_t>(scheme.bits_per_message()));
       if (method == gc_dl_method::one_bit) {
         std::vector<one_bit_vector<double>> msgs(ids.size());
         for (std::size_t r = 0; r < ids.size(); ++r) {
-          scheme.local_update(ids[r], G, f);
-          scheme.encode(ids[r], t, f, msgs[r]);
+          scheme.encode(ids[r], G, f);
+          scheme.quantize(ids[r], t, f, msgs[r]);
         }
-        scheme.aggregate(ids, std::span<const one_bit_vector<double>>(msgs), manual);
+        scheme.decode(ids, std::span<const one_bit_vector<double>>(msgs), manual);
       } else {
         matrix<double> M(70, static_cast<Index>(ids.size()));
-        for (std::size_t r = 0; r < ids.size(); ++r) scheme.local_update(ids[r], G, M.col(static_cast<Index>(r)));
-        scheme.aggregate(ids, M, manual);
+        for (std::size_t r = 0; r < ids.size(); ++r) scheme.encode(ids[r], G, M.col(static_cast<Index>(r)));
+        scheme.decode(ids, M, manual);
       }
       CHECK(stepped == manual);
     }
@@ -333,37 +382,37 @@ TEST_CASE("gc_dl: repeated or out-of-range ids, malformed messages and shape mis
   using gradcode::invalid_input;
   const gc_dl<double> scheme({.placement = place_samples({.workers = 4, .samples = 8, .replication = 2}), .dimension = 10});
   std::vector<one_bit_vector<double>> msgs(2);
-  scheme.encode(0, 0, vector<double>::Ones(10), msgs[0]);
-  scheme.encode(1, 0, vector<double>::Ones(10), msgs[1]);
+  scheme.quantize(0, 0, vector<double>::Ones(10), msgs[0]);
+  scheme.quantize(1, 0, vector<double>::Ones(10), msgs[1]);
   vector<double> out(10);
   const std::span<const one_bit_vector<double>> view(msgs);
-  CHECK_THROWS_MATCHES(scheme.aggregate(std::vector<Index>{1, 1}, view, out), invalid_input,
+  CHECK_THROWS_MATCHES(scheme.decode(std::vector<Index>{1, 1}, view, out), invalid_input,
                        what_contains("node 1 appears twice"));
-  CHECK_THROWS_MATCHES(scheme.aggregate(std::vector<Index>{0, 4}, view, out), invalid_input, what_contains("4"));
-  CHECK_THROWS_MATCHES(scheme.aggregate(std::vector<Index>{0}, view, out), invalid_input,
+  CHECK_THROWS_MATCHES(scheme.decode(std::vector<Index>{0, 4}, view, out), invalid_input, what_contains("4"));
+  CHECK_THROWS_MATCHES(scheme.decode(std::vector<Index>{0}, view, out), invalid_input,
                        what_contains("1 worker ids for 2 messages"));
   msgs[1].scale = std::numeric_limits<double>::quiet_NaN();
   try {
-    scheme.aggregate(std::vector<Index>{0, 3}, view, out);
+    scheme.decode(std::vector<Index>{0, 3}, view, out);
     FAIL("no throw");
   } catch (const invalid_input& e) {
     CHECK(e.node() == 3);
   }
   msgs[1].scale = 1;
   vector<double> short_out(9);
-  CHECK_THROWS_AS(scheme.aggregate(std::vector<Index>{0, 3}, view, short_out), invalid_input);
-  CHECK_THROWS_MATCHES(scheme.aggregate(std::vector<Index>{0}, matrix<double>::Ones(10, 1), out), invalid_input,
+  CHECK_THROWS_AS(scheme.decode(std::vector<Index>{0, 3}, view, short_out), invalid_input);
+  CHECK_THROWS_MATCHES(scheme.decode(std::vector<Index>{0}, matrix<double>::Ones(10, 1), out), invalid_input,
                        what_contains("1-bit"));
-  CHECK_THROWS_MATCHES(scheme.local_update(5, matrix<double>::Ones(10, 8), out), invalid_input, what_contains("worker id 5"));
-  CHECK_THROWS_MATCHES(scheme.local_update(0, matrix<double>::Ones(10, 7), out), invalid_input, what_contains("w × m = 10 × 8"));
+  CHECK_THROWS_MATCHES(scheme.encode(5, matrix<double>::Ones(10, 8), out), invalid_input, what_contains("worker id 5"));
+  CHECK_THROWS_MATCHES(scheme.encode(0, matrix<double>::Ones(10, 7), out), invalid_input, what_contains("w × m = 10 × 8"));
   matrix<double> G = matrix<double>::Ones(10, 8);
   G(3, scheme.placement().partitions_of(2)[0]) = std::numeric_limits<double>::infinity();
-  CHECK_THROWS_MATCHES(scheme.local_update(2, G, out), invalid_input, what_contains("worker 2"));
+  CHECK_THROWS_MATCHES(scheme.encode(2, G, out), invalid_input, what_contains("worker 2"));
   const gc_dl<double> sgc({.placement = scheme.placement(), .dimension = 10, .method = gc_dl_method::sgc});
   matrix<double> M = matrix<double>::Ones(10, 2);
   M(0, 1) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_MATCHES(sgc.aggregate(std::vector<Index>{2, 3}, M, out), invalid_input, what_contains("worker 3"));
-  CHECK_THROWS_AS(sgc.encode(0, 0, vector<double>::Ones(10), msgs[0]), invalid_input);
+  CHECK_THROWS_MATCHES(sgc.decode(std::vector<Index>{2, 3}, M, out), invalid_input, what_contains("worker 3"));
+  CHECK_THROWS_AS(sgc.quantize(0, 0, vector<double>::Ones(10), msgs[0]), invalid_input);
 }
 
 TEST_CASE(
@@ -383,7 +432,7 @@ TEST_CASE(
   CHECK_THROWS_AS(gc_dl<double>({.dimension = 10}), invalid_parameters);
 }
 
-TEMPLATE_TEST_CASE("gc_dl: aggregate and step of valid messages whose norms sum past the Scalar range throw invalid_input naming the worker",
+TEMPLATE_TEST_CASE("gc_dl: decode and step of valid messages whose norms sum past the Scalar range throw invalid_input naming the worker",
                    "[gc_dl][errors][extreme]", float, double) {
   using T = TestType;
   using gradcode::invalid_input;
@@ -394,17 +443,17 @@ TEMPLATE_TEST_CASE("gc_dl: aggregate and step of valid messages whose norms sum 
   vector<T> f = vector<T>::Zero(w);
   f[0] = scale;
   std::vector<one_bit_vector<T>> msgs(3);
-  for (Index j = 0; j < 3; ++j) scheme.encode(j, 0, f, msgs[static_cast<std::size_t>(j)]);
+  for (Index j = 0; j < 3; ++j) scheme.quantize(j, 0, f, msgs[static_cast<std::size_t>(j)]);
   vector<T> out = vector<T>::Constant(w, T(5));
   try {
-    scheme.aggregate(std::vector<Index>{2, 0, 1}, std::span<const one_bit_vector<T>>(msgs), out);
-    FAIL("aggregate returned a sum with +inf");
+    scheme.decode(std::vector<Index>{2, 0, 1}, std::span<const one_bit_vector<T>>(msgs), out);
+    FAIL("decode returned a sum with +inf");
   } catch (const invalid_input& e) {
     CHECK(e.node() == 0);  // the second message in arrival order overflows
     CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("coordinate 0"));
   }
   CHECK(out == vector<T>::Constant(w, T(5)));  // untouched
-  CHECK_NOTHROW(scheme.aggregate(std::vector<Index>{3}, std::span<const one_bit_vector<T>>(msgs.data(), 1), out));
+  CHECK_NOTHROW(scheme.decode(std::vector<Index>{3}, std::span<const one_bit_vector<T>>(msgs.data(), 1), out));
   CHECK(out[0] == scale);
   // step(): every worker responds (p = 0) with the same huge f.
   CHECK_THROWS_MATCHES(scheme.step(0, [&](Index, Eigen::Ref<vector<T>> fj) { fj = f; }, out), invalid_input,
@@ -413,11 +462,11 @@ TEMPLATE_TEST_CASE("gc_dl: aggregate and step of valid messages whose norms sum 
   matrix<T> M = matrix<T>::Zero(w, 2);
   M.col(0) = f;
   M.col(1) = f;
-  CHECK_THROWS_MATCHES(sgc.aggregate(std::vector<Index>{3, 1}, M, out), invalid_input, what_contains("worker 1"));
+  CHECK_THROWS_MATCHES(sgc.decode(std::vector<Index>{3, 1}, M, out), invalid_input, what_contains("worker 1"));
   CHECK_THROWS_MATCHES(sgc.step(0, [&](Index, Eigen::Ref<vector<T>> fj) { fj = f; }, out), invalid_input,
                        what_contains("worker 1"));
   M.col(1) = -f;  // cancels: no overflow, no false alarm
-  sgc.aggregate(std::vector<Index>{3, 1}, M, out);
+  sgc.decode(std::vector<Index>{3, 1}, M, out);
   CHECK(out.isZero(0));
 }
 

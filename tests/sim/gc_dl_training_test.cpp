@@ -20,8 +20,8 @@ gc_dl<double> make_scheme(gc_dl_method method, double p = 0.1) {
   return gc_dl<double>({.placement = place_samples({.workers = 10, .samples = 20, .replication = 2, .seed = 1}),
                         .dimension = 8,
                         .straggler_probability = p,
-                        .method = method},
-                       {.seed = 3});
+                        .method = method,
+                        .seed = 3});
 }
 
 template <class Scheme>

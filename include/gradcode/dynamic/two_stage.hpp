@@ -20,6 +20,15 @@
 //   M − M_c − s stage-2 rows have 1 in their span (Lemma 1's span condition, eq. (4)).
 //   Master: Σ_k g_k = Σ_{m finished} C_m·(stage-1 message m) + a_F·(stage-2 messages of F).
 //
+// One codec (core/codec.hpp, issue 14): stage_two_code is a gradcode::codec over the M workers of
+// the epoch (tests/dynamic/two_stage_test.cpp static_asserts it). The two message sets need no
+// second decode signature: the finished workers and the stage-2 workers are disjoint, so each
+// worker sends the master one message per epoch (encode() picks stage 1 or 2 by its role) and the
+// master's sum Σ_m C_m·(stage-1 message m) + Σ_j a_j·(stage-2 message j) is one linear decode over
+// (ids, messages) whose plan carries both coefficient sets. tolerance() = s counts stragglers among
+// the M − M_c stage-2 workers: the finished workers delivered before stage 2 existed, and a pattern
+// without one of them (one with a non-empty block) is not decodable.
+//
 // Numerically safe region: that of null_space.hpp (stage-2 node count ≤ 100, s ≤ 6; measured in
 // tests/dynamic/two_stage_test.cpp); outside it the stage-2 decoder reports not_decodable.
 #pragma once
@@ -37,6 +46,8 @@
 #include "gradcode/codes/heterogeneous.hpp"
 #include "gradcode/codes/linear_code.hpp"
 #include "gradcode/core/assignment.hpp"
+#include "gradcode/core/codec.hpp"
+#include "gradcode/core/decoding_plan.hpp"
 #include "gradcode/core/decoding_solver.hpp"
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/pattern.hpp"
@@ -231,13 +242,18 @@ class two_stage_code {
   std::vector<Index> m_owner;                     // per partition
 };
 
-/// Stage 2 of an epoch and the master's decode: built by two_stage_code::stage_two. Immutable;
-/// decoding plans are cached per pattern (safe for concurrent const use).
+/// Stage 2 of an epoch and the master's decode: built by two_stage_code::stage_two. A
+/// gradcode::codec over the M workers (header comment): encode / decodable / plan / decode take
+/// global worker ids. Immutable; stage-2 decoding plans are cached per pattern (safe for
+/// concurrent const use). Copies start with a cold cache.
 template <class Scalar>
 class stage_two_code {
  public:
   stage_two_code(const two_stage_code<Scalar>& stage_one, std::span<const Index> finished, Index straggler_tolerance)
-      : m_workers(stage_one.workers()), m_partitions(stage_one.partitions()), m_tolerance(straggler_tolerance) {
+      : m_workers(stage_one.workers()),
+        m_partitions(stage_one.partitions()),
+        m_tolerance(straggler_tolerance),
+        m_decode_options(stage_one.options().decode) {
     const Index M = m_workers, K = m_partitions;
     if (straggler_tolerance < 0)
       throw invalid_parameters("two-stage code: straggler tolerance s = " + std::to_string(straggler_tolerance) + " is negative");
@@ -293,11 +309,15 @@ class stage_two_code {
           throw not_decodable("stage 1: C·B1 = 1 has residual " + detail::format_g(sol.residual), m_finished.size(),
                               m_finished.size());
         m_stage_one_coefficients = sol.coefficients;
+        m_stage_one_residual = sol.residual;
       }
     }
 
     const Index R = remaining();
-    if (R == 0) return;  // K_c = K: no coding (§4.2)
+    if (R == 0) {  // K_c = K: no coding (§4.2)
+      fill_holdings(stage_one);
+      return;
+    }
     const Index fresh_count = static_cast<Index>(fresh.size());
     if (straggler_tolerance > fresh_count)
       throw invalid_parameters("two-stage code: stage 2 cannot tolerate s = " + std::to_string(straggler_tolerance) +
@@ -331,6 +351,7 @@ class stage_two_code {
       m_fresh_loads.assign(static_cast<std::size_t>(fresh_count), 0);
     }
     m_code.emplace(assignment(R, std::move(holdings)), straggler_tolerance, stage_one.options().seed, stage_one.options().decode);
+    fill_holdings(stage_one);
   }
 
   /// M.
@@ -415,7 +436,161 @@ class stage_two_code {
     m_code->encode_held(stage_two_node(worker, "encode_stage_two_held"), held, out);
   }
 
-  /// True when the stage-2 workers `responders` (global ids) suffice; true for an uncoded stage 2.
+  // --- gradcode::codec over the M workers of the epoch (header comment) ----------------------
+  using scalar_type = Scalar;
+  using plan_type = decoding_plan<Scalar>;
+
+  /// M: every worker of the epoch is a node (the finished stage-1 workers and the stage-2 ones).
+  Index nodes() const noexcept { return m_workers; }
+  /// Scalars per message for gradients of length d: every message is one d-vector.
+  Index message_length(Index d) const noexcept { return d; }
+  /// The partitions (global ids, ascending) of the message node `worker` sends this epoch: its
+  /// stage-1 block for a finished worker, stage_two_partitions() for a stage-2 worker (empty when
+  /// nothing is coded). Throws invalid_input when worker ∉ [0, M).
+  std::span<const Index> partitions_of(Index worker) const {
+    return m_holdings[static_cast<std::size_t>(check_worker(worker, "partitions_of"))];
+  }
+  /// |partitions_of(worker)|.
+  Index load(Index worker) const { return static_cast<Index>(partitions_of(worker).size()); }
+
+  /// The message `worker` sends the master this epoch, from the full d × K `partials`: the plain
+  /// sum of its block for a finished stage-1 worker (two_stage_code::encode_stage_one), else its
+  /// stage-2 message (encode_stage_two). Throws invalid_input on a bad id, on shapes, `out`
+  /// overlapping `partials`, a non-finite message, or a stage-2 worker when nothing is coded.
+  void encode(Index worker, const Eigen::Ref<const matrix<Scalar>>& partials, Eigen::Ref<vector<Scalar>> out) const {
+    if (!is_finished(check_worker(worker, "encode"))) return encode_stage_two(worker, partials, out);
+    if (partials.cols() != m_partitions)
+      throw invalid_input("encode: partials have " + std::to_string(partials.cols()) + " columns, K = " + std::to_string(m_partitions),
+                          worker);
+    const auto block = partitions_of(worker);
+    encode_block(worker, partials.middleCols(block.empty() ? 0 : block.front(), static_cast<Index>(block.size())), out, "encode");
+  }
+  /// Same from only the partitions the worker holds: `held` is d × load(worker), columns in the
+  /// order of partitions_of(worker).
+  void encode_held(Index worker, const Eigen::Ref<const matrix<Scalar>>& held, Eigen::Ref<vector<Scalar>> out) const {
+    if (!is_finished(check_worker(worker, "encode_held"))) return encode_stage_two_held(worker, held, out);
+    if (held.cols() != load(worker))
+      throw invalid_input("encode_held: worker " + std::to_string(worker) + " holds " + std::to_string(load(worker)) +
+                              " partitions, got " + std::to_string(held.cols()) + " columns",
+                          worker);
+    encode_block(worker, held, out, "encode_held");
+  }
+
+  /// True when the responders in `p` (over the M workers) let the master decode Σ_k g_k: every
+  /// finished worker with a non-empty block is in `p` (no one else holds those partitions) and
+  /// the stage-2 workers in `p` satisfy the stage-2 code. Solves and caches the stage-2 plan.
+  bool decodable(const pattern& p) const noexcept {
+    try {
+      return plan(p) != nullptr;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  /// The epoch's decoding plan for responders `p`: coefficient C_m (T3) on each finished worker,
+  /// the stage-2 plan's a_j on each stage-2 worker (that solve is cached per pattern in code();
+  /// this O(M) wrapper is assembled per call). Its amplification is Σ_j |a_j|·‖b_j‖₁ / K over the
+  /// rows b_j of the epoch's messages (the linear-code figure, decoding_solver.hpp): the stage-1
+  /// blocks count with their sizes, the stage-2 part with R·(its plan's amplification), so it is
+  /// ≤ the stage-2 plan's and the stage-2 code's acceptance bounds it. Throws invalid_input when p
+  /// is over another node count or, with nothing coded, names a stage-2 worker; not_decodable
+  /// when a finished worker's result is missing or the stage-2 workers in p do not suffice.
+  std::shared_ptr<const plan_type> plan(const pattern& p) const {
+    if (p.nodes() != m_workers)
+      throw invalid_input("pattern over " + std::to_string(p.nodes()) + " nodes, the epoch has M = " + std::to_string(m_workers) +
+                          " workers");
+    const std::size_t needed = m_finished.size() + static_cast<std::size_t>(responders_needed());
+    for (Index m : m_finished) {
+      const auto& block = m_holdings[static_cast<std::size_t>(m)];
+      if (!block.empty() && !p.contains(m))
+        throw not_decodable("stage-1 result of finished worker " + std::to_string(m) + " is missing: no other worker holds its partitions " +
+                                std::to_string(block.front()) + ".." + std::to_string(block.back()) + " (finished: " +
+                                detail::ids_to_string(m_finished) + ")",
+                            static_cast<std::size_t>(p.count()), needed);
+    }
+    vector<double> coefficients = vector<double>::Zero(m_workers);
+    double weighted_rows = 0, products = static_cast<double>(p.count());  // Σ|a_j|‖b_j‖₁; C of decoding_plan
+    for (std::size_t j = 0; j < m_finished.size(); ++j) {
+      const Index m = m_finished[j];
+      if (!p.contains(m)) continue;
+      const double c = m_stage_one_coefficients[static_cast<Index>(j)];
+      coefficients[m] = c;
+      weighted_rows += std::abs(c) * static_cast<double>(m_holdings[static_cast<std::size_t>(m)].size());
+      products += std::abs(c) * static_cast<double>(m_holdings[static_cast<std::size_t>(m)].size());
+    }
+    pattern local(m_code ? m_code->nodes() : 0);
+    for (std::size_t j = 0; j < m_stage_two.size(); ++j)
+      if (p.contains(m_stage_two[j])) {
+        if (!m_code)
+          throw invalid_input("stage 2 is not coded (K_c = K), yet worker " + std::to_string(m_stage_two[j]) +
+                                  " sent a stage-2 result",
+                              m_stage_two[j]);
+        local.insert(static_cast<Index>(j));
+      }
+    double residual = m_stage_one_residual;
+    if (m_code) {
+      std::shared_ptr<const decoding_plan<Scalar>> inner;
+      try {
+        inner = m_code->plan(local);
+      } catch (const not_decodable& e) {
+        throw not_decodable("stage 2 (M - M_c = " + std::to_string(m_stage_two.size()) + " workers, s = " + std::to_string(m_tolerance) +
+                                "): " + detail::untagged(e),
+                            static_cast<std::size_t>(p.count()), needed);
+      }
+      const auto& B = m_code->encoding_matrix();
+      for (std::size_t j = 0; j < m_stage_two.size(); ++j) {
+        const double a = inner->coefficient(static_cast<Index>(j));
+        if (a == 0) continue;
+        coefficients[m_stage_two[j]] = a;
+        products += std::abs(a) * static_cast<double>(B.outerIndexPtr()[j + 1] - B.outerIndexPtr()[j]);
+      }
+      weighted_rows += inner->amplification() * static_cast<double>(remaining());
+      residual = std::max(residual, inner->residual());
+    }
+    const double amplification = std::max(1.0, weighted_rows / static_cast<double>(m_partitions));
+    return std::make_shared<const plan_type>(p, std::move(coefficients), residual, amplification, products, max_relative_error());
+  }
+
+  /// The master's Σ_k g_k from the messages of workers `ids` (messages d × |ids|, column j from
+  /// worker ids[j], any order): the finished stage-1 workers' stage-1 messages and any decodable
+  /// subset of the stage-2 workers' stage-2 messages (encode() gives each). Returns the workers
+  /// used (ascending), the plan's amplification and 4ε·amplification (≤ max_relative_error()).
+  /// The pass reads every message once into a scratch d-vector (one allocation) that is copied to
+  /// `out` only when it succeeded, so every refusal leaves `out` untouched and `out` may alias a
+  /// message. Throws invalid_input (ids, shapes, a NaN/Inf message naming the worker, a sum that
+  /// overflows or underflows — decoding_plan.hpp) or not_decodable (a finished worker missing, too
+  /// few stage-2 results; with the counts).
+  decode_report decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                       Eigen::Ref<vector<Scalar>> out) const {
+    const auto solved = checked_plan(ids, messages);
+    if (out.size() != messages.rows())
+      throw invalid_input("decode: output has length " + std::to_string(out.size()) + ", messages have length " +
+                          std::to_string(messages.rows()));
+    vector<Scalar> sum(messages.rows());
+    solved->apply(ids, messages, sum);
+    out = sum;
+    return report(ids, *solved);
+  }
+  vector<Scalar> decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages) const {
+    const auto solved = checked_plan(ids, messages);  // refusals before anything of d elements is allocated
+    vector<Scalar> out(messages.rows());
+    solved->apply(ids, messages, out);
+    return out;
+  }
+
+  /// The accepted relative decode error: that of the stage-2 code (decode_options::
+  /// max_relative_error or its default, 1e-9 double / 1e-4 float).
+  double max_relative_error() const noexcept {
+    if (m_decode_options.max_relative_error > 0) return m_decode_options.max_relative_error;
+    return sizeof(Scalar) >= sizeof(double) ? 1e-9 : 1e-4;
+  }
+  /// 4·ε_Scalar·amplification, the linear codes' estimate (linear_code::estimated_error).
+  static double estimated_error(double amplification) noexcept { return linear_code<Scalar>::estimated_error(amplification); }
+
+  // --- the two message sets apart ---------------------------------------------------------
+  /// True when the stage-2 workers `responders` (global ids) suffice, the finished workers'
+  /// stage-1 results being at hand; true for an uncoded stage 2. decodable(pattern) is the same
+  /// question over all M workers.
   bool decodable(std::span<const Index> responders) const noexcept {
     if (!m_code) return true;
     try {
@@ -425,16 +600,14 @@ class stage_two_code {
     }
   }
 
-  /// The master's Σ_k g_k: `stage_one_ids` must be exactly the finished workers (any order) with
-  /// their stage-1 messages (d × M_c); `stage_two_ids` are stage-2 workers (any order, any
-  /// decodable subset; empty when not coded) with their stage-2 messages. Ids, shapes and
-  /// decodability are checked before `out` is written; one streaming pass then reads every
-  /// message once. Throws invalid_input (ids, shapes, `out` overlapping a message; a NaN/Inf message
-  /// naming the worker, `out` then unspecified) or not_decodable (too few stage-2 results, with the
-  /// counts).
-  void decode(std::span<const Index> stage_one_ids, const Eigen::Ref<const matrix<Scalar>>& stage_one_messages,
-              std::span<const Index> stage_two_ids, const Eigen::Ref<const matrix<Scalar>>& stage_two_messages,
-              Eigen::Ref<vector<Scalar>> out) const {
+  /// decode() with the two message sets apart: `stage_one_ids` must be exactly the finished
+  /// workers (any order) with their stage-1 messages (d × M_c), `stage_two_ids` stage-2 workers
+  /// (any order, any decodable subset; empty when not coded) with their stage-2 messages. Checks
+  /// each id's role, copies both sets into one d × f matrix (an allocation the one-set decode
+  /// avoids) and decodes it. Same report and errors; `out` untouched on every refusal.
+  decode_report decode(std::span<const Index> stage_one_ids, const Eigen::Ref<const matrix<Scalar>>& stage_one_messages,
+                       std::span<const Index> stage_two_ids, const Eigen::Ref<const matrix<Scalar>>& stage_two_messages,
+                       Eigen::Ref<vector<Scalar>> out) const {
     const Index d = out.size();
     if (static_cast<Index>(stage_one_ids.size()) != stage_one_messages.cols() ||
         static_cast<Index>(stage_two_ids.size()) != stage_two_messages.cols())
@@ -445,80 +618,71 @@ class stage_two_code {
         (stage_two_messages.cols() > 0 && stage_two_messages.rows() != d))
       throw invalid_input("decode: output has length " + std::to_string(d) + ", messages have length " +
                           std::to_string(stage_one_messages.cols() > 0 ? stage_one_messages.rows() : stage_two_messages.rows()));
-    // The streaming pass writes out while it reads every message: out may not share their memory.
-    if (detail::overlaps(out.data(), d, stage_one_messages.data(), detail::memory_extent(stage_one_messages)) ||
-        detail::overlaps(out.data(), d, stage_two_messages.data(), detail::memory_extent(stage_two_messages)))
-      throw invalid_input("decode: the output overlaps the messages");
-    // Stage 1: exactly the finished workers, each once.
     const pattern given = pattern::from_ids(m_workers, stage_one_ids);
     for (Index m : m_finished)
       if (!given.contains(m))
         throw invalid_input("decode: stage-1 result of finished worker " + std::to_string(m) + " is missing (finished: " +
                                 detail::ids_to_string(m_finished) + ")",
                             m);
-    std::vector<Index> position(stage_one_ids.size());
-    for (std::size_t j = 0; j < stage_one_ids.size(); ++j) {
-      const auto it = std::lower_bound(m_finished.begin(), m_finished.end(), stage_one_ids[j]);
-      if (it == m_finished.end() || *it != stage_one_ids[j])
-        throw invalid_input("decode: worker " + std::to_string(stage_one_ids[j]) +
-                                " sent a stage-1 result but did not finish stage 1 (finished: " + detail::ids_to_string(m_finished) + ")",
-                            stage_one_ids[j]);
-      position[j] = it - m_finished.begin();
-    }
-    // Stage 2.
-    std::vector<Index> local;
-    std::shared_ptr<const decoding_plan<Scalar>> plan;
-    if (!m_code) {
-      if (!stage_two_ids.empty())
-        throw invalid_input("decode: stage 2 is not coded (K_c = K), yet " + std::to_string(stage_two_ids.size()) +
-                            " stage-2 results were passed");
-    } else {
-      local.reserve(stage_two_ids.size());
-      for (Index m : stage_two_ids) local.push_back(stage_two_node(m, "decode"));
-      try {
-        plan = m_code->plan(pattern::from_ids(m_code->nodes(), local));
-      } catch (const not_decodable& e) {
-        throw not_decodable("stage 2 (M - M_c = " + std::to_string(m_stage_two.size()) + " workers, s = " +
-                                std::to_string(m_tolerance) + "): " + detail::untagged(e),
-                            e.received(), e.needed());
-      }
-    }
-    // One streaming pass over all messages: out = Σ_j a_j·(stage-2 message j) + Σ_m C_m·(stage-1 message m).
-    const Index n2 = static_cast<Index>(stage_two_ids.size()), n1 = static_cast<Index>(stage_one_ids.size());
-    std::vector<Scalar> weight(static_cast<std::size_t>(n2 + n1));
-    for (Index j = 0; j < n2; ++j) weight[static_cast<std::size_t>(j)] = static_cast<Scalar>(plan->coefficient(local[static_cast<std::size_t>(j)]));
-    for (Index j = 0; j < n1; ++j)
-      weight[static_cast<std::size_t>(n2 + j)] = static_cast<Scalar>(m_stage_one_coefficients[position[static_cast<std::size_t>(j)]]);
-    const Scalar* two_base = stage_two_messages.data();
-    const Scalar* one_base = stage_one_messages.data();
-    const Index two_stride = stage_two_messages.outerStride(), one_stride = stage_one_messages.outerStride();
-    const Index bad = detail::weighted_sum<Scalar>(
-        n2 + n1, d, [&](Index j) { return weight[static_cast<std::size_t>(j)]; },
-        [&](Index j) { return j < n2 ? two_base + j * two_stride : one_base + (j - n2) * one_stride; }, out.data());
-    if (bad >= 0) {
-      // Name the worker whose message is not finite (out is then unspecified).
-      const Index b = bad * detail::weighted_sum_block, len = std::min(detail::weighted_sum_block, d - b);
-      for (Index j = 0; j < n1; ++j)
-        if (!stage_one_messages.col(j).segment(b, len).allFinite())
-          throw invalid_input("decode: stage-1 message of worker " + std::to_string(stage_one_ids[static_cast<std::size_t>(j)]) +
-                                  " is not finite near element " + std::to_string(b),
-                              stage_one_ids[static_cast<std::size_t>(j)]);
-      for (Index j = 0; j < n2; ++j)
-        if (!stage_two_messages.col(j).segment(b, len).allFinite())
-          throw invalid_input("decode: stage-2 message of worker " + std::to_string(stage_two_ids[static_cast<std::size_t>(j)]) +
-                                  " is not finite near element " + std::to_string(b),
-                              stage_two_ids[static_cast<std::size_t>(j)]);
-      throw invalid_input("decode: the decoded sum overflows near element " + std::to_string(b) + " (messages are finite)");
-    }
-  }
-  vector<Scalar> decode(std::span<const Index> stage_one_ids, const Eigen::Ref<const matrix<Scalar>>& stage_one_messages,
-                        std::span<const Index> stage_two_ids, const Eigen::Ref<const matrix<Scalar>>& stage_two_messages) const {
-    vector<Scalar> out(stage_one_messages.cols() > 0 ? stage_one_messages.rows() : stage_two_messages.rows());
-    decode(stage_one_ids, stage_one_messages, stage_two_ids, stage_two_messages, out);
-    return out;
+    for (Index m : stage_one_ids)
+      if (!is_finished(m))
+        throw invalid_input("decode: worker " + std::to_string(m) + " sent a stage-1 result but did not finish stage 1 (finished: " +
+                                detail::ids_to_string(m_finished) + ")",
+                            m);
+    if (!m_code && !stage_two_ids.empty())
+      throw invalid_input("decode: stage 2 is not coded (K_c = K), yet " + std::to_string(stage_two_ids.size()) +
+                          " stage-2 results were passed");
+    for (Index m : stage_two_ids) stage_two_node(m, "decode");
+    const Index n1 = stage_one_messages.cols(), n2 = stage_two_messages.cols();
+    std::vector<Index> ids(stage_one_ids.begin(), stage_one_ids.end());
+    ids.insert(ids.end(), stage_two_ids.begin(), stage_two_ids.end());
+    matrix<Scalar> messages(d, n1 + n2);
+    if (n1 > 0) messages.leftCols(n1) = stage_one_messages;
+    if (n2 > 0) messages.rightCols(n2) = stage_two_messages;
+    return decode(ids, messages, out);
   }
 
  private:
+  Index check_worker(Index worker, const char* where) const {
+    if (worker < 0 || worker >= m_workers)
+      throw invalid_input(std::string(where) + ": worker id " + std::to_string(worker) + " is outside [0, M = " +
+                              std::to_string(m_workers) + ")",
+                          worker);
+    return worker;
+  }
+  bool is_finished(Index worker) const noexcept { return std::binary_search(m_finished.begin(), m_finished.end(), worker); }
+  void fill_holdings(const two_stage_code<Scalar>& stage_one) {
+    m_holdings.assign(static_cast<std::size_t>(m_workers), {});
+    for (Index m : m_finished)
+      for (Index k = stage_one.stage_one_first(m); k < stage_one.stage_one_first(m) + stage_one.stage_one_load(m); ++k)
+        m_holdings[static_cast<std::size_t>(m)].push_back(k);
+    for (Index m : m_stage_two) m_holdings[static_cast<std::size_t>(m)] = stage_two_partitions(m);
+  }
+  void encode_block(Index worker, const Eigen::Ref<const matrix<Scalar>>& block, Eigen::Ref<vector<Scalar>> out,
+                    const char* where) const {
+    if (out.size() != block.rows())
+      throw invalid_input(std::string(where) + ": output has length " + std::to_string(out.size()) + ", gradients have d = " +
+                              std::to_string(block.rows()),
+                          worker);
+    if (detail::overlaps(out.data(), out.size(), block.data(), detail::memory_extent<Scalar>(block)))
+      throw invalid_input(std::string(where) + ": the output overlaps the partial gradients", worker);
+    if (block.cols() == 0)
+      out.setZero();
+    else
+      out = block.rowwise().sum();
+    if (!out.allFinite())
+      throw invalid_input(std::string(where) + ": worker " + std::to_string(worker) + "'s message is not finite (NaN/Inf in its block)",
+                          worker);
+  }
+  std::shared_ptr<const plan_type> checked_plan(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages) const {
+    if (static_cast<Index>(ids.size()) != messages.cols())
+      throw invalid_input("decode: " + std::to_string(ids.size()) + " worker ids for " + std::to_string(messages.cols()) + " messages");
+    return plan(pattern::from_ids(m_workers, ids));
+  }
+  decode_report report(std::span<const Index> ids, const plan_type& solved) const {
+    return {.used = detail::sorted_ids(ids), .corrupted = {}, .amplification = solved.amplification(),
+            .estimated_error = estimated_error(solved.amplification()), .exact = true};
+  }
   Index stage_two_node(Index worker, const char* where) const {
     if (!m_code)
       throw invalid_input(std::string(where) + ": stage 2 is not coded (the finished stage-1 workers covered all K partitions)",
@@ -541,8 +705,11 @@ class stage_two_code {
   }
 
   Index m_workers, m_partitions, m_tolerance;
+  decode_options m_decode_options;
   std::vector<Index> m_finished, m_covered, m_global_partition, m_stage_two, m_local;
+  std::vector<std::vector<Index>> m_holdings;  // per worker: partitions of the message it sends this epoch (global, ascending)
   vector<double> m_stage_one_coefficients;
+  double m_stage_one_residual = 0;
   std::vector<Index> m_fresh_loads;
   std::optional<heterogeneous_code<Scalar>> m_code;
 };

@@ -5,6 +5,7 @@
 // edges, D̄^i (Condition 2) across the workers of edge i; worker (i,j) sends
 // G_ij = Σ_k D^i_jk B_ik g_k (eq. 22), edge i decodes G_i = Σ_k B_ik g_k from any m_i − s_w of
 // its workers (eq. 25), the master decodes g = Σ_k g_k from any n − s_e edges (eq. 27).
+// One header (~490 lines): the params, the one code class and its construction (Algorithm 1).
 //
 // Reading of the paper (see README "Notes on the papers"): eqs. (16) and (19) wrap 1-based
 // ((x−1) mod K)+1, and (19) indexes positions in edge i's partition list sorted ascending (the
@@ -27,6 +28,7 @@
 #include "gradcode/core/pattern.hpp"
 #include "gradcode/core/worker_id.hpp"
 #include "gradcode/detail/weighted_sum.hpp"
+#include "gradcode/hierarchical/tradeoff.hpp"  // Theorem 1's load
 
 namespace gradcode {
 
@@ -132,8 +134,7 @@ class hgc_code {
   }
   /// Theorem 1 (eq. 4): D ≥ K(s_e+1)(s_w+1)/Σm_i (as a real number of partitions).
   double load_bound() const noexcept {
-    return static_cast<double>(partitions()) * static_cast<double>(edge_tolerance() + 1) *
-           static_cast<double>(m_worker_tolerance + 1) / static_cast<double>(total_workers());
+    return detail::unchecked_load_bound(partitions(), edge_tolerance(), m_worker_tolerance, total_workers());
   }
 
   // --- encoding matrices ----------------------------------------------------------------

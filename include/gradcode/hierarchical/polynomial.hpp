@@ -2,6 +2,7 @@
 // Polynomial hierarchical gradient coding (gholami2025 §V): workers → relays → server with
 // stragglers and adversaries at both layers and an arbitrary heterogeneous assignment Γ_(i,j);
 // both loads are optimal at once (Theorem 1: C1* = d/m1, C2^(i)* = d/(m1·m2^(i))).
+// One header (~700 lines): one class over one state (points, coefficients, both layers' codes).
 //
 // Algorithm (0-based here, 1-based in the paper; A_k = clusters holding D_k, A_k^(n) = workers
 // of cluster n holding it; r1 = min_k |A_k| (eq. 5), r2,n = min_{k∈Γ_n} |A_k^(n)| (eq. 6)):
@@ -47,12 +48,15 @@
 // does not say how adversaries are found — decoders correct up to ⌊(f − K)/2⌋ corrupted
 // messages (≥ a when f ≥ N − s respond), treat non-finite messages as corrupted, and report
 // whom they excluded; a worker with Γ_(i,j) = ∅ is allowed (it sends f_intraC(α_j) = 0).
+//
+// Included from here, so this header still gives everything: the placement generator
+// (polynomial_placement.hpp), the faults and driver of a simulated round (polynomial_round.hpp),
+// the complex streaming kernel of the encode (polynomial_kernel.hpp).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <complex>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <span>
@@ -67,6 +71,9 @@
 #include "gradcode/core/types.hpp"
 #include "gradcode/core/worker_id.hpp"
 #include "gradcode/detail/weighted_sum.hpp"
+#include "gradcode/hierarchical/polynomial_kernel.hpp"
+#include "gradcode/hierarchical/polynomial_placement.hpp"  // place_partitions, for users of this header
+#include "gradcode/hierarchical/polynomial_round.hpp"
 #include "gradcode/robust/evaluation_points.hpp"
 #include "gradcode/robust/point_order.hpp"
 #include "gradcode/robust/reed_solomon.hpp"
@@ -89,192 +96,6 @@ struct polynomial_hgc_params {
   /// paper's points, whose order the known-answer tests fix.
   bool order_points = true;
 };
-
-/// A placement to generate (instead of giving Γ_(i,j)): cluster loads ∝ cluster capacity, each
-/// partition on exactly r1 clusters (cyclic consecutive, as tang2024 eq. 16); inside cluster i
-/// worker loads ∝ worker capacity, each of its partitions on exactly r2,i workers.
-struct polynomial_placement {
-  std::vector<Index> workers{};                 ///< N2^(i); N1 = workers.size()
-  Index partitions = 0;                         ///< K
-  Index relay_replication = 1;                  ///< r1: clusters per partition
-  std::vector<Index> worker_replication{};      ///< r2,i: one per cluster, or one for all
-  std::vector<std::vector<double>> capacities{};  ///< per cluster, relative worker speeds (empty = equal)
-};
-
-/// Most partition copies (Σ over clusters and workers of the partitions each holds), and most
-/// N1·K, that place_partitions builds: 2^26 (about 1 GiB of ids), far above any code
-/// polynomial_hgc decodes in useful time.
-inline constexpr Index max_placed_copies = Index{1} << 26;
-
-/// Γ_(i,j) for `placement`. Throws invalid_parameters (naming the field and a value that fits)
-/// when N1 or some N2^(i) is outside [1, max_layer_nodes], K < 1, r1 outside [1, N1], r2,i outside
-/// [1, N2^(i)], a capacity is not positive and finite, or the placement would hold more than
-/// max_placed_copies partition copies. Capacities are relative: only their ratios matter, any
-/// finite magnitude is fine.
-inline std::vector<assignment> place_partitions(const polynomial_placement& placement) {
-  const auto n1 = static_cast<Index>(placement.workers.size());
-  const Index K = placement.partitions, r1 = placement.relay_replication;
-  if (n1 < 1) throw invalid_parameters("placement: no clusters");
-  if (n1 > max_layer_nodes)
-    throw invalid_parameters("placement: N1 = " + std::to_string(n1) + " clusters; need N1 <= " + std::to_string(max_layer_nodes));
-  if (K < 1) throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions; need K >= 1");
-  if (r1 < 1 || r1 > n1)
-    throw invalid_parameters("placement: r1 = " + std::to_string(r1) + " clusters per partition; need 1 <= r1 <= N1 = " +
-                             std::to_string(n1));
-  // Each cluster's Γ indexes all K partitions, and r1·K ≤ N1·K copies sit at the relay layer.
-  if (K > max_placed_copies / n1)
-    throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions over N1 = " + std::to_string(n1) +
-                             " clusters exceeds " + std::to_string(max_placed_copies) + " entries; K <= " +
-                             std::to_string(max_placed_copies / n1) + " would fit");
-  if (!placement.capacities.empty() && static_cast<Index>(placement.capacities.size()) != n1)
-    throw invalid_parameters("placement: capacities for " + std::to_string(placement.capacities.size()) + " clusters, N1 = " +
-                             std::to_string(n1));
-  auto per_cluster = [&](const std::vector<Index>& v, Index i) {
-    if (v.empty()) throw invalid_parameters("placement: worker_replication (r2) is empty");
-    if (v.size() == 1) return v[0];
-    if (static_cast<Index>(v.size()) != n1)
-      throw invalid_parameters("placement: " + std::to_string(v.size()) + " values of r2 for N1 = " + std::to_string(n1) + " clusters");
-    return v[static_cast<std::size_t>(i)];
-  };
-  std::vector<std::vector<double>> caps(static_cast<std::size_t>(n1));
-  std::vector<double> cluster_weight(static_cast<std::size_t>(n1));
-  double largest = 0;  // of all capacities: they are divided by it, so no sum can overflow
-  for (Index i = 0; i < n1; ++i) {
-    const Index n2 = placement.workers[static_cast<std::size_t>(i)];
-    if (n2 < 1) throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) + " workers");
-    if (n2 > max_layer_nodes)
-      throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) + " workers; need N2 <= " +
-                               std::to_string(max_layer_nodes));
-    auto& c = caps[static_cast<std::size_t>(i)];
-    if (placement.capacities.empty() || placement.capacities[static_cast<std::size_t>(i)].empty())
-      c.assign(static_cast<std::size_t>(n2), 1.0);
-    else
-      c = placement.capacities[static_cast<std::size_t>(i)];
-    if (static_cast<Index>(c.size()) != n2)
-      throw invalid_parameters("placement: cluster " + std::to_string(i) + " has " + std::to_string(n2) + " workers but " +
-                               std::to_string(c.size()) + " capacities");
-    for (std::size_t j = 0; j < c.size(); ++j) {
-      if (!(c[j] > 0) || !std::isfinite(c[j]))
-        throw invalid_parameters("placement: worker " + std::to_string(j) + " of cluster " + std::to_string(i) + " has capacity " +
-                                 detail::format_g(c[j]) + "; capacities must be positive and finite (e.g. 1)");
-      largest = std::max(largest, c[j]);
-    }
-  }
-  for (Index i = 0; i < n1; ++i) {
-    double sum = 0;
-    for (double& x : caps[static_cast<std::size_t>(i)]) {
-      // relative speeds in (0, 1]; one below 1e-300 of the fastest gets no share either way
-      x = std::max(x / largest, std::numeric_limits<double>::min());
-      sum += x;
-    }
-    cluster_weight[static_cast<std::size_t>(i)] = sum;
-  }
-  // Cluster loads n_i ∝ capacity, Σ n_i = r1·K, n_i ≤ K: cyclic consecutive puts every partition
-  // on exactly r1 distinct clusters.
-  const auto loads = proportional_loads(r1 * K, cluster_weight, K);
-  // Inside the clusters: Σ_i r2,i·n_i copies (n_i ≤ K, r2,i ≤ 1024), checked before building.
-  Index copies = 0;
-  for (Index i = 0; i < n1; ++i) {
-    const Index r2 = per_cluster(placement.worker_replication, i);
-    const Index n2 = placement.workers[static_cast<std::size_t>(i)];
-    if (r2 < 1 || r2 > n2)
-      throw invalid_parameters("placement: r2," + std::to_string(i) + " = " + std::to_string(r2) + " workers per partition; need 1 <= r2 <= N2 = " +
-                               std::to_string(n2));
-    copies += r2 * loads[static_cast<std::size_t>(i)];
-    if (copies > max_placed_copies)
-      throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions on r1 = " + std::to_string(r1) +
-                               " clusters and r2 workers each exceeds " + std::to_string(max_placed_copies) +
-                               " partition copies; fewer partitions or lower replication would fit");
-  }
-  const auto cluster_support = assignment::cyclic_consecutive(K, loads);
-  std::vector<assignment> out;
-  for (Index i = 0; i < n1; ++i) {
-    const auto held = cluster_support.partitions_of(i);
-    const auto ni = static_cast<Index>(held.size());
-    const Index n2 = placement.workers[static_cast<std::size_t>(i)];
-    const Index r2 = per_cluster(placement.worker_replication, i);
-    if (r2 < 1 || r2 > n2)
-      throw invalid_parameters("placement: r2," + std::to_string(i) + " = " + std::to_string(r2) + " workers per partition; need 1 <= r2 <= N2 = " +
-                               std::to_string(n2));
-    std::vector<std::vector<Index>> holdings(static_cast<std::size_t>(n2));
-    if (ni > 0) {
-      const auto wl = proportional_loads(r2 * ni, caps[static_cast<std::size_t>(i)], ni);
-      const auto local = assignment::cyclic_consecutive(ni, wl);
-      for (Index j = 0; j < n2; ++j)
-        for (Index pos : local.partitions_of(j)) holdings[static_cast<std::size_t>(j)].push_back(held[static_cast<std::size_t>(pos)]);
-    }
-    out.emplace_back(K, std::move(holdings));
-  }
-  return out;
-}
-
-/// Faults of one simulated round (simulate_round): who straggles, who lies and how.
-template <class Scalar>
-struct polynomial_round {
-  std::vector<worker_id> straggling_workers{};   ///< their messages never arrive (edge = cluster)
-  std::vector<Index> straggling_relays{};
-  std::vector<worker_id> adversarial_workers{};  ///< their messages pass through corrupt_worker
-  std::vector<Index> adversarial_relays{};       ///< their messages pass through corrupt_relay
-  /// Alters an adversarial worker's message in place; default: adds 1 to every element.
-  std::function<void(worker_id, Eigen::Ref<vector<Scalar>>)> corrupt_worker{};
-  /// Alters an adversarial relay's message in place; default: adds 1 to every element.
-  std::function<void(Index, Eigen::Ref<vector<Scalar>>)> corrupt_relay{};
-};
-
-/// What a simulated round produced.
-template <class Scalar>
-struct polynomial_round_result {
-  vector<Scalar> gradient{};           ///< the server's g (length d)
-  std::vector<robust_report> relays{}; ///< per relay (empty report for straggling relays)
-  robust_report server{};
-};
-
-namespace detail {
-
-/// out[0..2·units) (complex units stored as interleaved reals) = Σ_t terms[t].weight ·
-/// terms[t].source[0..units), blocked like weighted_sum (each 2048-unit block of `out` stays in
-/// cache while the sources stream through once, four per pass). Real arithmetic on the interleaved pairs: Eigen's
-/// complex<float> scalar broadcast loads a 4-byte-aligned value as a double, which UBSan rejects.
-template <class Real, class Terms>
-void complex_weighted_sum(Index count, Index units, const Terms& terms, Real* out) {
-  constexpr Index block = 2048;  // units: 32 KiB of complex<double> output stays in L1/L2
-  for (Index b = 0; b < units; b += block) {
-    const Index n = 2 * std::min(block, units - b);  // reals
-    Real* __restrict o = out + 2 * b;
-    for (Index i = 0; i < n; ++i) o[i] = Real(0);
-    auto source = [&](Index t) { return reinterpret_cast<const Real*>(terms[static_cast<std::size_t>(t)].source) + 2 * b; };
-    Index t = 0;
-    for (; t + 4 <= count; t += 4) {  // four terms per pass over the output block
-      const auto& w0 = terms[static_cast<std::size_t>(t)].weight;
-      const auto& w1 = terms[static_cast<std::size_t>(t + 1)].weight;
-      const auto& w2 = terms[static_cast<std::size_t>(t + 2)].weight;
-      const auto& w3 = terms[static_cast<std::size_t>(t + 3)].weight;
-      const Real a0 = w0.real(), c0 = w0.imag(), a1 = w1.real(), c1 = w1.imag();
-      const Real a2 = w2.real(), c2 = w2.imag(), a3 = w3.real(), c3 = w3.imag();
-      const Real* __restrict x0 = source(t);
-      const Real* __restrict x1 = source(t + 1);
-      const Real* __restrict x2 = source(t + 2);
-      const Real* __restrict x3 = source(t + 3);
-      for (Index i = 0; i < n; i += 2) {
-        o[i] += a0 * x0[i] - c0 * x0[i + 1] + a1 * x1[i] - c1 * x1[i + 1] + a2 * x2[i] - c2 * x2[i + 1] + a3 * x3[i] -
-                c3 * x3[i + 1];
-        o[i + 1] += a0 * x0[i + 1] + c0 * x0[i] + a1 * x1[i + 1] + c1 * x1[i] + a2 * x2[i + 1] + c2 * x2[i] + a3 * x3[i + 1] +
-                    c3 * x3[i];
-      }
-    }
-    for (; t < count; ++t) {
-      const auto& w = terms[static_cast<std::size_t>(t)].weight;
-      const Real a = w.real(), c = w.imag();
-      const Real* __restrict x = source(t);
-      for (Index i = 0; i < n; i += 2) {
-        o[i] += a * x[i] - c * x[i + 1];
-        o[i + 1] += a * x[i + 1] + c * x[i];
-      }
-    }
-  }
-}
-
-}  // namespace detail
 
 template <class Scalar>
 class polynomial_hgc {
@@ -632,42 +453,7 @@ class polynomial_hgc {
     for (const auto& w : faults.straggling_workers) check_worker(w);
     for (const auto& w : faults.adversarial_workers) check_worker(w);
     for (Index r : faults.adversarial_relays) check_relay(r);
-    const auto live = pattern::all_except(relays(), faults.straggling_relays).ids();
-    polynomial_round_result<Scalar> result;
-    result.relays.resize(static_cast<std::size_t>(relays()));
-    matrix<Scalar> relay_messages(relay_message_length(), static_cast<Index>(live.size()));
-    std::vector<double> relay_amplification(live.size(), 1.0);
-    for (std::size_t t = 0; t < live.size(); ++t) {
-      const Index n = live[t];
-      std::vector<Index> slow;
-      for (const auto& w : faults.straggling_workers)
-        if (w.edge == n) slow.push_back(w.worker);
-      const auto ids = pattern::all_except(workers(n), slow).ids();
-      matrix<Scalar> messages(worker_message_length(n), static_cast<Index>(ids.size()));
-      for (std::size_t j = 0; j < ids.size(); ++j) {
-        const worker_id w{n, ids[j]};
-        auto col = messages.col(static_cast<Index>(j));
-        encode(w, partials, col);
-        if (std::find(faults.adversarial_workers.begin(), faults.adversarial_workers.end(), w) != faults.adversarial_workers.end()) {
-          if (faults.corrupt_worker)
-            faults.corrupt_worker(w, col);
-          else
-            col.array() += Scalar(1);
-        }
-      }
-      auto out = relay_messages.col(static_cast<Index>(t));
-      result.relays[static_cast<std::size_t>(n)] = relay_decode(n, ids, messages, out);
-      relay_amplification[t] = result.relays[static_cast<std::size_t>(n)].error_amplification;
-      if (std::find(faults.adversarial_relays.begin(), faults.adversarial_relays.end(), n) != faults.adversarial_relays.end()) {
-        if (faults.corrupt_relay)
-          faults.corrupt_relay(n, out);
-        else
-          out.array() += Scalar(1);
-      }
-    }
-    result.gradient.resize(m_d);
-    result.server = server_decode(live, relay_messages, result.gradient, relay_amplification);  // both layers compounded
-    return result;
+    return detail::run_polynomial_round<Scalar>(*this, partials, faults);
   }
 
  private:
@@ -714,7 +500,6 @@ class polynomial_hgc {
   /// u_n(k, l1) for k ∈ Γ_n (the relay's coefficients, g̃_n after eq. 13).
   void build_relay_coefficients() {
     const auto& a = m_layer1.nodes;
-    const auto& b = m_layer1.targets;
     m_relay_coeff.resize(m_clusters.size());
     for (Index n = 0; n < relays(); ++n) {
       const auto& held = m_cluster_partitions[static_cast<std::size_t>(n)];
@@ -723,16 +508,7 @@ class polynomial_hgc {
       const complex an = a[static_cast<std::size_t>(n)];
       for (std::size_t t = 0; t < held.size(); ++t) {
         const auto& holders = m_relays_of[static_cast<std::size_t>(held[t])];
-        for (Index l1 = 0; l1 < m_m1; ++l1) {
-          const complex bl = b[static_cast<std::size_t>(l1)];
-          complex c = 1.0;
-          for (Index i = 0; i < relays(); ++i)
-            if (!std::binary_search(holders.begin(), holders.end(), i))
-              c *= (an - a[static_cast<std::size_t>(i)]) / (bl - a[static_cast<std::size_t>(i)]);
-          for (Index v = 0; v < m_m1; ++v)
-            if (v != l1) c *= (an - b[static_cast<std::size_t>(v)]) / (bl - b[static_cast<std::size_t>(v)]);
-          u(static_cast<Index>(t), l1) = c;
-        }
+        for (Index l1 = 0; l1 < m_m1; ++l1) u(static_cast<Index>(t), l1) = lagrange_factor(m_layer1, holders, an, l1);
       }
     }
   }
@@ -782,21 +558,26 @@ class polynomial_hgc {
     return out;
   }
 
+  /// ∏_{i∉holders} (x − α_i)/(β_t − α_i) · ∏_{u≠t} (x − β_u)/(β_t − β_u) over the nodes α and
+  /// targets β of `pts`: the relay coefficient u_n(k,l1) (x = α_n^(1), holders A_k, t = l1) and the
+  /// intra-cluster factor (x = α_j^(2), holders A_k^(n), t = l2) are both this product.
+  static complex lagrange_factor(const evaluation_points& pts, std::span<const Index> holders, complex x, Index target) {
+    const complex bt = pts.targets[static_cast<std::size_t>(target)];
+    complex c = 1.0;
+    const auto n = static_cast<Index>(pts.nodes.size());
+    for (Index i = 0; i < n; ++i)
+      if (!std::binary_search(holders.begin(), holders.end(), i))
+        c *= (x - pts.nodes[static_cast<std::size_t>(i)]) / (bt - pts.nodes[static_cast<std::size_t>(i)]);
+    const auto m = static_cast<Index>(pts.targets.size());
+    for (Index u = 0; u < m; ++u)
+      if (u != target) c *= (x - pts.targets[static_cast<std::size_t>(u)]) / (bt - pts.targets[static_cast<std::size_t>(u)]);
+    return c;
+  }
+
   /// ∏_{j'∉A_k^(n)} (α_j − α_j')/(β_l2 − α_j') · ∏_{u≠l2} (α_j − β_u)/(β_l2 − β_u).
   complex intra_factor(worker_id w, Index k, Index l2) const {
     const auto& pts = m_layer2[static_cast<std::size_t>(w.edge)];
-    const auto holders = cluster(w.edge).holders_of(k);
-    const complex aj = pts.nodes[static_cast<std::size_t>(w.worker)];
-    const complex bl = pts.targets[static_cast<std::size_t>(l2)];
-    complex c = 1.0;
-    const auto n2 = static_cast<Index>(pts.nodes.size());
-    for (Index j = 0; j < n2; ++j)
-      if (!std::binary_search(holders.begin(), holders.end(), j))
-        c *= (aj - pts.nodes[static_cast<std::size_t>(j)]) / (bl - pts.nodes[static_cast<std::size_t>(j)]);
-    const auto m2 = static_cast<Index>(pts.targets.size());
-    for (Index u = 0; u < m2; ++u)
-      if (u != l2) c *= (aj - pts.targets[static_cast<std::size_t>(u)]) / (bl - pts.targets[static_cast<std::size_t>(u)]);
-    return c;
+    return lagrange_factor(pts, cluster(w.edge).holders_of(k), pts.nodes[static_cast<std::size_t>(w.worker)], l2);
   }
 
   /// One term of a worker's message: coefficient × sub-block g_k[l1,l2].

@@ -41,6 +41,16 @@ inline void check_partitions(const char* what, Index partitions) {
   if (partitions < 1)
     throw invalid_parameters(std::string(what) + ": K = " + std::to_string(partitions) + " partitions; need K >= 1");
 }
+
+/// Theorem 1 (eq. 4, = eq. 44 of JNCSS) unchecked: K(s_e+1)(s_w+1)/Σm_i for K ≥ 1, s_e, s_w ≥ 0,
+/// Σm_i ≥ 1. The one place the load is computed (hgc_load_bound, hgc_code::load_bound, JNCSS,
+/// the homogeneous closed forms). (s_e+1)(s_w+1) in double: exact below 2^53 and no Index
+/// overflow for huge m_i; then one product and one division, each rounded once, so the result
+/// is nondecreasing in (s_e+1)(s_w+1) (JNCSS's branch and bound relies on it).
+inline double unchecked_load_bound(Index partitions, Index edge_tolerance, Index worker_tolerance, Index total_workers) noexcept {
+  return static_cast<double>(partitions) * ((static_cast<double>(edge_tolerance) + 1) * (static_cast<double>(worker_tolerance) + 1)) /
+         static_cast<double>(total_workers);
+}
 }  // namespace detail
 
 /// Theorem 1 (eq. 4): the minimum computation load D (partitions per worker) of any scheme
@@ -49,9 +59,7 @@ inline void check_partitions(const char* what, Index partitions) {
 inline double hgc_load_bound(std::span<const Index> workers, Index partitions, Index edge_tolerance, Index worker_tolerance) {
   const Index total = detail::checked_total(workers, edge_tolerance, worker_tolerance);
   detail::check_partitions("Theorem 1", partitions);
-  // (s_e+1)(s_w+1) in double: exact below 2^53, and no Index overflow for huge m_i.
-  return static_cast<double>(partitions) * ((static_cast<double>(edge_tolerance) + 1) * (static_cast<double>(worker_tolerance) + 1)) /
-         static_cast<double>(total);
+  return detail::unchecked_load_bound(partitions, edge_tolerance, worker_tolerance, total);
 }
 
 /// Corollary 1 (eq. 8): stragglers a flat (worker ↔ master) code must tolerate to survive any s_e

@@ -34,6 +34,7 @@
 
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/types.hpp"
+#include "gradcode/hierarchical/tradeoff.hpp"  // Theorem 1's load
 #include "gradcode/optimize/presets.hpp"
 #include "gradcode/optimize/runtime_model.hpp"
 
@@ -87,10 +88,9 @@ inline void check_tolerances(const homogeneous_system& s, Index edge_tolerance, 
                              std::to_string(s.workers_per_edge) + ")");
 }
 
-/// cK(s_e+1)(s_w+1)/(nm): the deterministic computation c·D (eq. 44).
+/// cK(s_e+1)(s_w+1)/(nm): the deterministic computation c·D (eq. 44), D the Theorem 1 load at Σm_i = nm.
 inline double computation_shift(const homogeneous_system& s, Index edge_tolerance, Index worker_tolerance) {
-  return s.worker.compute_per_partition * static_cast<double>(s.partitions) *
-         static_cast<double>((edge_tolerance + 1) * (worker_tolerance + 1)) / static_cast<double>(s.edges * s.workers_per_edge);
+  return s.worker.compute_per_partition * unchecked_load_bound(s.partitions, edge_tolerance, worker_tolerance, s.edges * s.workers_per_edge);
 }
 
 /// ln C(n, l) for l = 0..n.

@@ -5,8 +5,23 @@
 // (Bitar et al. [22]: real f_j) and ignore-stragglers 1-bit DL (d_i = 1) — and ψ_t = tρ (eq. (29)).
 //
 // Algorithm of one iteration t (step()): draw I_j^t ~ Bernoulli(1 − p) per worker from the
-// counter stream (seed, t); every responder computes f_j (eq. (5)), quantizes it with the stream
-// (seed, j, t) (eq. (4), (6)); ĝ accumulates ‖f_j‖h_j straight from the packed bits (eq. (8)).
+// counter stream (seed, t); every responder encodes f_j (eq. (5)), quantizes it with the stream
+// (seed, j, t) (eq. (4), (6)); decode accumulates ĝ = Σ ‖f_j‖h_j straight from the packed bits (eq. (8)).
+//
+// Not a gradcode::codec (core/codec.hpp; tests/quantize/gc_dl_test.cpp static_asserts that):
+// (1) a 1-bit message is (h ∈ {±1}^w, ‖f_j‖), w + ζ bits, not message_length(d) Scalars, so it
+// cannot be a column of the d × f `messages` matrix codec::decode takes; (2) the message depends
+// on the iteration t (the draws (seed, j, t) of Q and I_j^t), which codec::encode(node, in, out)
+// does not carry; (3) there is no per-pattern solve — every subset of workers, none included,
+// decodes to an unbiased estimate — so plan(pattern) would compute nothing and tolerance() is all
+// n; (4) w is fixed at construction, where a codec takes any d. Only the SGC-DL baseline fits those
+// shapes. The API uses the codec vocabulary as far as it goes: nodes(), partitions() (the m
+// samples), partitions_of(), tolerance(), encode / encode_held (f_j of eq. (5)), quantize (Q of
+// f_j), and decode(ids, messages, out) → decode_report with exact = false (ĝ estimates ∇L̂, Lemma 1).
+//
+// Seeds: the run seed lives in the params struct, gc_dl_params::seed (default 0), as in
+// one_bit_params, the codes/ params and hgc_params; it used to sit alone in a gc_dl_options, which
+// is gone (there are no other knobs to put there).
 #pragma once
 
 #include <cmath>
@@ -18,6 +33,7 @@
 #include <vector>
 
 #include "gradcode/core/assignment.hpp"
+#include "gradcode/core/codec.hpp"
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/pattern.hpp"
 #include "gradcode/core/types.hpp"
@@ -53,11 +69,7 @@ struct gc_dl_params {
   Index dimension = 0;               ///< w, length of β, of every f_j and of ĝ
   double straggler_probability = 0;  ///< p ∈ [0, 1): each worker straggles independently in each iteration
   gc_dl_method method = gc_dl_method::one_bit;
-};
-
-/// How it is run; all defaulted.
-struct gc_dl_options {
-  std::uint64_t seed = 0;  ///< stragglers I_j^t and Q's draws derive from it (counter-based, reproducible)
+  std::uint64_t seed = 0;            ///< stragglers I_j^t and Q's draws derive from it (counter-based, reproducible)
 };
 
 /// What one simulated iteration did.
@@ -132,13 +144,13 @@ class gc_dl {
 
   /// Throws invalid_parameters when w < 1, p ∉ [0, 1), a sample is on no worker (eq. (5) divides
   /// by d_i), or the method is ignore_stragglers and some d_i ≠ 1.
-  explicit gc_dl(gc_dl_params params, const gc_dl_options& options = {})
+  explicit gc_dl(gc_dl_params params)
       : m_placement(std::move(params.placement)),
         m_w(params.dimension),
         m_p(params.straggler_probability),
         m_method(params.method),
-        m_seed(options.seed),
-        m_quantizer(checked_quantizer(params.dimension, options.seed)) {
+        m_seed(params.seed),
+        m_quantizer(checked_quantizer(params.dimension, params.seed)) {
     if (m_placement.nodes() < 1 || m_placement.partitions() < 1)
       throw invalid_parameters("gc_dl: the placement has n = " + std::to_string(m_placement.nodes()) + " workers and m = " +
                                std::to_string(m_placement.partitions()) + " samples; need both >= 1 (place_samples)");
@@ -166,10 +178,19 @@ class gc_dl {
     m_encoding.makeCompressed();
   }
 
-  /// n
-  Index workers() const noexcept { return m_placement.nodes(); }
-  /// m
-  Index samples() const noexcept { return m_placement.partitions(); }
+  /// n, the workers
+  Index nodes() const noexcept { return m_placement.nodes(); }
+  /// m, the samples (GC's partitions)
+  Index partitions() const noexcept { return m_placement.partitions(); }
+  /// S_j, the samples worker j holds, increasing (the column order of encode_held). Throws
+  /// invalid_input when j ∉ [0, n).
+  std::span<const Index> partitions_of(Index worker) const {
+    check_worker(worker);
+    return m_placement.partitions_of(worker);
+  }
+  /// n: any set of workers may straggle — decode of any subset (none: ĝ = 0) is an unbiased
+  /// estimate; stragglers cost variance (Lemma 2), not decodability.
+  Index tolerance() const noexcept { return m_placement.nodes(); }
   /// w
   Index dimension() const noexcept { return m_w; }
   /// p
@@ -201,19 +222,20 @@ class gc_dl {
   std::vector<Index> responders(std::uint64_t iteration) const {
     const auto rng = straggler_rng(iteration);
     std::vector<Index> out;
-    for (Index j = 0; j < workers(); ++j)
+    for (Index j = 0; j < nodes(); ++j)
       if (rng.uniform(static_cast<std::uint64_t>(j)) >= m_p) out.push_back(j);
     return out;
   }
 
-  /// f_j of eq. (5) from all per-sample gradients (w × m, column i = ∇L(a_i, β_t); only the
-  /// columns of S_j are read). Throws invalid_input on shapes or a non-finite result.
-  void local_update(Index worker, const Eigen::Ref<const matrix<Scalar>>& gradients, Eigen::Ref<vector<Scalar>> f) const {
+  /// f_j of eq. (5), worker j's coded update, from all per-sample gradients (w × m, column i =
+  /// ∇L(a_i, β_t); only the columns of S_j are read) into `f` (overwritten). Throws invalid_input
+  /// on shapes, an `f` overlapping the gradients, or a non-finite result.
+  void encode(Index worker, const Eigen::Ref<const matrix<Scalar>>& gradients, Eigen::Ref<vector<Scalar>> f) const {
     check_worker(worker);
-    if (gradients.rows() != m_w || gradients.cols() != samples())
-      throw invalid_input("local_update: gradients are " + std::to_string(gradients.rows()) + " × " +
+    if (gradients.rows() != m_w || gradients.cols() != partitions())
+      throw invalid_input("encode: gradients are " + std::to_string(gradients.rows()) + " × " +
                               std::to_string(gradients.cols()) + ", expected w × m = " + std::to_string(m_w) + " × " +
-                              std::to_string(samples()),
+                              std::to_string(partitions()),
                           worker);
     const auto held = m_placement.partitions_of(worker);
     combine(
@@ -221,13 +243,12 @@ class gc_dl {
   }
 
   /// f_j of eq. (5) from the gradients of the samples worker j holds only (w × |S_j|, columns in
-  /// the order of placement().partitions_of(j)) — what a worker has in memory.
-  void local_update_held(Index worker, const Eigen::Ref<const matrix<Scalar>>& held_gradients,
-                         Eigen::Ref<vector<Scalar>> f) const {
+  /// the order of partitions_of(j)) — what a worker has in memory.
+  void encode_held(Index worker, const Eigen::Ref<const matrix<Scalar>>& held_gradients, Eigen::Ref<vector<Scalar>> f) const {
     check_worker(worker);
     const auto held = m_placement.partitions_of(worker);
     if (held_gradients.rows() != m_w || held_gradients.cols() != static_cast<Index>(held.size()))
-      throw invalid_input("local_update_held: worker " + std::to_string(worker) + " holds " + std::to_string(held.size()) +
+      throw invalid_input("encode_held: worker " + std::to_string(worker) + " holds " + std::to_string(held.size()) +
                               " samples, got " + std::to_string(held_gradients.rows()) + " × " +
                               std::to_string(held_gradients.cols()) + " gradients (w = " + std::to_string(m_w) + ")",
                           worker);
@@ -237,59 +258,55 @@ class gc_dl {
   }
 
   /// Worker j's message in iteration t: h_j = Q(f_j) and ‖f_j‖ (eqs. (4), (6)) with the draws of
-  /// stream (seed, j, t). Throws invalid_input for SGC-DL (its message is f_j itself), on a bad
-  /// worker id, or as one_bit_quantizer::quantize does.
-  void encode(Index worker, std::uint64_t iteration, const Eigen::Ref<const vector<Scalar>>& f,
-              one_bit_vector<Scalar>& out) const {
+  /// stream (seed, j, t), into `out` (words resized once, then reused). Throws invalid_input for
+  /// SGC-DL (its message is f_j itself), on a bad worker id, or as one_bit_quantizer::quantize
+  /// does; `out` is untouched then.
+  void quantize(Index worker, std::uint64_t iteration, const Eigen::Ref<const vector<Scalar>>& f,
+                one_bit_vector<Scalar>& out) const {
     check_worker(worker);
     if (!sends_bits())
-      throw invalid_input("encode: SGC-DL sends the real vector f_j itself; there is nothing to quantize", worker);
+      throw invalid_input("quantize: SGC-DL sends the real vector f_j itself; there is nothing to quantize", worker);
     m_quantizer.quantize(f, {.worker = static_cast<std::uint64_t>(worker), .iteration = iteration}, out);
   }
 
-  /// ĝ = Σ_{j ∈ ids} ‖f_j‖ h_j (eq. (8)) from the messages of the workers that arrived, any order,
-  /// any subset (none: ĝ = 0). Throws invalid_input naming the node on a repeated or
-  /// out-of-range id, a malformed message, a count/shape mismatch, or when adding its message
-  /// makes a coordinate of ĝ leave the Scalar range (valid norms near FLT_MAX/DBL_MAX summed over
-  /// workers); `out` is untouched then.
-  void aggregate(std::span<const Index> ids, std::span<const one_bit_vector<Scalar>> messages,
-                 Eigen::Ref<vector<Scalar>> out) const {
-    if (!sends_bits()) throw invalid_input("aggregate: SGC-DL messages are real vectors; pass them as a w × f matrix");
-    if (ids.size() != messages.size())
-      throw invalid_input("aggregate: " + std::to_string(ids.size()) + " worker ids for " + std::to_string(messages.size()) +
-                          " messages");
-    check_out(out.size());
-    (void)pattern::from_ids(workers(), ids);  // throws on repeats / out of range
-    std::vector<const std::uint64_t*> words(messages.size());
-    std::vector<Scalar> scales(messages.size());
-    for (std::size_t t = 0; t < messages.size(); ++t) {
-      m_quantizer.check_message(messages[t], static_cast<long long>(ids[t]));
-      words[t] = messages[t].words.data();
-      scales[t] = messages[t].scale;
-    }
-    detail::checked_accumulate<Scalar>(
-        static_cast<Index>(messages.size()), words.data(), scales.data(), m_w, out.data(), true,
-        [&](Index t) { return static_cast<long long>(ids[static_cast<std::size_t>(t)]); }, "aggregate");
+  /// ĝ = Σ_{j ∈ ids} ‖f_j‖ h_j (eq. (8)) into `out` from the messages of the workers that
+  /// arrived, any order, any subset (none: ĝ = 0); messages[t] came from worker ids[t]. The report
+  /// lists the ids used, ascending, with exact = false (ĝ is an unbiased estimate, Lemma 1).
+  /// Throws invalid_input naming the node on a repeated or out-of-range id, a malformed message, a
+  /// count/shape mismatch, or when adding its message makes a coordinate of ĝ leave the Scalar
+  /// range (valid norms near FLT_MAX/DBL_MAX summed over workers); `out` is untouched then.
+  decode_report decode(std::span<const Index> ids, std::span<const one_bit_vector<Scalar>> messages,
+                       Eigen::Ref<vector<Scalar>> out) const {
+    return decode_bits(ids, messages, out);
+  }
+  /// As above over views, e.g. messages parsed by quantizer().from_wire into one receive buffer.
+  decode_report decode(std::span<const Index> ids, std::span<const one_bit_view<Scalar>> messages,
+                       Eigen::Ref<vector<Scalar>> out) const {
+    return decode_bits(ids, messages, out);
   }
 
-  /// SGC-DL's update ĝ = Σ_{j ∈ ids} f_j (messages w × f, column t from worker ids[t]). Throws
-  /// invalid_input naming the node on a repeated/out-of-range id, a shape mismatch, NaN/Inf, or
-  /// when adding its message makes a coordinate of ĝ overflow; `out` is untouched then.
-  void aggregate(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
-                 Eigen::Ref<vector<Scalar>> out) const {
-    if (sends_bits()) throw invalid_input("aggregate: " + std::string(method_name(m_method)) + " messages are 1-bit vectors");
+  /// SGC-DL's update ĝ = Σ_{j ∈ ids} f_j (messages w × f, column t from worker ids[t]) into `out`.
+  /// The report lists the ids used, ascending; exact = true only when p = 0 and all n workers
+  /// arrived (then ĝ = Σ_i ∇L_i; estimated_error = (n − 1)·u, u = ε/2, the recursive-sum bound
+  /// relative to Σ_t |f_t|),
+  /// else ĝ is the unbiased estimate. Throws invalid_input naming the node on a repeated/out-of-range
+  /// id, a shape mismatch, NaN/Inf, or when adding its message makes a coordinate of ĝ overflow;
+  /// `out` is untouched then.
+  decode_report decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                       Eigen::Ref<vector<Scalar>> out) const {
+    if (sends_bits()) throw invalid_input("decode: " + std::string(method_name(m_method)) + " messages are 1-bit vectors");
     if (static_cast<Index>(ids.size()) != messages.cols() || messages.rows() != m_w)
-      throw invalid_input("aggregate: " + std::to_string(ids.size()) + " worker ids for a " + std::to_string(messages.rows()) +
+      throw invalid_input("decode: " + std::to_string(ids.size()) + " worker ids for a " + std::to_string(messages.rows()) +
                           " × " + std::to_string(messages.cols()) + " message matrix (w = " + std::to_string(m_w) + ")");
     check_out(out.size());
-    (void)pattern::from_ids(workers(), ids);
+    (void)pattern::from_ids(nodes(), ids);
     if (detail::overlaps(out.data(), m_w, messages.data(),
                          messages.cols() > 0 ? (messages.cols() - 1) * messages.outerStride() + m_w : 0))
-      throw invalid_input("aggregate: the output overlaps the messages");
+      throw invalid_input("decode: the output overlaps the messages");
     for (Index t = 0; t < messages.cols(); ++t)
       if (!messages.col(t).allFinite())
         throw invalid_input(
-            "aggregate: the message of worker " + std::to_string(ids[static_cast<std::size_t>(t)]) + " has NaN/Inf",
+            "decode: the message of worker " + std::to_string(ids[static_cast<std::size_t>(t)]) + " has NaN/Inf",
             ids[static_cast<std::size_t>(t)]);
     // |partial sums| ≤ Σ_t max|column t| (added in the same order): when that is finite, no
     // coordinate can overflow and the sum goes straight into out.
@@ -298,22 +315,23 @@ class gc_dl {
     if (bound <= std::numeric_limits<Scalar>::max()) {
       out.setZero();
       for (Index t = 0; t < messages.cols(); ++t) out += messages.col(t);  // in id order, as step() adds them
-      return;
+      return sum_report(ids);
     }
     vector<Scalar> sum = vector<Scalar>::Zero(m_w);
     for (Index t = 0; t < messages.cols(); ++t) {
       sum += messages.col(t);
       if (!sum.allFinite())
-        throw invalid_input("aggregate: the sum overflows when adding the message of worker " +
+        throw invalid_input("decode: the sum overflows when adding the message of worker " +
                                 std::to_string(ids[static_cast<std::size_t>(t)]),
                             ids[static_cast<std::size_t>(t)]);
     }
     out = sum;
+    return sum_report(ids);
   }
 
   /// One simulated iteration t: the responders I_j^t = 1 each compute f_j by
-  /// `local(j, Eigen::Ref<vector<Scalar>> f)` (f arrives zeroed), send Q(f_j) and ‖f_j‖ (or f_j for
-  /// SGC-DL), and `g_hat` becomes eq. (8)'s ĝ. Allocates its scratch (n·(w/64) words, one w-vector).
+  /// `local(j, Eigen::Ref<vector<Scalar>> f)` (f arrives zeroed; e.g. a call to encode), send Q(f_j)
+  /// and ‖f_j‖ (or f_j for SGC-DL), and `g_hat` becomes eq. (8)'s ĝ. Allocates its scratch (n·(w/64) words, one w-vector).
   /// Throws invalid_input (naming the worker) when a local update has NaN/Inf or ĝ overflows when
   /// its message is added; `g_hat` is then untouched.
   template <class LocalUpdate>
@@ -357,10 +375,10 @@ class gc_dl {
   /// ‖(1−p)Σf_j‖² + p(1−p)Σ‖f_j‖² for SGC-DL. Holds for any placement. Throws invalid_input on
   /// shapes, on NaN/Inf in an update (naming the worker) or when the value exceeds the double range.
   double expected_squared_norm(const Eigen::Ref<const matrix<Scalar>>& updates) const {
-    if (updates.rows() != m_w || updates.cols() != workers())
+    if (updates.rows() != m_w || updates.cols() != nodes())
       throw invalid_input("expected_squared_norm: updates are " + std::to_string(updates.rows()) + " × " +
                           std::to_string(updates.cols()) + ", expected w × n = " + std::to_string(m_w) + " × " +
-                          std::to_string(workers()));
+                          std::to_string(nodes()));
     for (Index j = 0; j < updates.cols(); ++j)
       if (!updates.col(j).allFinite())
         throw invalid_input("expected_squared_norm: the update of worker " + std::to_string(j) + " has NaN/Inf", j);
@@ -372,6 +390,39 @@ class gc_dl {
   }
 
  private:
+  template <class Message>
+  decode_report decode_bits(std::span<const Index> ids, std::span<const Message> messages, Eigen::Ref<vector<Scalar>> out) const {
+    if (!sends_bits()) throw invalid_input("decode: SGC-DL messages are real vectors; pass them as a w × f matrix");
+    if (ids.size() != messages.size())
+      throw invalid_input("decode: " + std::to_string(ids.size()) + " worker ids for " + std::to_string(messages.size()) +
+                          " messages");
+    check_out(out.size());
+    (void)pattern::from_ids(nodes(), ids);  // throws on repeats / out of range
+    std::vector<const std::uint64_t*> words(messages.size());
+    std::vector<Scalar> scales(messages.size());
+    for (std::size_t t = 0; t < messages.size(); ++t) {
+      m_quantizer.check_message(messages[t], static_cast<long long>(ids[t]));
+      words[t] = messages[t].words.data();
+      scales[t] = messages[t].scale;
+    }
+    detail::checked_accumulate<Scalar>(
+        static_cast<Index>(messages.size()), words.data(), scales.data(), m_w, out.data(), true,
+        [&](Index t) { return static_cast<long long>(ids[static_cast<std::size_t>(t)]); }, "decode");
+    decode_report report;
+    report.used = detail::sorted_ids(ids);
+    report.exact = false;
+    return report;
+  }
+
+  decode_report sum_report(std::span<const Index> ids) const {
+    decode_report report;
+    report.used = detail::sorted_ids(ids);
+    report.exact = m_p == 0 && static_cast<Index>(ids.size()) == nodes();
+    if (report.exact && !ids.empty())
+      report.estimated_error = static_cast<double>(ids.size() - 1) * std::numeric_limits<Scalar>::epsilon() / 2;
+    return report;
+  }
+
   static one_bit_quantizer<Scalar> checked_quantizer(Index w, std::uint64_t seed) {
     if (w < 1) throw invalid_parameters("gc_dl: dimension w = " + std::to_string(w) + "; need w >= 1");
     return one_bit_quantizer<Scalar>({.length = w, .seed = seed});
@@ -382,8 +433,8 @@ class gc_dl {
   }
 
   void check_worker(Index worker) const {
-    if (worker < 0 || worker >= workers())
-      throw invalid_input("worker id " + std::to_string(worker) + " is outside [0, n = " + std::to_string(workers()) + ")",
+    if (worker < 0 || worker >= nodes())
+      throw invalid_input("worker id " + std::to_string(worker) + " is outside [0, n = " + std::to_string(nodes()) + ")",
                           worker);
   }
 
@@ -392,24 +443,24 @@ class gc_dl {
   }
 
   Index check_sample(Index sample) const {
-    if (sample < 0 || sample >= samples())
-      throw invalid_input("sample " + std::to_string(sample) + " is outside [0, m = " + std::to_string(samples()) + ")");
+    if (sample < 0 || sample >= partitions())
+      throw invalid_input("sample " + std::to_string(sample) + " is outside [0, m = " + std::to_string(partitions()) + ")");
     return sample;
   }
 
   template <class Column>
   void combine(Index worker, std::span<const Index> held, Column&& column, Eigen::Ref<vector<Scalar>> f) const {
     if (f.size() != m_w)
-      throw invalid_input("local_update: output has length " + std::to_string(f.size()) + ", w = " + std::to_string(m_w), worker);
+      throw invalid_input("encode: output has length " + std::to_string(f.size()) + ", w = " + std::to_string(m_w), worker);
     for (std::size_t t = 0; t < held.size(); ++t)  // f is written while the gradients are read
       if (detail::overlaps(f.data(), m_w, column(t), m_w))
-        throw invalid_input("local_update: the output f overlaps a gradient worker " + std::to_string(worker) + " reads", worker);
+        throw invalid_input("encode: the output f overlaps a gradient worker " + std::to_string(worker) + " reads", worker);
     const Index bad = detail::weighted_sum<Scalar>(
         static_cast<Index>(held.size()), m_w,
         [&](Index t) { return static_cast<Scalar>(m_weight[static_cast<std::size_t>(held[static_cast<std::size_t>(t)])]); },
         [&](Index t) { return column(static_cast<std::size_t>(t)); }, f.data());
     if (bad >= 0)
-      throw invalid_input("local_update: worker " + std::to_string(worker) + "'s f_j is not finite near element " +
+      throw invalid_input("encode: worker " + std::to_string(worker) + "'s f_j is not finite near element " +
                               std::to_string(bad * detail::weighted_sum_block) + " (NaN/Inf in a gradient it holds)",
                           worker);
   }

@@ -1,47 +1,34 @@
 // SPDX-License-Identifier: MIT
-// The stochastic 1-bit quantizer Q of li-skoglund eq. (6), bit packing, and the wire format of
-// one 1-bit message: a worker sends h = Q(f) ∈ {±1}^w plus ‖f‖, ρ = w + ζ bits (§III), and
-// E[‖f‖·h] = f (Q is unbiased with scale ‖f‖, the step (10) of Lemma 1 rests on).
+// The stochastic 1-bit quantizer Q of li-skoglund eq. (6): a worker sends h = Q(f) ∈ {±1}^w plus
+// ‖f‖, ρ = w + ζ bits (§III), and E[‖f‖·h] = f (Q is unbiased with scale ‖f‖, the step (10) of
+// Lemma 1 rests on). one_bit_quantizer quantizes, dequantizes/accumulates (eq. (8)) and serialises.
 //
-// Algorithm (per coordinate k of f, stream (seed, worker j, iteration t) of counter_rng):
-//   u_k  = int32 draw k: the low (k even) or high (k odd) half of draw ⌊k/2⌋ of the stream
-//   T_k  = trunc(clamp(f_k · 2³¹/‖f‖, −2³¹, L)),  L = largest Scalar below 2³¹
-//   h_k  = +1 ⇔ u_k < T_k, bit k%64 of word ⌊k/64⌋ set
-// so P(h_k = +1) = (T_k + 2³¹)/2³² = ½ + ½ f_k/‖f‖ (eq. (6)) to within 2⁻³² + ε|f_k|/(2‖f‖), ε the
-// unit roundoff of Scalar: E[‖f‖h_k] − f_k is below 2⁻³¹‖f‖ + ε|f_k| (measured in
-// tests/quantize/one_bit_test.cpp, "Q is unbiased per coordinate"). Bits depend only on
-// (seed, stream, k, f_k, ‖f‖): chunks of f may be quantized in any order or in parallel.
-// ‖f‖ = 0 (f = 0) sends all-zero bits and scale 0; no division happens.
+// Q's bits depend only on (seed, stream (worker j, iteration t), coordinate k, f_k, ‖f‖), so chunks
+// of f may be quantized in any order or in parallel (quantize_range); ‖f‖ = 0 sends all-zero bits
+// and scale 0. The kernels and their Algorithm block: quantize/one_bit_kernels.hpp; the message
+// types and the byte layout: quantize/one_bit_wire.hpp.
 //
-// Wire format of one message (all little-endian, no header — the receiver knows w):
-//   bytes [0, ζ/8)            ‖f‖ as IEEE-754 binary32 (float) or binary64 (double); finite, ≥ +0
-//   bytes [ζ/8, ζ/8 + ⌈w/8⌉)  signs: bit b (LSB first) of byte q is h_{8q+b} = +1; the bits past w
-//                             in the last byte are 0, and all bits are 0 when ‖f‖ = 0
-// Any other length or content is rejected with gradcode::invalid_input (canonical form: an
-// accepted buffer re-encodes to the same bytes).
+// Seeds: the run seed lives in the params struct (one_bit_params::seed), as in the codes/ params,
+// hgc_params and gc_dl_params; the per-call stream (worker, iteration) is a draw_stream argument.
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
+#include <functional>
 #include <limits>
 #include <span>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
 
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
-
 #include "gradcode/core/errors.hpp"
 #include "gradcode/core/types.hpp"
 #include "gradcode/quantize/counter_rng.hpp"
+#include "gradcode/quantize/one_bit_kernels.hpp"
+#include "gradcode/quantize/one_bit_wire.hpp"
 
 namespace gradcode {
 
@@ -58,483 +45,9 @@ struct draw_stream {
   std::uint64_t iteration = 0;  ///< t
 };
 
-/// One 1-bit message (h, ‖f‖) of li-skoglund eqs. (4)–(6), packed 64 signs per word.
-template <class Scalar>
-struct one_bit_vector {
-  Index length = 0;                  ///< w
-  Scalar scale = 0;                  ///< ‖f‖, sent beside the bits
-  std::vector<std::uint64_t> words;  ///< ⌈w/64⌉ words; bit b of word q is h_{64q+b} = +1; bits ≥ w are 0
-
-  /// h_k ∈ {−1, +1}. Throws invalid_input unless 0 ≤ k < length and `words` holds word ⌊k/64⌋.
-  int sign(Index k) const {
-    if (k < 0 || k >= length || static_cast<std::size_t>(k >> 6) >= words.size())
-      throw invalid_input("one_bit_vector::sign: coordinate " + std::to_string(k) + " is outside [0, w = " + std::to_string(length) +
-                          ") or past its " + std::to_string(words.size()) + " words");
-    return (words[static_cast<std::size_t>(k >> 6)] >> (k & 63)) & 1u ? 1 : -1;
-  }
-};
-
-namespace detail {
-
-inline std::string node_suffix(long long node) { return node >= 0 ? " (node " + std::to_string(node) + ")" : std::string(); }
-
-/// Largest Scalar strictly below 2³¹ (the top of the fixed-point threshold range).
-template <class Scalar>
-inline Scalar threshold_limit() {
-  if constexpr (std::is_same_v<Scalar, float>)
-    return 2147483520.0f;  // 2³¹ − 2⁷
-  else if constexpr (std::numeric_limits<Scalar>::digits >= 32)
-    return static_cast<Scalar>(2147483647.0);
-  else
-    return std::nextafter(static_cast<Scalar>(2147483648.0), Scalar(0));
-}
-
-/// T = trunc(clamp(x·s, −2³¹, L)) — the threshold every kernel computes identically. The clamp
-/// is written as the SIMD min/max instructions define it (second operand on NaN), so even a NaN
-/// (excluded by quantize()) gives a defined T = L in every kernel.
-template <class Scalar>
-inline std::int32_t threshold(Scalar x, Scalar s) {
-  Scalar t = x * s;
-  t = t < threshold_limit<Scalar>() ? t : threshold_limit<Scalar>();
-  t = t > static_cast<Scalar>(-2147483648.0) ? t : static_cast<Scalar>(-2147483648.0);
-  return static_cast<std::int32_t>(t);
-}
-
-/// The int32 draw of global coordinate k in the stream `key`.
-inline std::int32_t coordinate_draw(std::uint64_t key, std::uint64_t k) {
-  const std::uint64_t z = counter_rng(key)(k >> 1);
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(z >> ((k & 1) * 32)));
-}
-
-/// Reference kernel (and the tail of the SIMD ones): signs of x[0, len) whose global coordinates
-/// start at `first` (even), s = 2³¹/‖f‖ finite. Writes ⌈len/64⌉ words, bits past len zero.
-template <class Scalar>
-void quantize_reference(const Scalar* x, Index len, Scalar s, std::uint64_t key, std::uint64_t first, std::uint64_t* words) {
-  for (Index q = 0; q * 64 < len; ++q) {
-    std::uint64_t word = 0;
-    const Index end = std::min<Index>(64, len - q * 64);
-    for (Index b = 0; b < end; ++b) {
-      const Index k = q * 64 + b;
-      if (coordinate_draw(key, first + static_cast<std::uint64_t>(k)) < threshold(x[k], s)) word |= std::uint64_t{1} << b;
-    }
-    words[q] = word;
-  }
-}
-
-/// As quantize_reference, for a norm so small that 2³¹/‖f‖ overflows: T = clamp((x/‖f‖)·2³¹).
-template <class Scalar>
-void quantize_divide(const Scalar* x, Index len, Scalar norm, std::uint64_t key, std::uint64_t first, std::uint64_t* words) {
-  for (Index q = 0; q * 64 < len; ++q) {
-    std::uint64_t word = 0;
-    const Index end = std::min<Index>(64, len - q * 64);
-    for (Index b = 0; b < end; ++b) {
-      const Index k = q * 64 + b;
-      if (coordinate_draw(key, first + static_cast<std::uint64_t>(k)) < threshold(x[k] / norm, static_cast<Scalar>(2147483648.0)))
-        word |= std::uint64_t{1} << b;
-    }
-    words[q] = word;
-  }
-}
-
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-inline __m512i mix64_avx512(__m512i z) {
-  z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 30));
-  z = _mm512_mullo_epi64(z, _mm512_set1_epi64(static_cast<long long>(0xbf58476d1ce4e5b9ULL)));
-  z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 27));
-  z = _mm512_mullo_epi64(z, _mm512_set1_epi64(static_cast<long long>(0x94d049bb133111ebULL)));
-  return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
-}
-
-/// AVX-512 kernel: 64 coordinates per word = 4 × (16 thresholds vs 16 int32 halves of 8 draws).
-/// Bit-identical to quantize_reference.
-template <class Scalar>
-void quantize_avx512(const Scalar* x, Index len, Scalar s, std::uint64_t key, std::uint64_t first, std::uint64_t* words) {
-  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>);
-  const Index full = len / 64;
-  const __m512i step = _mm512_set1_epi64(static_cast<long long>(8 * golden_gamma));
-  __m512i ctr = _mm512_add_epi64(
-      _mm512_set1_epi64(static_cast<long long>(key + (first / 2 + 1) * golden_gamma)),
-      _mm512_mullo_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64(static_cast<long long>(golden_gamma))));
-  for (Index q = 0; q < full; ++q) {
-    const Scalar* xq = x + q * 64;
-    std::uint64_t word = 0;
-    for (int r = 0; r < 4; ++r) {
-      __m512i T;
-      if constexpr (std::is_same_v<Scalar, float>) {
-        const __m512 hi = _mm512_set1_ps(threshold_limit<float>()), lo = _mm512_set1_ps(-2147483648.0f);
-        __m512 t = _mm512_mul_ps(_mm512_loadu_ps(xq + 16 * r), _mm512_set1_ps(s));
-        t = _mm512_max_ps(_mm512_min_ps(t, hi), lo);
-        T = _mm512_cvttps_epi32(t);
-      } else {
-        const __m512d hi = _mm512_set1_pd(threshold_limit<double>()), lo = _mm512_set1_pd(-2147483648.0);
-        __m512d t0 = _mm512_mul_pd(_mm512_loadu_pd(xq + 16 * r), _mm512_set1_pd(s));
-        __m512d t1 = _mm512_mul_pd(_mm512_loadu_pd(xq + 16 * r + 8), _mm512_set1_pd(s));
-        t0 = _mm512_max_pd(_mm512_min_pd(t0, hi), lo);
-        t1 = _mm512_max_pd(_mm512_min_pd(t1, hi), lo);
-        T = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvttpd_epi32(t0)), _mm512_cvttpd_epi32(t1), 1);
-      }
-      const __m512i u = mix64_avx512(ctr);
-      ctr = _mm512_add_epi64(ctr, step);
-      word |= static_cast<std::uint64_t>(_mm512_cmplt_epi32_mask(u, T)) << (16 * r);
-    }
-    words[q] = word;
-  }
-  if (full * 64 < len)
-    quantize_reference(x + full * 64, len - full * 64, s, key, first + static_cast<std::uint64_t>(full * 64), words + full);
-}
-
-/// out[k] += (bit k ? +w_j : −w_j) for each message j in order; 64 elements per pass stay in
-/// registers while all messages stream through. Bit-identical to accumulate_reference.
-template <class Scalar>
-void accumulate_avx512(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out);
-#endif
-
-#if defined(__AVX2__)
-inline __m256i mullo64_avx2(__m256i a, std::uint64_t b) {
-  const __m256i b_lo = _mm256_set1_epi64x(static_cast<long long>(b & 0xffffffffULL));
-  const __m256i b_hi = _mm256_set1_epi64x(static_cast<long long>(b >> 32));
-  const __m256i lo_lo = _mm256_mul_epu32(a, b_lo);
-  const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), b_lo), _mm256_mul_epu32(a, b_hi));
-  return _mm256_add_epi64(lo_lo, _mm256_slli_epi64(cross, 32));
-}
-
-inline __m256i mix64_avx2(__m256i z) {
-  z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 30));
-  z = mullo64_avx2(z, 0xbf58476d1ce4e5b9ULL);
-  z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 27));
-  z = mullo64_avx2(z, 0x94d049bb133111ebULL);
-  return _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
-}
-
-/// AVX2 kernel: 8 coordinates per compare, 64-bit multiplies emulated. Bit-identical to
-/// quantize_reference.
-template <class Scalar>
-void quantize_avx2(const Scalar* x, Index len, Scalar s, std::uint64_t key, std::uint64_t first, std::uint64_t* words) {
-  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>);
-  const Index full = len / 64;
-  const __m256i step = _mm256_set1_epi64x(static_cast<long long>(4 * golden_gamma));
-  const std::uint64_t base = key + (first / 2 + 1) * golden_gamma;
-  __m256i ctr =
-      _mm256_set_epi64x(static_cast<long long>(base + 3 * golden_gamma), static_cast<long long>(base + 2 * golden_gamma),
-                        static_cast<long long>(base + golden_gamma), static_cast<long long>(base));
-  for (Index q = 0; q < full; ++q) {
-    const Scalar* xq = x + q * 64;
-    std::uint64_t word = 0;
-    for (int r = 0; r < 8; ++r) {
-      __m256i T;
-      if constexpr (std::is_same_v<Scalar, float>) {
-        __m256 t = _mm256_mul_ps(_mm256_loadu_ps(xq + 8 * r), _mm256_set1_ps(s));
-        t = _mm256_max_ps(_mm256_min_ps(t, _mm256_set1_ps(threshold_limit<float>())), _mm256_set1_ps(-2147483648.0f));
-        T = _mm256_cvttps_epi32(t);
-      } else {
-        const __m256d hi = _mm256_set1_pd(threshold_limit<double>()), lo = _mm256_set1_pd(-2147483648.0);
-        __m256d t0 = _mm256_mul_pd(_mm256_loadu_pd(xq + 8 * r), _mm256_set1_pd(s));
-        __m256d t1 = _mm256_mul_pd(_mm256_loadu_pd(xq + 8 * r + 4), _mm256_set1_pd(s));
-        t0 = _mm256_max_pd(_mm256_min_pd(t0, hi), lo);
-        t1 = _mm256_max_pd(_mm256_min_pd(t1, hi), lo);
-        T = _mm256_set_m128i(_mm256_cvttpd_epi32(t1), _mm256_cvttpd_epi32(t0));
-      }
-      const __m256i u = mix64_avx2(ctr);
-      ctr = _mm256_add_epi64(ctr, step);
-      const int m = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(T, u)));  // u < T
-      word |= static_cast<std::uint64_t>(static_cast<unsigned>(m)) << (8 * r);
-    }
-    words[q] = word;
-  }
-  if (full * 64 < len)
-    quantize_reference(x + full * 64, len - full * 64, s, key, first + static_cast<std::uint64_t>(full * 64), words + full);
-}
-#endif
-
-#if defined(__SSE2__)
-inline __m128i mullo64_sse2(__m128i a, std::uint64_t b) {
-  const __m128i b_lo = _mm_set1_epi64x(static_cast<long long>(b & 0xffffffffULL));
-  const __m128i b_hi = _mm_set1_epi64x(static_cast<long long>(b >> 32));
-  const __m128i cross = _mm_add_epi64(_mm_mul_epu32(_mm_srli_epi64(a, 32), b_lo), _mm_mul_epu32(a, b_hi));
-  return _mm_add_epi64(_mm_mul_epu32(a, b_lo), _mm_slli_epi64(cross, 32));
-}
-
-inline __m128i mix64_sse2(__m128i z) {
-  z = _mm_xor_si128(z, _mm_srli_epi64(z, 30));
-  z = mullo64_sse2(z, 0xbf58476d1ce4e5b9ULL);
-  z = _mm_xor_si128(z, _mm_srli_epi64(z, 27));
-  z = mullo64_sse2(z, 0x94d049bb133111ebULL);
-  return _mm_xor_si128(z, _mm_srli_epi64(z, 31));
-}
-
-/// SSE2 kernel (the x86-64 baseline, so also what a build without -mavx2 runs): 4 coordinates
-/// per compare, 64-bit multiplies emulated. Bit-identical to quantize_reference.
-template <class Scalar>
-void quantize_sse2(const Scalar* x, Index len, Scalar s, std::uint64_t key, std::uint64_t first, std::uint64_t* words) {
-  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>);
-  const Index full = len / 64;
-  const __m128i step = _mm_set1_epi64x(static_cast<long long>(2 * golden_gamma));
-  const std::uint64_t base = key + (first / 2 + 1) * golden_gamma;
-  __m128i ctr = _mm_set_epi64x(static_cast<long long>(base + golden_gamma), static_cast<long long>(base));
-  for (Index q = 0; q < full; ++q) {
-    const Scalar* xq = x + q * 64;
-    std::uint64_t word = 0;
-    for (int r = 0; r < 16; ++r) {
-      __m128i T;
-      if constexpr (std::is_same_v<Scalar, float>) {
-        __m128 t = _mm_mul_ps(_mm_loadu_ps(xq + 4 * r), _mm_set1_ps(s));
-        t = _mm_max_ps(_mm_min_ps(t, _mm_set1_ps(threshold_limit<float>())), _mm_set1_ps(-2147483648.0f));
-        T = _mm_cvttps_epi32(t);
-      } else {
-        const __m128d hi = _mm_set1_pd(threshold_limit<double>()), lo = _mm_set1_pd(-2147483648.0);
-        __m128d t0 = _mm_mul_pd(_mm_loadu_pd(xq + 4 * r), _mm_set1_pd(s));
-        __m128d t1 = _mm_mul_pd(_mm_loadu_pd(xq + 4 * r + 2), _mm_set1_pd(s));
-        t0 = _mm_max_pd(_mm_min_pd(t0, hi), lo);
-        t1 = _mm_max_pd(_mm_min_pd(t1, hi), lo);
-        T = _mm_unpacklo_epi64(_mm_cvttpd_epi32(t0), _mm_cvttpd_epi32(t1));
-      }
-      const __m128i u = mix64_sse2(ctr);
-      ctr = _mm_add_epi64(ctr, step);
-      const int m = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmplt_epi32(u, T)));
-      word |= static_cast<std::uint64_t>(static_cast<unsigned>(m)) << (4 * r);
-    }
-    words[q] = word;
-  }
-  if (full * 64 < len)
-    quantize_reference(x + full * 64, len - full * 64, s, key, first + static_cast<std::uint64_t>(full * 64), words + full);
-}
-#endif
-
-/// Portable kernel, no intrinsics (what a non-x86 build runs): one draw per coordinate
-/// pair and branch-free bit assembly. Bit-identical to quantize_reference.
-template <class Scalar>
-void quantize_portable(const Scalar* x, Index len, Scalar s, std::uint64_t key, std::uint64_t first, std::uint64_t* words) {
-  const Index full = len / 64;
-  std::uint64_t c = key + (first / 2 + 1) * golden_gamma;  // the Weyl state of draw ⌊first/2⌋
-  for (Index q = 0; q < full; ++q) {
-    const Scalar* xq = x + q * 64;
-    std::uint64_t word = 0;
-    for (int b = 0; b < 64; b += 2, c += golden_gamma) {
-      const std::uint64_t z = mix64(c);
-      const auto lo = static_cast<std::int32_t>(static_cast<std::uint32_t>(z));
-      const auto hi = static_cast<std::int32_t>(static_cast<std::uint32_t>(z >> 32));
-      word |= static_cast<std::uint64_t>(lo < threshold(xq[b], s)) << b;
-      word |= static_cast<std::uint64_t>(hi < threshold(xq[b + 1], s)) << (b + 1);
-    }
-    words[q] = word;
-  }
-  if (full * 64 < len)
-    quantize_reference(x + full * 64, len - full * 64, s, key, first + static_cast<std::uint64_t>(full * 64), words + full);
-}
-
-/// The widest kernel this translation unit was compiled for (bit-identical results on all).
-template <class Scalar>
-void quantize_kernel(const Scalar* x, Index len, Scalar s, std::uint64_t key, std::uint64_t first, std::uint64_t* words) {
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-  if constexpr (std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>) {
-    quantize_avx512(x, len, s, key, first, words);
-    return;
-  }
-#elif defined(__AVX2__)
-  if constexpr (std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>) {
-    quantize_avx2(x, len, s, key, first, words);
-    return;
-  }
-#elif defined(__SSE2__)
-  if constexpr (std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>) {
-    quantize_sse2(x, len, s, key, first, words);
-    return;
-  }
-#endif
-  quantize_portable(x, len, s, key, first, words);
-}
-
-/// Reference: out[k] += (bit k of message j ? +w_j : −w_j), messages j = 0, 1, … in order.
-template <class Scalar>
-void accumulate_reference(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out) {
-  for (Index q = 0; q * 64 < len; ++q) {
-    const Index end = std::min<Index>(64, len - q * 64);
-    Scalar* o = out + q * 64;
-    for (Index j = 0; j < count; ++j) {
-      const std::uint64_t word = words[j][q];
-      const Scalar pos = weights[j], neg = -weights[j];
-      for (Index b = 0; b < end; ++b) o[b] += ((word >> b) & 1u) ? pos : neg;
-    }
-  }
-}
-
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-template <class Scalar>
-void accumulate_avx512(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out) {
-  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>);
-  const Index full = len / 64;
-  for (Index q = 0; q < full; ++q) {
-    Scalar* o = out + q * 64;
-    if constexpr (std::is_same_v<Scalar, float>) {
-      __m512 a0 = _mm512_loadu_ps(o), a1 = _mm512_loadu_ps(o + 16), a2 = _mm512_loadu_ps(o + 32), a3 = _mm512_loadu_ps(o + 48);
-      for (Index j = 0; j < count; ++j) {
-        const std::uint64_t w = words[j][q];
-        const __m512 pos = _mm512_set1_ps(weights[j]), neg = _mm512_set1_ps(-weights[j]);
-        a0 = _mm512_add_ps(a0, _mm512_mask_blend_ps(static_cast<__mmask16>(w), neg, pos));
-        a1 = _mm512_add_ps(a1, _mm512_mask_blend_ps(static_cast<__mmask16>(w >> 16), neg, pos));
-        a2 = _mm512_add_ps(a2, _mm512_mask_blend_ps(static_cast<__mmask16>(w >> 32), neg, pos));
-        a3 = _mm512_add_ps(a3, _mm512_mask_blend_ps(static_cast<__mmask16>(w >> 48), neg, pos));
-      }
-      _mm512_storeu_ps(o, a0);
-      _mm512_storeu_ps(o + 16, a1);
-      _mm512_storeu_ps(o + 32, a2);
-      _mm512_storeu_ps(o + 48, a3);
-    } else {
-      __m512d a[8];
-      for (int r = 0; r < 8; ++r) a[r] = _mm512_loadu_pd(o + 8 * r);
-      for (Index j = 0; j < count; ++j) {
-        const std::uint64_t w = words[j][q];
-        const __m512d pos = _mm512_set1_pd(weights[j]), neg = _mm512_set1_pd(-weights[j]);
-        for (int r = 0; r < 8; ++r)
-          a[r] = _mm512_add_pd(a[r], _mm512_mask_blend_pd(static_cast<__mmask8>(w >> (8 * r)), neg, pos));
-      }
-      for (int r = 0; r < 8; ++r) _mm512_storeu_pd(o + 8 * r, a[r]);
-    }
-  }
-  if (full * 64 < len) {  // the last partial word, as accumulate_reference does it
-    Scalar* o = out + full * 64;
-    for (Index j = 0; j < count; ++j) {
-      const std::uint64_t word = words[j][full];
-      const Scalar pos = weights[j], neg = -weights[j];
-      for (Index b = 0; b < len - full * 64; ++b) o[b] += ((word >> b) & 1u) ? pos : neg;
-    }
-  }
-}
-#endif
-
-/// The widest accumulate kernel compiled in (bit-identical results on all).
-template <class Scalar>
-void accumulate_kernel(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out) {
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-  if constexpr (std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>) {
-    accumulate_avx512(count, words, weights, len, out);
-    return;
-  }
-#endif
-  accumulate_reference(count, words, weights, len, out);
-}
-
-/// ‖x‖ in double, computed blockwise in Scalar and redone in double where a block overflows or
-/// underflows; when the total is still out of range, a scaled norm: every entry is multiplied by
-/// 2^−e exactly (ldexp, e the exponent of max|x_k|), so neither squares of entries near DBL_MAX
-/// overflow nor squares of subnormal entries underflow (Eigen's blueNorm flushes the latter to
-/// 0). Throws invalid_input on a NaN/Inf entry, naming the coordinate and `node`. The result is
-/// ≥ max|x_k| (it is +inf only when ‖x‖ exceeds the double range).
-template <class Scalar>
-double checked_norm(const Scalar* x, Index len, long long node) {
-  using array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
-  constexpr Index block = 4096;
-  double total = 0;
-  for (Index b = 0; b < len; b += block) {
-    const Eigen::Map<const array> part(x + b, std::min(block, len - b));
-    double sum = static_cast<double>(part.square().sum());
-    if (!(sum >= 1e-30 && sum <= 1e30)) sum = part.template cast<double>().square().sum();
-    total += sum;
-  }
-  if (total >= 1e-280 && total <= 1e280) return std::sqrt(total);
-  double top = 0;
-  for (Index k = 0; k < len; ++k) {
-    if (!std::isfinite(static_cast<double>(x[k])))
-      throw invalid_input("quantize: f has a non-finite entry (" + std::to_string(static_cast<double>(x[k])) +
-                              ") at coordinate " + std::to_string(k) +
-                              (node >= 0 ? " of node " + std::to_string(node) + "'s update" : std::string()),
-                          node);
-    top = std::max(top, std::abs(static_cast<double>(x[k])));
-  }
-  if (top == 0) return 0;
-  const int e = std::ilogb(top);  // max|x_k|·2^−e ∈ [1, 2): Σ (x_k 2^−e)² ∈ [1, 4w]
-  double sum = 0;
-  for (Index k = 0; k < len; ++k) {
-    const double y = std::ldexp(static_cast<double>(x[k]), -e);
-    sum += y * y;
-  }
-  return std::ldexp(std::sqrt(sum), e);
-}
-
-/// The running sums of an accumulation stay finite when Σ_j |w_j| added sequentially to the
-/// largest |out_k| does (rounding is monotone, so every partial |out_k ± w_1 ± …| is below it).
-template <class Scalar>
-bool accumulation_bounded(Scalar top, Index count, const Scalar* weights) {
-  Scalar t = top;
-  for (Index j = 0; j < count; ++j) t += std::abs(weights[j]);
-  return t <= std::numeric_limits<Scalar>::max();
-}
-
-/// Replays coordinate k of an accumulation (in the kernel's order, from `start`) and throws
-/// invalid_input naming the first message j (node_of(j)) after which it is not finite.
-template <class Scalar, class NodeOf>
-[[noreturn]] void throw_overflow(Index count, const std::uint64_t* const* words, const Scalar* weights, Index k, Scalar start,
-                                 NodeOf&& node_of, const char* where) {
-  Scalar acc = start;
-  for (Index j = 0; j < count; ++j) {
-    acc += ((words[j][k >> 6] >> (k & 63)) & 1u) ? weights[j] : -weights[j];
-    if (!std::isfinite(acc)) {
-      const long long node = node_of(j);
-      throw invalid_input(std::string(where) + ": the sum overflows the " + std::to_string(8 * sizeof(Scalar)) +
-                              "-bit range at coordinate " + std::to_string(k) + " when adding the message" + node_suffix(node) +
-                              " with ‖f‖ = " + format_g(static_cast<double>(weights[j])),
-                          node);
-    }
-  }
-  throw invalid_input(std::string(where) + ": the sum is not finite at coordinate " + std::to_string(k));
-}
-
-/// out (+)= Σ_j ±w_j h_j (accumulate_kernel's sums, bit for bit) with overflow detection: a
-/// coordinate that was finite and is not any more throws invalid_input naming the message whose
-/// addition left the Scalar range (node_of(j)). A NaN/Inf the caller already had in `out` stays
-/// NaN/Inf, as with any +=.
-///   from_zero: out = Σ; its old content is not read, and on a throw `out` is untouched (the sum is
-///   formed in a copy when Σ_j |w_j| does not bound it in range).
-///   otherwise: out += Σ, in blocks of 4096 coordinates, each first bounded by max |out_k| of the
-///   block while it is in cache (so the check costs no extra pass over memory); on a throw the
-///   blocks before the overflowing one are already accumulated (`out` unspecified).
-template <class Scalar, class NodeOf>
-void checked_accumulate(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out, bool from_zero,
-                        NodeOf&& node_of, const char* where) {
-  Eigen::Map<vector<Scalar>> o(out, len);
-  if (from_zero) {
-    if (accumulation_bounded(Scalar(0), count, weights)) {  // the common case: straight into out
-      o.setZero();
-      accumulate_kernel<Scalar>(count, words, weights, len, out);
-      return;
-    }
-    vector<Scalar> sum = vector<Scalar>::Zero(len);
-    accumulate_kernel<Scalar>(count, words, weights, len, sum.data());
-    for (Index k = 0; k < len; ++k)
-      if (!std::isfinite(sum[k])) throw_overflow(count, words, weights, k, Scalar(0), node_of, where);
-    o = sum;
-    return;
-  }
-  constexpr Index block = 4096;  // a multiple of 64: every block starts at a word boundary
-  const std::uint64_t* few[16];   // the per-block word pointers; no allocation for ≤ 16 messages
-  std::vector<const std::uint64_t*> many(count > 16 ? static_cast<std::size_t>(count) : 0);
-  const std::uint64_t** at = count > 16 ? many.data() : few;
-  for (Index b = 0; b < len; b += block) {
-    const Index n = std::min(block, len - b);
-    for (Index j = 0; j < count; ++j) at[j] = words[j] + b / 64;
-    Eigen::Map<vector<Scalar>> part(out + b, n);
-    // PropagateNumbers: the largest |out_k| among the numbers (Inf gives Inf), vectorized; the
-    // fast variant may return less than the maximum when a NaN is present.
-    if (accumulation_bounded(part.cwiseAbs().template maxCoeff<Eigen::PropagateNumbers>(), count, weights)) {
-      accumulate_kernel<Scalar>(count, at, weights, n, out + b);
-      continue;
-    }
-    Scalar copy[block];
-    std::copy(out + b, out + b + n, copy);
-    accumulate_kernel<Scalar>(count, at, weights, n, out + b);
-    for (Index k = 0; k < n; ++k)
-      if (!std::isfinite(out[b + k]) && std::isfinite(copy[k])) {
-        const Scalar start = copy[k];
-        std::copy(copy, copy + n, out + b);  // this block as it was
-        throw_overflow(count, words, weights, b + k, start, node_of, where);
-      }
-  }
-}
-
-}  // namespace detail
-
-/// Q of li-skoglund eq. (6) over vectors of length w, with packing and the wire format. Holds
-/// only (w, seed): const, copyable, safe to share between threads.
+/// Q of li-skoglund eq. (6) over vectors of length w: quantize (pack), dequantize/accumulate
+/// (unpack), to_wire/from_wire (bytes). Holds only (w, seed): const, copyable, safe to share
+/// between threads.
 template <class Scalar>
 class one_bit_quantizer {
  public:
@@ -562,7 +75,7 @@ class one_bit_quantizer {
   /// ρ = w + ζ, the bits one message carries (li-skoglund §III).
   Index bits_per_message() const noexcept { return m_length + scalar_bits; }
   /// ζ/8 + ⌈w/8⌉, the bytes of one message on the wire.
-  std::size_t wire_bytes() const noexcept { return sizeof(Scalar) + static_cast<std::size_t>((m_length + 7) / 8); }
+  std::size_t wire_bytes() const noexcept { return detail::one_bit_wire_bytes<Scalar>(m_length); }
   /// The draws Q uses for `stream`.
   counter_rng rng(draw_stream stream) const noexcept {
     return counter_rng::stream(m_seed, rng_domain::quantizer, stream.worker, stream.iteration);
@@ -617,8 +130,9 @@ class one_bit_quantizer {
     quantize_unchecked(segment.data(), len, norm, rng(stream).key(), static_cast<std::uint64_t>(first), words);
   }
 
-  /// out = ‖f‖·h, the dequantized message. Throws invalid_input on a malformed message or length.
-  void dequantize(const one_bit_vector<Scalar>& h, Eigen::Ref<vector<Scalar>> out) const {
+  /// out = ‖f‖·h, the dequantized message (one_bit_vector converts to its view). Throws
+  /// invalid_input on a malformed message or length.
+  void dequantize(const one_bit_view<Scalar>& h, Eigen::Ref<vector<Scalar>> out) const {
     check_message(h, -1);
     check_out(out.size());
     out.setZero();
@@ -626,7 +140,7 @@ class one_bit_quantizer {
     detail::accumulate_kernel<Scalar>(1, &w, &h.scale, m_length, out.data());
   }
 
-  vector<Scalar> dequantize(const one_bit_vector<Scalar>& h) const {
+  vector<Scalar> dequantize(const one_bit_view<Scalar>& h) const {
     check_message(h, -1);  // before allocating w entries: h must hold its ⌈w/64⌉ words
     vector<Scalar> out(m_length);
     dequantize(h, out);
@@ -637,7 +151,7 @@ class one_bit_quantizer {
   /// malformed message, a non-finite weight or a wrong length (`out` untouched), or when a finite
   /// coordinate of `out` leaves the Scalar range (`out` then unspecified: the coordinates before
   /// it may hold the sum).
-  void accumulate(const one_bit_vector<Scalar>& h, Scalar weight, Eigen::Ref<vector<Scalar>> out) const {
+  void accumulate(const one_bit_view<Scalar>& h, Scalar weight, Eigen::Ref<vector<Scalar>> out) const {
     check_message(h, -1);
     check_out(out.size());
     if (!std::isfinite(weight))
@@ -652,108 +166,65 @@ class one_bit_quantizer {
   /// untouched) or when adding it makes a finite coordinate of `out` leave the Scalar range (e.g.
   /// norms near FLT_MAX summed over workers; `out` then unspecified).
   void accumulate(std::span<const one_bit_vector<Scalar>> messages, Eigen::Ref<vector<Scalar>> out) const {
-    check_out(out.size());
-    std::vector<const std::uint64_t*> words(messages.size());
-    std::vector<Scalar> weights(messages.size());
-    for (std::size_t j = 0; j < messages.size(); ++j) {
-      check_message(messages[j], static_cast<long long>(j));
-      words[j] = messages[j].words.data();
-      weights[j] = messages[j].scale;
-    }
-    detail::checked_accumulate<Scalar>(
-        static_cast<Index>(messages.size()), words.data(), weights.data(), m_length, out.data(), false,
-        [](Index j) { return static_cast<long long>(j); }, "accumulate");
+    accumulate_all(messages, out);
+  }
+  /// As above over views (e.g. messages parsed by from_wire into one receive buffer).
+  void accumulate(std::span<const one_bit_view<Scalar>> messages, Eigen::Ref<vector<Scalar>> out) const {
+    accumulate_all(messages, out);
   }
 
-  /// Writes the wire form of `h` (layout at the top of this header) into exactly wire_bytes()
-  /// bytes. Throws invalid_input on a malformed message or a wrong buffer size.
-  void encode(const one_bit_vector<Scalar>& h, std::span<std::byte> out) const {
+  /// Writes the wire form of `h` (layout in quantize/one_bit_wire.hpp) into exactly wire_bytes()
+  /// bytes. Throws invalid_input on a malformed message or a wrong buffer size (`out` untouched).
+  void to_wire(const one_bit_view<Scalar>& h, std::span<std::byte> out) const {
     check_message(h, -1);
-    if (out.size() != wire_bytes())
-      throw invalid_input("encode: buffer of " + std::to_string(out.size()) + " bytes, a message takes " +
-                          std::to_string(wire_bytes()) + " (ζ/8 = " + std::to_string(sizeof(Scalar)) +
-                          " + ⌈w/8⌉ = " + std::to_string(wire_bytes() - sizeof(Scalar)) + ")");
-    using bits_type = std::conditional_t<sizeof(Scalar) == 4, std::uint32_t, std::uint64_t>;
-    const auto scale_bits = std::bit_cast<bits_type>(h.scale);
-    for (std::size_t b = 0; b < sizeof(Scalar); ++b) out[b] = static_cast<std::byte>((scale_bits >> (8 * b)) & 0xffu);
-    const std::size_t sign_bytes = wire_bytes() - sizeof(Scalar);
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(out.data() + sizeof(Scalar), h.words.data(), sign_bytes);
-    } else {
-      for (std::size_t q = 0; q < sign_bytes; ++q)
-        out[sizeof(Scalar) + q] = static_cast<std::byte>((h.words[q / 8] >> (8 * (q % 8))) & 0xffu);
-    }
+    detail::write_one_bit_wire(h, m_length, out);
   }
 
-  std::vector<std::byte> encode(const one_bit_vector<Scalar>& h) const {
+  std::vector<std::byte> to_wire(const one_bit_view<Scalar>& h) const {
+    check_message(h, -1);
     std::vector<std::byte> out(wire_bytes());
-    encode(h, out);
+    detail::write_one_bit_wire(h, m_length, std::span<std::byte>(out));
     return out;
   }
 
-  /// Parses a wire message from `node` (−1: unknown). Throws invalid_input naming the node when
-  /// the length is not wire_bytes(), ‖f‖ is not a finite number ≥ +0, a padding bit past w is
-  /// set, or ‖f‖ = 0 comes with a set sign bit; `out` is untouched then.
-  void decode(std::span<const std::byte> in, one_bit_vector<Scalar>& out, long long node = -1) const {
-    if (in.size() != wire_bytes())
-      throw invalid_input("decode: message" + detail::node_suffix(node) + " has " + std::to_string(in.size()) +
-                              " bytes, expected " + std::to_string(wire_bytes()) + " (ζ/8 = " + std::to_string(sizeof(Scalar)) +
-                              " for ‖f‖ + ⌈w/8⌉ = " + std::to_string(wire_bytes() - sizeof(Scalar)) +
-                              " for w = " + std::to_string(m_length) + " signs)",
+  /// Parses a wire message from `node` (−1: unknown) into the caller's ⌈w/64⌉ `words`
+  /// (overwritten) and returns a view of it over them: the one copy of the signs there is, no
+  /// allocation. Throws invalid_input naming the node when `words` has the wrong size or overlaps
+  /// `in`, the length is not wire_bytes(), ‖f‖ is not a finite number ≥ +0, a padding bit past w is
+  /// set, or ‖f‖ = 0 comes with a set sign bit; `words` is untouched then.
+  one_bit_view<Scalar> from_wire(std::span<const std::byte> in, std::span<std::uint64_t> words, long long node = -1) const {
+    if (static_cast<Index>(words.size()) != word_count())
+      throw invalid_input("from_wire: " + std::to_string(words.size()) + " words of storage for the message" +
+                              detail::node_suffix(node) + ", w = " + std::to_string(m_length) + " needs " +
+                              std::to_string(word_count()),
                           node);
-    using bits_type = std::conditional_t<sizeof(Scalar) == 4, std::uint32_t, std::uint64_t>;
-    bits_type scale_bits = 0;
-    for (std::size_t b = 0; b < sizeof(Scalar); ++b)
-      scale_bits |= static_cast<bits_type>(std::to_integer<unsigned>(in[b])) << (8 * b);
-    const auto scale = std::bit_cast<Scalar>(scale_bits);
-    if (!std::isfinite(scale) || std::signbit(scale))
-      throw invalid_input("decode: message" + detail::node_suffix(node) + " carries ‖f‖ = " +
-                              std::to_string(static_cast<double>(scale)) + "; a norm must be finite and >= +0",
-                          node);
-    const std::size_t sign_bytes = wire_bytes() - sizeof(Scalar);
-    const auto tail_bits = static_cast<unsigned>(m_length % 8);
-    const auto last = std::to_integer<unsigned>(in[in.size() - 1]);
-    if (tail_bits != 0 && (last >> tail_bits) != 0)
-      throw invalid_input("decode: message" + detail::node_suffix(node) + " sets padding bits past w = " +
-                              std::to_string(m_length) + " in its last byte (0x" + hex(last) + ")",
-                          node);
-    std::vector<std::uint64_t> words(static_cast<std::size_t>(word_count()), 0);
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(words.data(), in.data() + sizeof(Scalar), sign_bytes);
-    } else {
-      for (std::size_t q = 0; q < sign_bytes; ++q)
-        words[q / 8] |= static_cast<std::uint64_t>(std::to_integer<unsigned>(in[sizeof(Scalar) + q])) << (8 * (q % 8));
-    }
-    if (scale == 0 && std::any_of(words.begin(), words.end(), [](std::uint64_t w) { return w != 0; }))
-      throw invalid_input(
-          "decode: message" + detail::node_suffix(node) + " has ‖f‖ = 0 but sign bits set (not the canonical zero message)",
-          node);
-    out.length = m_length;
-    out.scale = scale;
-    out.words = std::move(words);
+    const auto* first = reinterpret_cast<const std::byte*>(words.data());
+    if (std::less<>{}(first, in.data() + in.size()) && std::less<>{}(in.data(), first + words.size_bytes()))
+      throw invalid_input("from_wire: the word storage overlaps the wire buffer of the message" + detail::node_suffix(node), node);
+    const Scalar scale = detail::check_one_bit_wire<Scalar>(in, m_length, node);
+    detail::unpack_one_bit_wire<Scalar>(in, m_length, words);
+    return {m_length, scale, std::span<const std::uint64_t>(words)};
   }
 
-  one_bit_vector<Scalar> decode(std::span<const std::byte> in, long long node = -1) const {
+  /// As above into `out` (its words are resized to ⌈w/64⌉, reusing their capacity); `out` is
+  /// untouched on a throw.
+  void from_wire(std::span<const std::byte> in, one_bit_vector<Scalar>& out, long long node = -1) const {
+    const Scalar scale = detail::check_one_bit_wire<Scalar>(in, m_length, node);
+    out.words.resize(static_cast<std::size_t>(word_count()));
+    detail::unpack_one_bit_wire<Scalar>(in, m_length, std::span<std::uint64_t>(out.words));
+    out.length = m_length;
+    out.scale = scale;
+  }
+
+  one_bit_vector<Scalar> from_wire(std::span<const std::byte> in, long long node = -1) const {
     one_bit_vector<Scalar> out;
-    decode(in, out, node);
+    from_wire(in, out, node);
     return out;
   }
 
   /// Throws invalid_input (naming `node`) unless h is a well-formed message of this quantizer:
   /// length w, ⌈w/64⌉ words, zero padding bits, finite scale ≥ 0.
-  void check_message(const one_bit_vector<Scalar>& h, long long node) const {
-    if (h.length != m_length || static_cast<Index>(h.words.size()) != word_count())
-      throw invalid_input("message" + detail::node_suffix(node) + " has w = " + std::to_string(h.length) + " and " +
-                              std::to_string(h.words.size()) + " words; expected w = " + std::to_string(m_length) + " and " +
-                              std::to_string(word_count()),
-                          node);
-    if (!std::isfinite(h.scale) || h.scale < 0)
-      throw invalid_input("message" + detail::node_suffix(node) +
-                              " has scale ‖f‖ = " + std::to_string(static_cast<double>(h.scale)) + "; must be finite and >= 0",
-                          node);
-    if (m_length % 64 != 0 && (h.words.back() >> (m_length % 64)) != 0)
-      throw invalid_input("message" + detail::node_suffix(node) + " sets bits past w = " + std::to_string(m_length), node);
-  }
+  void check_message(const one_bit_view<Scalar>& h, long long node) const { detail::check_one_bit_message(h, m_length, node); }
 
  private:
   /// ‖f‖ as sent (Scalar), after checking f's length, its entries and that ‖f‖ fits in Scalar.
@@ -798,9 +269,19 @@ class one_bit_quantizer {
       throw invalid_input("output has length " + std::to_string(size) + ", the quantizer has w = " + std::to_string(m_length));
   }
 
-  static std::string hex(unsigned v) {
-    const char* digits = "0123456789abcdef";
-    return std::string{digits[(v >> 4) & 15], digits[v & 15]};
+  template <class Message>
+  void accumulate_all(std::span<const Message> messages, Eigen::Ref<vector<Scalar>> out) const {
+    check_out(out.size());
+    std::vector<const std::uint64_t*> words(messages.size());
+    std::vector<Scalar> weights(messages.size());
+    for (std::size_t j = 0; j < messages.size(); ++j) {
+      check_message(messages[j], static_cast<long long>(j));
+      words[j] = messages[j].words.data();
+      weights[j] = messages[j].scale;
+    }
+    detail::checked_accumulate<Scalar>(
+        static_cast<Index>(messages.size()), words.data(), weights.data(), m_length, out.data(), false,
+        [](Index j) { return static_cast<long long>(j); }, "accumulate");
   }
 
   Index m_length;

@@ -199,7 +199,10 @@ class tsdcfl_scheme final : public epoch_scheme {
     epoch_outcome out;
     out.coded = two.coded();
     out.tolerance = two.tolerance();
-    std::vector<Index> stage_two_ids;
+    // The master holds the finished workers' stage-1 results and adds stage-2 results as they
+    // arrive until the epoch is decodable (one pattern over the M workers, gradcode::codec).
+    std::vector<Index> ids = finished;
+    pattern heard = pattern::from_ids(M, ids);
     if (!two.coded()) {
       out.time = last_stage_one;  // every stage-1 result arrived before the deadline
     } else {
@@ -211,8 +214,9 @@ class tsdcfl_scheme final : public epoch_scheme {
       }
       std::sort(arrivals.begin(), arrivals.end());
       for (const auto& [t, m] : arrivals) {
-        stage_two_ids.push_back(m);
-        if (two.decodable(stage_two_ids)) {
+        ids.push_back(m);
+        heard.insert(m);
+        if (two.decodable(heard)) {
           out.time = t;
           break;
         }
@@ -232,12 +236,9 @@ class tsdcfl_scheme final : public epoch_scheme {
     detail::utilisation(m_cluster, out, busy, env);
     m_history.observe_epoch(seen);
     if (partials) {
-      matrix<double> one(partials->rows(), static_cast<Index>(finished.size()));
-      for (std::size_t j = 0; j < finished.size(); ++j) one.col(static_cast<Index>(j)) = code.encode_stage_one(finished[j], *partials);
-      matrix<double> second(partials->rows(), static_cast<Index>(stage_two_ids.size()));
-      for (std::size_t j = 0; j < stage_two_ids.size(); ++j)
-        second.col(static_cast<Index>(j)) = two.encode_stage_two(stage_two_ids[j], *partials);
-      *gradient = two.decode(finished, one, stage_two_ids, second);
+      matrix<double> messages(partials->rows(), static_cast<Index>(ids.size()));
+      for (std::size_t j = 0; j < ids.size(); ++j) two.encode(ids[j], *partials, messages.col(static_cast<Index>(j)));
+      *gradient = two.decode(ids, messages);
     }
     return out;
   }
