@@ -7,6 +7,9 @@
 //   hgc         tang2024 HGC, (s_e, s_w) from --se/--sw or chosen by JNCSS (--jncss, with --model)
 //   polynomial  gholami2025 polynomial HGC: tolerates stragglers and locates a lying edge
 //               (--adversary, default e1) or worker, which only this scheme is given
+//   gcdl        li-skoglund 1-bit GC-DL, flat (workers → master): each worker sends the signs of
+//               its coded update and its norm (w + 32 bits), the master decodes an unbiased
+//               estimate from the first Σm − s arrivals (--gcdl r,s: replication, stragglers)
 // The master of the coded schemes steps the optimiser and broadcasts the weights each round.
 // Progress on stderr; at the end a table (mean / median iteration time, time to --target test
 // accuracy, final accuracy, bytes the master receives per iteration), summary.csv and
@@ -24,6 +27,8 @@
 #include <gradcode/mpi/hgc_runner.hpp>
 #include <gradcode/mpi/polynomial_runner.hpp>
 #include <gradcode/optimize/jncss.hpp>
+#include <gradcode/quantize/gc_dl.hpp>
+#include <gradcode/quantize/placement.hpp>
 #include <gradcode/torch/flat_parameters.hpp>
 #include <gradcode/torch/partition_gradients.hpp>
 
@@ -34,7 +39,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <functional>
 #include <numeric>
 #include <random>
@@ -59,7 +66,9 @@ struct options {
   Index edge_tolerance = 0, worker_tolerance = 1;
   bool jncss = false;
   std::vector<Index> polynomial{3, 0, 1, 2, 1, 0};  // r1, s1, a1, r2, s2, a2
-  std::vector<std::string> schemes{"allreduce", "uncoded", "hgc", "polynomial"};
+  std::vector<Index> gcdl{2, 3};                     // replication d_i, stragglers s (p = s / Σm)
+  double gcdl_learning_rate = 0.001;  // 1-bit noise grows with d (Lemma 2): 0.005 diverged LeNet-5 within 100 steps
+  std::vector<std::string> schemes{"allreduce", "uncoded", "hgc", "polynomial"};  // gcdl on request
   std::vector<std::string> faults;       // every scheme (all-reduce: the delays only)
   std::vector<std::string> adversaries{"e1"};  // corrupt@<node>, polynomial only
   std::vector<std::pair<double, std::string>> cpu_shares;  // (share, node pattern)
@@ -72,12 +81,13 @@ struct options {
 
 const char* usage_text =
     "usage: mpirun -n <1 + n + Σm> %s [options]\n"
-    "  --schemes allreduce,uncoded,hgc,polynomial   schemes to train with, in this order\n"
+    "  --schemes allreduce,uncoded,hgc,polynomial   schemes to train with, in this order (also: gcdl)\n"
     "  --iterations 300 --eval-every 10            gradient steps; test accuracy every so many\n"
     "  --workers 3,3,3 --K 18 --batch 8            m_i per edge, partitions, samples per partition per step\n"
     "  --se 0 --sw 1 | --jncss                     HGC tolerances, or JNCSS on the --model runtime model\n"
     "  --poly r1,s1,a1,r2,s2,a2                    polynomial code (default 3,0,1,2,1,0: 1 lying edge, 1 straggler per edge)\n"
     "  --adversary e1                              nodes that corrupt their replies under the polynomial scheme ('none')\n"
+    "  --gcdl 2,3 --gcdl-lr 0.001                  1-bit GC-DL: copies of each partition, stragglers not waited for; its lr\n"
     "  --net lenet|wide --lr 0.05 --momentum 0.9 --seed 1 --samples 60000 --test 2000\n"
     "  --target 0.85                               test accuracy for 'time to accuracy'\n"
     "  --slow-per-edge <ms>                        worker 0 of every edge sleeps <ms> before each reply\n"
@@ -115,7 +125,11 @@ options parse(int argc, char** argv) {
     } else if (f.is("--adversary")) {
       o.adversaries = f.words();
       if (o.adversaries == std::vector<std::string>{"none"}) o.adversaries.clear();
-    } else if (f.is("--net")) o.net = f.text();
+    } else if (f.is("--gcdl")) {
+      o.gcdl = indices();
+      if (o.gcdl.size() != 2) f.fail("wants two numbers: replication,stragglers");
+    } else if (f.is("--gcdl-lr")) o.gcdl_learning_rate = f.number();
+    else if (f.is("--net")) o.net = f.text();
     else if (f.is("--lr")) o.learning_rate = f.number();
     else if (f.is("--momentum")) o.momentum = f.number();
     else if (f.is("--seed")) o.seed = static_cast<std::uint64_t>(f.integer());
@@ -142,8 +156,8 @@ options parse(int argc, char** argv) {
     else f.unknown();
   }
   for (const auto& s : o.schemes)
-    if (s != "allreduce" && s != "uncoded" && s != "hgc" && s != "polynomial")
-      f.fail("'" + s + "' is not a scheme (allreduce, uncoded, hgc, polynomial)");
+    if (s != "allreduce" && s != "uncoded" && s != "hgc" && s != "polynomial" && s != "gcdl")
+      f.fail("'" + s + "' is not a scheme (allreduce, uncoded, hgc, polynomial, gcdl)");
   if ((o.verify > 0 || o.expect_ratio > 0) && (o.schemes.empty() || o.schemes[0] != "allreduce"))
     f.fail("compares with all-reduce: put allreduce first in --schemes");
   return o;
@@ -434,6 +448,177 @@ scheme_result run_allreduce(context& c, const std::vector<std::string>& faults) 
   return r;
 }
 
+/// 1-bit GC-DL (li-skoglund §III) between the master and the workers (the edges sit out). The K
+/// partitions are GC-DL's samples, each on r workers (pair-wise balanced placement, random when no
+/// design exists); worker j computes f_j = Σ_{k ∈ S_j} ∇L_k / (d_k(1 − p)) with ONE backward
+/// (combined_gradient), quantizes it with the stream (seed, j, t) and sends [round | wire bytes];
+/// the master decodes ĝ = Σ ‖f_j‖h_j from the first n − s results of the round and steps. p = s/n
+/// is eq. (5)'s straggler probability: ĝ is unbiased when the late workers are a random set, and
+/// biased towards the fast workers' partitions when the same workers are always late. Results of
+/// earlier rounds are dropped; a worker that falls behind skips to the newest model it has.
+scheme_result run_gcdl(context& c, const std::vector<std::string>& faults) {
+  const options& o = c.o;
+  const auto& layout = c.layout;
+  const bool master = layout.my_role() == gradcode::mpi::role::master;
+  const bool worker = layout.my_role() == gradcode::mpi::role::worker;
+  MPI_Comm comm;  // rank 0 the master, then the workers in topology order
+  MPI_Comm_split(MPI_COMM_WORLD, master || worker ? 0 : MPI_UNDEFINED, 0, &comm);
+  ::torch::manual_seed(o.seed);
+  auto net = examples::make_classifier(o.net);
+  gradcode::libtorch::flat_parameters<float> flat(net->parameters());
+  const Index d = flat.size();
+  Index n = 0;
+  for (Index m : o.workers) n += m;
+  const Index replication = std::clamp<Index>(o.gcdl[0], 1, n), stragglers = std::clamp<Index>(o.gcdl[1], 0, n - 1);
+  gradcode::assignment placement;
+  try {
+    placement = gradcode::place_samples({.workers = n, .samples = o.partitions, .replication = replication,
+                                         .kind = gradcode::placement_kind::pairwise_balanced});
+  } catch (const gradcode::invalid_parameters&) {  // no exact design for (n, K, r)
+    placement = gradcode::place_samples(
+        {.workers = n, .samples = o.partitions, .replication = replication, .kind = gradcode::placement_kind::random, .seed = o.seed});
+  }
+  const gradcode::gc_dl<float> code({.placement = placement, .dimension = d,
+                                     .straggler_probability = static_cast<double>(stragglers) / static_cast<double>(n), .seed = o.seed});
+  const std::size_t wire = code.quantizer().wire_bytes(), result_bytes = sizeof(std::int64_t) + wire;
+  scheme_result r{"gcdl", "1-bit GC-DL: r = " + std::to_string(replication) + ", waits for " + std::to_string(n - stragglers) + " of " +
+                              std::to_string(n) + ", " + std::to_string(wire) + " B per message, lr " + std::to_string(o.gcdl_learning_rate)};
+  constexpr int model_tag = 1, result_tag = 2;
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (master) {
+    ::torch::optim::SGD optimiser(net->parameters(), ::torch::optim::SGDOptions(o.gcdl_learning_rate).momentum(o.momentum));
+    const float scale = 1.0f / static_cast<float>(o.partitions * o.batch);
+    // One result receive posted per worker at all times; model sends kept alive until done.
+    std::vector<std::vector<std::byte>> inbox(static_cast<std::size_t>(n), std::vector<std::byte>(result_bytes));
+    std::vector<MPI_Request> receives(static_cast<std::size_t>(n));
+    auto post = [&](Index j) {
+      MPI_Irecv(inbox[static_cast<std::size_t>(j)].data(), static_cast<int>(result_bytes), MPI_BYTE, static_cast<int>(j + 1), result_tag, comm,
+                &receives[static_cast<std::size_t>(j)]);
+    };
+    for (Index j = 0; j < n; ++j) post(j);
+    std::vector<std::pair<MPI_Request, std::shared_ptr<std::vector<float>>>> sends;
+    auto send_model = [&](float round) {
+      auto payload = std::make_shared<std::vector<float>>(static_cast<std::size_t>(d) + 1);
+      (*payload)[0] = round;
+      const auto w = flat.parameter_span();
+      std::copy(w.begin(), w.end(), payload->begin() + 1);
+      for (Index j = 0; j < n; ++j) {
+        MPI_Request q;
+        MPI_Isend(payload->data(), static_cast<int>(payload->size()), MPI_FLOAT, static_cast<int>(j + 1), model_tag, comm, &q);
+        sends.emplace_back(q, payload);
+      }
+    };
+    auto reap_sends = [&] {
+      std::erase_if(sends, [](auto& s) {
+        int done = 0;
+        MPI_Test(&s.first, &done, MPI_STATUS_IGNORE);
+        return done != 0;
+      });
+    };
+    std::vector<std::uint64_t> words(static_cast<std::size_t>((d + 63) / 64));
+    std::vector<std::vector<std::uint64_t>> storage;
+    gradcode::vector<float> g(d);
+    double elapsed_ms = 0;
+    for (Index it = 1; it <= o.iterations; ++it) {
+      const auto t0 = clock_type::now();
+      const std::int64_t round = it - 1;
+      send_model(static_cast<float>(round));
+      std::vector<Index> ids;
+      std::vector<std::vector<std::byte>> arrived;
+      while (static_cast<Index>(ids.size()) < n - stragglers) {
+        bool progress = false;
+        for (Index j = 0; j < n; ++j) {
+          int done = 0;
+          MPI_Test(&receives[static_cast<std::size_t>(j)], &done, MPI_STATUS_IGNORE);
+          if (!done) continue;
+          progress = true;
+          std::int64_t from_round = 0;
+          std::memcpy(&from_round, inbox[static_cast<std::size_t>(j)].data(), sizeof from_round);
+          if (from_round == round) {  // else a late result of an earlier round: dropped
+            ids.push_back(j);
+            arrived.push_back(inbox[static_cast<std::size_t>(j)]);
+          }
+          post(j);
+        }
+        reap_sends();
+        if (!progress) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      storage.assign(ids.size(), std::vector<std::uint64_t>(words.size()));
+      std::vector<gradcode::one_bit_view<float>> views;
+      for (std::size_t t = 0; t < ids.size(); ++t)
+        views.push_back(code.quantizer().from_wire(std::span<const std::byte>(arrived[t]).subspan(sizeof(std::int64_t)),
+                                                   std::span<std::uint64_t>(storage[t]), ids[t]));
+      code.decode(ids, views, g);
+      flat.set_gradient(g, scale);
+      optimiser.step();
+      r.wall_ms.push_back(ms_since(t0));
+      elapsed_ms += r.wall_ms.back();
+      maybe_evaluate(c, *net, r, it, elapsed_ms / 1000);
+    }
+    r.bytes_per_iteration = static_cast<double>((n - stragglers) * static_cast<Index>(result_bytes));
+    // Stop: every worker answers with round −1 once it has seen the stop; late results before it are dropped.
+    send_model(-1.0f);
+    for (Index j = 0; j < n; ++j)
+      for (;;) {
+        wait_politely(receives[static_cast<std::size_t>(j)]);
+        std::int64_t from_round = 0;
+        std::memcpy(&from_round, inbox[static_cast<std::size_t>(j)].data(), sizeof from_round);
+        if (from_round < 0) break;
+        post(j);
+      }
+    for (auto& s : sends) wait_politely(s.first);
+    r.parameters = parameters_of(flat);
+  } else if (worker) {
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    const Index j = rank - 1;
+    const auto mine = code.partitions_of(j);
+    const std::vector<Index> held(mine.begin(), mine.end());
+    std::vector<float> weights;
+    for (Index k : held) weights.push_back(static_cast<float>(code.sample_weight(k)));
+    gradcode::mpi::injection_plan plan(faults, o.seed);
+    plan.bind(o.workers);
+    const double share = cpu_share(o, layout.worker());
+    std::vector<float> model(static_cast<std::size_t>(d) + 1);
+    std::vector<std::byte> out(result_bytes);
+    gradcode::one_bit_vector<float> message;
+    for (;;) {
+      // The newest model: wait for one, then take every later one already there.
+      MPI_Request q;
+      MPI_Irecv(model.data(), static_cast<int>(model.size()), MPI_FLOAT, 0, model_tag, comm, &q);
+      wait_politely(q);
+      for (int more = 1; more && model[0] >= 0;) {
+        MPI_Iprobe(0, model_tag, comm, &more, MPI_STATUS_IGNORE);
+        if (more) MPI_Recv(model.data(), static_cast<int>(model.size()), MPI_FLOAT, 0, model_tag, comm, MPI_STATUS_IGNORE);
+      }
+      const auto round = static_cast<std::int64_t>(model[0]);
+      std::memcpy(out.data(), &round, sizeof round);
+      if (round >= 0) {
+        const auto t0 = clock_type::now();
+        flat.load_parameters(std::span<const float>(model).subspan(1));
+        gradcode::libtorch::combined_gradient(flat, std::span<const Index>(held), std::span<const float>(weights), [&](Index k) {
+          auto [x, y] = c.data->partition(static_cast<Index>(round), k);
+          return examples::summed_loss(*net, x, y);
+        });
+        code.quantize(j, static_cast<std::uint64_t>(round), flat.gradient_vector(), message);
+        code.quantizer().to_wire(message, std::span<std::byte>(out).subspan(sizeof round));
+        throttle(share, t0);
+        const double delay = plan.worker_fault(layout.worker(), static_cast<Index>(round), static_cast<double>(held.size())).delay_ms;
+        if (delay > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(delay));
+      }
+      MPI_Request s;
+      MPI_Isend(out.data(), static_cast<int>(out.size()), MPI_BYTE, 0, result_tag, comm, &s);
+      wait_politely(s);
+      if (round < 0) break;
+    }
+  }
+  if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+  MPI_Request barrier;
+  MPI_Ibarrier(MPI_COMM_WORLD, &barrier);
+  wait_politely(barrier);
+  return r;
+}
+
 /// The driver, collective over MPI_COMM_WORLD: trains with every scheme of `o` in turn and
 /// returns the master's results (empty on the other ranks).
 std::vector<scheme_result> train(const options& o) {
@@ -482,6 +667,8 @@ std::vector<scheme_result> train(const options& o) {
       if (delays_only.size() != o.faults.size() && master)
         std::fprintf(stderr, "note: all-reduce runs with the delays only (a crash would hang it, a corruption goes unnoticed)\n");
       r = run_allreduce(c, delays_only);
+    } else if (scheme == "gcdl") {
+      r = run_gcdl(c, delays_only);
     } else if (scheme == "uncoded" || scheme == "hgc") {
       const bool coded = scheme == "hgc";
       const gradcode::hgc_code<float> code(gradcode::hgc_params{.workers = o.workers, .partitions = o.partitions,
