@@ -31,6 +31,7 @@
 //
 // Numerically safe region: that of null_space.hpp (stage-2 node count ≤ 100, s ≤ 6; measured in
 // tests/dynamic/two_stage_test.cpp); outside it the stage-2 decoder reports not_decodable.
+// One header (~720 lines): the epoch code and its stage-2 code share the placement and the decode path (one codec).
 #pragma once
 
 #include <algorithm>

@@ -23,6 +23,8 @@
 //             its injected fault, Isend.
 //   stop      master → edges → workers; each rank answers with a goodbye after its last data, so
 //             every pending send is matched before anyone returns (bounded by shutdown_wait).
+// One header (~840 lines) for now: the master, edge and worker state machines share the round and
+// wire state; one file per role is still open (issue 14).
 #pragma once
 
 #include <mpi.h>

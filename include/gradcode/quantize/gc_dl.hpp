@@ -22,6 +22,7 @@
 // Seeds: the run seed lives in the params struct, gc_dl_params::seed (default 0), as in
 // one_bit_params, the codes/ params and hgc_params; it used to sit alone in a gc_dl_options, which
 // is gone (there are no other knobs to put there).
+// One header (~480 lines): one class over one state (placement, weights, quantizer); the kernels are in one_bit_kernels.hpp.
 #pragma once
 
 #include <cmath>

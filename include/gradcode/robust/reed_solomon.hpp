@@ -38,6 +38,7 @@
 // incorrect computations") are located with probability 1. A corruption chosen in the orthogonal
 // complement of the P columns of R would pass step 1 unseen; deployments facing adversaries
 // that could learn R should keep projection_seed secret and rebuild codes with a fresh one.
+// One header (~670 lines): one class over one state (points, bases, scales); error location is in error_locator.hpp.
 #pragma once
 
 #include <algorithm>

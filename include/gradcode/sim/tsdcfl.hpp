@@ -9,6 +9,7 @@
 // after which its received set is decodable (the real codes' decodable()); TSDCFL's history
 // (EWMA throughputs, Markov straggler estimate) picks M1, T_comp and s each epoch and learns from
 // every started worker's progress rate, cancelled ones included.
+// One header (~430 lines): the timing model, the epoch loop and the training driver share one seeded cluster state.
 #pragma once
 
 #include <algorithm>
