@@ -108,7 +108,7 @@ TEST_CASE("partition_gradients writes each partition's gradient into its column,
   CHECK((flat.gradient_vector() - expected).norm() <= 1e-5 * expected.norm());
 }
 
-TEST_CASE("as_vector and as_partials map tensors without a copy; a tensor of another dtype, rank or layout is invalid_input",
+TEST_CASE("as_vector and as_partials map tensors without a copy, and a tensor of another dtype, rank or layout is invalid_input",
           "[torch]") {
   const at::Tensor rows = torch::arange(12, torch::kFloat32).reshape({3, 4});  // K = 3 partitions of d = 4
   auto partials = gradcode::libtorch::as_partials<float>(rows);
