@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/fashion_mnist.hpp"
+#include "common/iteration_times.hpp"
 #include "common/flags.hpp"
 
 namespace {
@@ -83,15 +84,7 @@ options parse(int argc, char** argv) {
   return o;
 }
 
-/// Mean and median of a list of times, leaving out iteration 1 (MPI sets up its connections
-/// there) when there are more.
-std::pair<double, double> mean_median(std::vector<double> v) {
-  if (v.size() > 1) v.erase(v.begin());
-  if (v.empty()) return {0, 0};
-  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  std::sort(v.begin(), v.end());
-  return {mean, v[v.size() / 2]};
-}
+using examples::mean_median;
 
 /// What the master measured for one scheme.
 struct scheme_times {

@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "common/fashion_mnist.hpp"
+#include "common/iteration_times.hpp"
 #include "common/flags.hpp"
 #include "common/plot.hpp"
 #include "common/torch_nets.hpp"
@@ -699,14 +700,7 @@ std::vector<scheme_result> train(const options& o) {
   return results;
 }
 
-/// Mean and median, leaving out iteration 1 (MPI sets up its connections there) when there are more.
-std::pair<double, double> mean_median(std::vector<double> v) {
-  if (v.size() > 1) v.erase(v.begin());
-  if (v.empty()) return {0, 0};
-  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  std::sort(v.begin(), v.end());
-  return {mean, v[v.size() / 2]};
-}
+using examples::mean_median;
 
 /// Training seconds at the first evaluation reaching `target`, or -1.
 double time_to(const scheme_result& r, double target) {
