@@ -6,6 +6,7 @@
 
 #include "gradcode/core/assignment.hpp"
 #include "gradcode/core/codec.hpp"
+#include "gradcode/core/condition_report.hpp"
 #include "gradcode/core/decoding_plan.hpp"
 #include "gradcode/core/decoding_solver.hpp"
 #include "gradcode/core/errors.hpp"
