@@ -66,7 +66,7 @@ options parse(int argc, char** argv) {
       o.non_iid = static_cast<int>(v);
     } else if (f.is("--target")) o.target = f.number();
     else if (f.is("--lr")) o.learning_rate = f.number();
-    else if (f.is("--seed")) o.seed = static_cast<std::uint64_t>(f.integer());
+    else if (f.is("--seed")) o.seed = f.unsigned_integer();
     else if (f.is("--out")) o.out = f.text();
     else f.unknown();
   }

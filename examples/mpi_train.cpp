@@ -73,7 +73,7 @@ options parse(int argc, char** argv) {
     else if (f.is("--samples")) o.samples = f.integer();
     else if (f.is("--test")) o.test_samples = f.integer();
     else if (f.is("--lr")) o.learning_rate = f.number();
-    else if (f.is("--seed")) o.seed = static_cast<std::uint64_t>(f.integer());
+    else if (f.is("--seed")) o.seed = f.unsigned_integer();
     else if (f.is("--slow-per-edge")) o.faults.push_back("slow:" + f.text() + "@w*.0");
     else if (f.is("--slow")) o.faults.push_back("slow:" + f.text());
     else if (f.is("--crash")) o.faults.push_back("crash@" + f.text());

@@ -39,7 +39,7 @@ options parse(int argc, char** argv) {
     if (f.is("--smoke"))
       o.smoke = true;
     else if (f.is("--seed"))
-      o.seed = static_cast<std::uint64_t>(f.integer());
+      o.seed = f.unsigned_integer();
     else if (f.is("--out"))
       o.out = f.text();
     else if (f.is("--budget"))

@@ -133,7 +133,7 @@ options parse(int argc, char** argv) {
     else if (f.is("--net")) o.net = f.text();
     else if (f.is("--lr")) o.learning_rate = f.number();
     else if (f.is("--momentum")) o.momentum = f.number();
-    else if (f.is("--seed")) o.seed = static_cast<std::uint64_t>(f.integer());
+    else if (f.is("--seed")) o.seed = f.unsigned_integer();
     else if (f.is("--samples")) o.samples = f.integer();
     else if (f.is("--test")) o.test_samples = f.integer();
     else if (f.is("--target")) o.target = f.number();

@@ -53,7 +53,7 @@ options parse(int argc, char** argv) {
     if (f.is("--smoke"))
       o.smoke = true, o.epochs = 200, o.train_epochs = 4, o.samples = 1200, o.slots = 2000;
     else if (f.is("--seed"))
-      o.seed = static_cast<std::uint64_t>(f.integer());
+      o.seed = f.unsigned_integer();
     else if (f.is("--out"))
       o.out = f.text();
     else if (f.is("--epochs"))

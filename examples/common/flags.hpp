@@ -5,11 +5,13 @@
 //   examples::flags f(argc, argv, usage_text);
 //   while (f.next())
 //     if (f.is("--iterations")) o.iterations = f.integer();
+//     else if (f.is("--seed")) o.seed = f.unsigned_integer();
 //     else if (f.is("--smoke")) o.smoke = true;
 //     else f.unknown();
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -44,6 +46,17 @@ class flags {
     const long long x = std::strtoll(v.c_str(), &end, 10);
     if (v.empty() || *end || errno) fail("'" + v + "' is not an integer");
     return x;
+  }
+  /// A value in [0, 2^64 − 1], e.g. a seed; a sign, a fraction or a larger value is an error.
+  std::uint64_t unsigned_integer() {
+    const std::string v = text();
+    char* end = nullptr;
+    errno = 0;
+    // strtoull would accept "-1" (as 2^64 − 1) and leading blanks: only digits are taken.
+    const bool digits = !v.empty() && v[0] >= '0' && v[0] <= '9';
+    const unsigned long long x = digits ? std::strtoull(v.c_str(), &end, 10) : 0;
+    if (!digits || *end || errno) fail("'" + v + "' is not an unsigned integer in [0, 18446744073709551615]");
+    return static_cast<std::uint64_t>(x);
   }
   double number() {
     const std::string v = text();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // codes/construction.hpp: the cyclic-MDS construction is picked exactly on the cyclic block
 // support with n − s odd, the null-space construction otherwise; forcing either is honoured or
-// rejected with invalid_parameters; every pick satisfies the span condition.
+// rejected with invalid_parameters; every pick satisfies the span condition; tandon_random (cyclic
+// repetition's Algorithm 2) is refused by every other family with invalid_parameters naming it.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -9,9 +10,11 @@
 
 #include <gradcode/codes/construction.hpp>
 #include <gradcode/codes/cyclic_mds.hpp>
+#include <gradcode/codes/cyclic_repetition.hpp>
 #include <gradcode/codes/null_space.hpp>
 #include <gradcode/core/span_verifier.hpp>
 #include <gradcode/detail/cyclic_support.hpp>
+#include <gradcode/hierarchical/hgc.hpp>
 
 #include "codes/code_properties.hpp"
 
@@ -89,6 +92,34 @@ TEST_CASE("construction: forcing cyclic_mds where it does not apply throws inval
   // On any other support, automatic falls back to the null space.
   const auto B = encoding_for(arbitrary, 2, construction::automatic, 3);
   CHECK(max_difference(B, gradcode::null_space_encoding(arbitrary, 2, 3)) == 0.0);
+}
+
+TEST_CASE("construction: tandon_random is cyclic repetition's only; encoding_for and HGC refuse it with invalid_parameters naming HGC",
+          "[construction][errors]") {
+  const auto support = cyclic_block_support(7, 7, 2);
+  CHECK_THROWS_MATCHES(encoding_for(support, 2, construction::tandon_random), gradcode::invalid_parameters,
+                       what_contains("construction::tandon_random (Tandon et al. 2017, Algorithm 2) is defined for "
+                                     "cyclic_repetition_code only; HGC (hgc_params::method)"));
+  CHECK_THROWS_WITH(encoding_for(support, 2, construction::tandon_random),
+                    Catch::Matchers::StartsWith("gradcode::invalid_parameters: construction::tandon_random"));
+  CHECK_THROWS_MATCHES(
+      gradcode::hgc_code<double>({.workers = {3, 3, 3}, .partitions = 9, .edge_tolerance = 1, .worker_tolerance = 1,
+                                  .method = construction::tandon_random}),
+      gradcode::invalid_parameters, what_contains("HGC (hgc_params::method) and encoding_for take construction::automatic"));
+  CHECK_THROWS_MATCHES(encoding_for(support, 2, static_cast<construction>(9)), gradcode::invalid_parameters,
+                       what_contains("construction(9) is not a construction"));
+  // The family that supports it builds Algorithm 2's B (b_i(i) = 1 on the node's own block).
+  const gradcode::cyclic_repetition_code<double> tandon(
+      {.nodes = 7, .partitions = 7, .tolerance = 2, .method = construction::tandon_random});
+  for (Index i = 0; i < 7; ++i) CHECK(tandon.encoding_matrix().coeff(i, i) == Approx(1.0));
+}
+
+TEST_CASE("construction: construction_name names every enumerator as written in code", "[construction]") {
+  CHECK(gradcode::construction_name(construction::automatic) == "construction::automatic");
+  CHECK(gradcode::construction_name(construction::null_space) == "construction::null_space");
+  CHECK(gradcode::construction_name(construction::cyclic_mds) == "construction::cyclic_mds");
+  CHECK(gradcode::construction_name(construction::tandon_random) == "construction::tandon_random");
+  CHECK(gradcode::construction_name(static_cast<construction>(42)) == "construction(42)");
 }
 
 TEST_CASE("construction: cyclic_mds_definition rejects invalid cyclic parameters and is empty for even n − s",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Cyclic repetition code (Tandon et al. 2017 §III-B): cyclic support; B from the spectral
-// null-space construction (default) or Algorithm 2 with a random H (tandon_random_h); every
+// null-space construction (default) or Algorithm 2 with a random H (construction::tandon_random), or
+// the cyclic-MDS code through construction::automatic / cyclic_mds; every
 // straggler pattern up to s (exhaustive for n ≤ 12, random for n = 50–100) and one beyond, and
 // the parameter checks.
 #include <catch2/catch.hpp>
@@ -12,10 +13,13 @@
 
 #include <Eigen/Dense>
 
+#include <gradcode/codes/construction.hpp>
+#include <gradcode/codes/cyclic_mds.hpp>
 #include <gradcode/codes/cyclic_repetition.hpp>
 
 #include "codes/code_properties.hpp"
 
+using gradcode::construction;
 using gradcode::cyclic_repetition_code;
 using gradcode::Index;
 using gradcode::test::what_contains;
@@ -25,13 +29,14 @@ namespace {
 struct cr_case {
   Index n, K, s;
   std::uint64_t seed = 1;
-  bool random_h = false;  // Tandon et al.'s Algorithm 2 with a Gaussian H
+  construction method = construction::null_space;  // tandon_random: Tandon et al.'s Algorithm 2 with a Gaussian H
+  bool random_h() const { return method == construction::tandon_random; }
   std::string str() const {
-    return "n=" + std::to_string(n) + " K=" + std::to_string(K) + " s=" + std::to_string(s) + " seed=" + std::to_string(seed) +
-           (random_h ? " tandon_random_h" : " spectral");
+    return "n=" + std::to_string(n) + " K=" + std::to_string(K) + " s=" + std::to_string(s) + " seed=" + std::to_string(seed) + " " +
+           gradcode::construction_name(method);
   }
   gradcode::cyclic_repetition_params params() const {
-    return {.nodes = n, .partitions = K, .tolerance = s, .seed = seed, .tandon_random_h = random_h};
+    return {.nodes = n, .partitions = K, .tolerance = s, .seed = seed, .method = method};
   }
 };
 
@@ -42,7 +47,9 @@ const std::vector<cr_case> cr_cases = {
 };
 // Algorithm 2 literally (random H); its conditioning is the paper's, so these are checked in double.
 const std::vector<cr_case> tandon_cases = {
-    {5, 5, 1, 1, true}, {7, 7, 3, 1, true}, {10, 25, 4, 1, true}, {12, 12, 6, 1, true}, {12, 40, 5, 1, true}, {11, 11, 5, 7, true},
+    {5, 5, 1, 1, construction::tandon_random},   {7, 7, 3, 1, construction::tandon_random},
+    {10, 25, 4, 1, construction::tandon_random}, {12, 12, 6, 1, construction::tandon_random},
+    {12, 40, 5, 1, construction::tandon_random}, {11, 11, 5, 7, construction::tandon_random},
 };
 
 Index rank_of(const gradcode::sparse_matrix<double>& B) {
@@ -70,21 +77,59 @@ TEST_CASE("cyclic repetition: node i holds blocks i..i+s (mod n), B has rank n �
       const auto held = support.partitions_of(i);
       CHECK(std::vector<Index>(held.begin(), held.end()) == expected);
       // Algorithm 2 fixes b_i(i) = 1 on the node's own block.
-      if (c.random_h) CHECK(code.encoding_matrix().coeff(i, block_begin(i)) == Approx(1.0));
+      if (c.random_h()) CHECK(code.encoding_matrix().coeff(i, block_begin(i)) == Approx(1.0));
     }
     for (Index k = 0; k < c.K; ++k) CHECK(static_cast<Index>(support.holders_of(k).size()) == c.s + 1);
     CHECK(rank_of(code.encoding_matrix()) == c.n - c.s);
   }
 }
 
-TEST_CASE("cyclic repetition: with a random H the same seed gives the same B, another seed another B",
+TEST_CASE("cyclic repetition: with construction::tandon_random the same seed gives the same B, another seed another B",
           "[cyclic_repetition][structure]") {
-  const cyclic_repetition_code<double> a({.nodes = 8, .partitions = 8, .tolerance = 3, .seed = 5, .tandon_random_h = true});
-  const cyclic_repetition_code<double> b({.nodes = 8, .partitions = 8, .tolerance = 3, .seed = 5, .tandon_random_h = true});
-  const cyclic_repetition_code<double> c({.nodes = 8, .partitions = 8, .tolerance = 3, .seed = 6, .tandon_random_h = true});
+  constexpr auto tandon = construction::tandon_random;
+  const cyclic_repetition_code<double> a({.nodes = 8, .partitions = 8, .tolerance = 3, .seed = 5, .method = tandon});
+  const cyclic_repetition_code<double> b({.nodes = 8, .partitions = 8, .tolerance = 3, .seed = 5, .method = tandon});
+  const cyclic_repetition_code<double> c({.nodes = 8, .partitions = 8, .tolerance = 3, .seed = 6, .method = tandon});
   const gradcode::matrix<double> A(a.encoding_matrix()), B(b.encoding_matrix()), C(c.encoding_matrix());
   CHECK((A - B).cwiseAbs().maxCoeff() == 0.0);
   CHECK((A - C).cwiseAbs().maxCoeff() > 1e-3);
+}
+
+TEST_CASE("cyclic repetition: the default construction is construction::null_space (the spectral B), unlike Algorithm 2's",
+          "[cyclic_repetition][structure]") {
+  CHECK(gradcode::cyclic_repetition_params{}.method == construction::null_space);
+  for (const auto& c : cr_cases) {
+    INFO(c.str());
+    const cyclic_repetition_code<double> implicit({.nodes = c.n, .partitions = c.K, .tolerance = c.s, .seed = c.seed});
+    const cyclic_repetition_code<double> spectral(c.params());
+    CHECK(gradcode::matrix<double>(implicit.encoding_matrix() - spectral.encoding_matrix()).cwiseAbs().maxCoeff() == 0.0);
+  }
+  // Algorithm 2 fixes b_i(i) = 1; the spectral B normalises 1ᵀb_k = 1 instead, so they differ.
+  const cyclic_repetition_code<double> spectral({.nodes = 7, .partitions = 7, .tolerance = 3});
+  const cyclic_repetition_code<double> tandon({.nodes = 7, .partitions = 7, .tolerance = 3, .method = construction::tandon_random});
+  CHECK(gradcode::matrix<double>(spectral.encoding_matrix() - tandon.encoding_matrix()).cwiseAbs().maxCoeff() > 1e-3);
+}
+
+TEST_CASE("cyclic repetition: construction::automatic takes the cyclic-MDS B where n − s is odd and the spectral B otherwise",
+          "[cyclic_repetition][structure]") {
+  const std::vector<cr_case> cases = {{7, 7, 2}, {7, 7, 3}, {10, 25, 3}, {10, 25, 4}, {12, 12, 5}, {12, 12, 6}};
+  for (const auto& c : cases) {
+    INFO(c.str());
+    const cyclic_repetition_code<double> automatic(
+        {.nodes = c.n, .partitions = c.K, .tolerance = c.s, .seed = c.seed, .method = construction::automatic});
+    const gradcode::matrix<double> A(automatic.encoding_matrix());
+    if ((c.n - c.s) % 2 == 1) {
+      const gradcode::cyclic_mds_code<double> mds({.nodes = c.n, .partitions = c.K, .tolerance = c.s});
+      const cyclic_repetition_code<double> forced(
+          {.nodes = c.n, .partitions = c.K, .tolerance = c.s, .seed = c.seed, .method = construction::cyclic_mds});
+      CHECK((A - gradcode::matrix<double>(mds.encoding_matrix())).cwiseAbs().maxCoeff() == 0.0);
+      CHECK((A - gradcode::matrix<double>(forced.encoding_matrix())).cwiseAbs().maxCoeff() == 0.0);
+    } else {
+      const cyclic_repetition_code<double> spectral(c.params());
+      CHECK((A - gradcode::matrix<double>(spectral.encoding_matrix())).cwiseAbs().maxCoeff() == 0.0);
+    }
+    gradcode::test::check_every_tolerated_pattern<double>(automatic, "cyclic_repetition", c.str());
+  }
 }
 
 TEMPLATE_TEST_CASE("cyclic repetition: every pattern of at most s stragglers decodes the exact sum (n ≤ 12)",
@@ -111,7 +156,7 @@ TEST_CASE("cyclic repetition: with s + 1 stragglers it never returns a wrong sum
     // With a random H, n − s − 1 rows span a hyperplane of null(H) that misses 1 (generic H);
     // the structured spectral code, like cyclic MDS, may still decode some such patterns —
     // exactly (check_one_more_straggler checks that no decoded sum is wrong).
-    if (c.random_h) CHECK(st.refused == st.patterns);
+    if (c.random_h()) CHECK(st.refused == st.patterns);
     CHECK(st.refused + st.decoded == st.patterns);
     // The s + 1 holders of block b are the nodes b − s, …, b: n distinct sets, one when s + 1 = n.
     CHECK(st.uncovered == (c.s + 1 == c.n ? 1 : c.n));
@@ -140,4 +185,10 @@ TEST_CASE("cyclic repetition: invalid parameters throw invalid_parameters naming
                        what_contains("n = 0; need n >= 1"));
   CHECK_THROWS_WITH(code({.nodes = 6, .partitions = 5, .tolerance = 1}),
                     Catch::Matchers::StartsWith("gradcode::invalid_parameters: cyclic repetition"));
+  // cyclic_mds forced where n − s is even: refused, named, with the constructions that fit.
+  CHECK_THROWS_MATCHES(code({.nodes = 6, .partitions = 6, .tolerance = 2, .method = construction::cyclic_mds}),
+                       gradcode::invalid_parameters,
+                       what_contains("cyclic repetition: cyclic MDS construction forced on n = 6, s = 2"));
+  CHECK_THROWS_MATCHES(code({.nodes = 6, .partitions = 6, .tolerance = 2, .method = static_cast<construction>(17)}),
+                       gradcode::invalid_parameters, what_contains("cyclic repetition: construction(17) is not a construction"));
 }

@@ -158,10 +158,10 @@ TEMPLATE_TEST_CASE("two-stage: 4 threads decoding one shared stage-2 code with t
   const Index s = 2;
   for (const std::size_t cache : gradcode::test::cache_sizes()) {
     gradcode::two_stage_options options;
-    options.seed = seed;
     options.decode.plan_cache_size = cache;
     const gradcode::two_stage_code<Scalar> epoch(
-        {.throughputs = setup.throughputs, .partitions = setup.partitions, .stage_one_workers = setup.stage_one}, options);
+        {.throughputs = setup.throughputs, .partitions = setup.partitions, .stage_one_workers = setup.stage_one, .seed = seed},
+        options);
     const std::vector<Index> finished{7, 2};
     const auto two = epoch.stage_two(finished, s);
     REQUIRE(two.coded());
@@ -206,10 +206,8 @@ TEMPLATE_TEST_CASE("two-stage: 4 threads each building stage 2 from one shared s
   using Scalar = TestType;
   const std::uint64_t seed = gradcode::test::test_seed(1306);
   const auto setup = make_epoch(seed);
-  gradcode::two_stage_options options;
-  options.seed = seed;
   const gradcode::two_stage_code<Scalar> epoch(
-      {.throughputs = setup.throughputs, .partitions = setup.partitions, .stage_one_workers = setup.stage_one}, options);
+      {.throughputs = setup.throughputs, .partitions = setup.partitions, .stage_one_workers = setup.stage_one, .seed = seed});
   const gradcode::two_stage_code<Scalar> twin(epoch);
   const matrix<Scalar> partials = random_partials<Scalar>(40, setup.partitions, seed + 1);
   const vector<double> exact = partials.template cast<double>().rowwise().sum();

@@ -200,8 +200,8 @@ TEMPLATE_TEST_CASE("two-stage: every pattern of at most s stage-2 stragglers dec
       const Index K = std::uniform_int_distribution<Index>(1, 30)(rng);
       const auto c = random_case(M, K, 4, rng, static_cast<std::uint64_t>(rep + 1));
       INFO(c.str());
-      const gradcode::two_stage_code<TestType> epoch({.throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one},
-                                                     {.seed = c.seed, .decode = {}});
+      const gradcode::two_stage_code<TestType> epoch(
+          {.throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one, .seed = c.seed});
       const auto two = epoch.stage_two(c.finished, c.s);
       const auto partials = random_partials<TestType>(17, c.K, c.seed + 100);
       sweep st;
@@ -278,6 +278,28 @@ TEMPLATE_TEST_CASE("two-stage: 300 random patterns of s stage-2 stragglers decod
                       << two.stage_two_workers().size() << " s=" << b.s << ": worst relative error " << st.worst << ", "
                       << st.float_refusals << " of " << st.patterns << " refused in float for amplification");
   }
+}
+
+TEST_CASE("two-stage: the seed of B2 sits in two_stage_params; the same seed reproduces the same B2", "[two_stage][structure]") {
+  CHECK(gradcode::two_stage_params{}.seed == 1);
+  std::mt19937_64 rng(gradcode::test::test_seed(1404));
+  Index compared = 0;
+  for (Index M = 3; M <= 9; ++M)
+    for (std::uint64_t seed : {1ull, 7ull, 0xfedcba9876543210ull}) {
+      const auto c = random_case(M, std::uniform_int_distribution<Index>(2, 24)(rng), 3, rng, seed);
+      INFO(c.str());
+      const gradcode::two_stage_params params{
+          .throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one, .seed = c.seed};
+      const gradcode::two_stage_code<double> a(params), b(params);
+      CHECK(a.seed() == c.seed);
+      const auto two_a = a.stage_two(c.finished, c.s), two_b = b.stage_two(c.finished, c.s);
+      REQUIRE(two_a.coded() == two_b.coded());
+      if (!two_a.coded()) continue;
+      const gradcode::matrix<double> Ba(two_a.code().encoding_matrix()), Bb(two_b.code().encoding_matrix());
+      CHECK((Ba - Bb).cwiseAbs().maxCoeff() == 0.0);
+      ++compared;
+    }
+  CHECK(compared > 10);
 }
 
 TEST_CASE("two-stage: stage-1 blocks are disjoint, cover all K partitions and follow W_m", "[two_stage][structure]") {

@@ -387,9 +387,11 @@ void run_single(input& in, family fam) {
       case family::fractional_repetition:
         return std::make_shared<fractional_repetition_code<Scalar>>(fractional_repetition_params{n, K, s}, options);
       case family::cyclic_repetition:
-        return std::make_shared<cyclic_repetition_code<Scalar>>(cyclic_repetition_params{n, K, s, seed, false}, options);
+        return std::make_shared<cyclic_repetition_code<Scalar>>(
+            cyclic_repetition_params{n, K, s, seed, construction::null_space}, options);
       case family::cyclic_repetition_tandon:
-        return std::make_shared<cyclic_repetition_code<Scalar>>(cyclic_repetition_params{n, K, s, seed, true}, options);
+        return std::make_shared<cyclic_repetition_code<Scalar>>(
+            cyclic_repetition_params{n, K, s, seed, construction::tandon_random}, options);
       case family::cyclic_mds: return std::make_shared<cyclic_mds_code<Scalar>>(cyclic_mds_params{n, K, s}, options);
       case family::heterogeneous:
         return std::make_shared<heterogeneous_code<Scalar>>(heterogeneous_params{capacities, K, s, seed}, options);

@@ -2,13 +2,15 @@
 // Cyclic repetition gradient code (Tandon et al. 2017 §III-B, reference [14] of tang2024): node
 // i holds partitions i, …, i+s (mod n) (blocks of partitions when K > n).
 //
-// Two constructions of B on that support. Default: the null-space construction with the
-// spectral (MDS) parity matrix — deterministic and well conditioned (null_space.hpp). With
-// `tandon_random_h = true`: Tandon et al.'s Algorithm 2 literally — a Gaussian H ∈ R^{s×n} with
-// H·1 = 0, row b_i with b_i(i) = 1 and H_{:, {i+1..i+s}} x = −H_{:, i}; any n − s rows span
-// null(H) ∋ 1. The random H is the paper's, but its worst patterns amplify rounding by 1e4–1e6
-// at n = 12, s = 6 (tests/codes/cyclic_repetition_test.cpp), which float cannot carry; the
-// decoder then reports not_decodable rather than a wrong sum.
+// B on that support, chosen by `method` (codes/construction.hpp). Default construction::null_space:
+// the null-space construction with the spectral (MDS) parity matrix — deterministic and well
+// conditioned (null_space.hpp). construction::tandon_random: Tandon et al.'s Algorithm 2
+// literally — a Gaussian H ∈ R^{s×n} with H·1 = 0, row b_i with b_i(i) = 1 and
+// H_{:, {i+1..i+s}} x = −H_{:, i}; any n − s rows span null(H) ∋ 1. The random H is the paper's,
+// but its worst patterns amplify rounding by 1e4–1e6 at n = 12, s = 6
+// (tests/codes/cyclic_repetition_test.cpp), which float cannot carry; the decoder then reports
+// not_decodable rather than a wrong sum. construction::automatic / cyclic_mds pick or force the
+// real cyclic-MDS code on the same support as encoding_for does (n − s odd).
 #pragma once
 
 #include <cstdint>
@@ -16,8 +18,10 @@
 
 #include <Eigen/Dense>
 
+#include "gradcode/codes/construction.hpp"
 #include "gradcode/codes/linear_code.hpp"
 #include "gradcode/codes/null_space.hpp"
+#include "gradcode/core/errors.hpp"
 #include "gradcode/detail/cyclic_support.hpp"
 
 namespace gradcode {
@@ -26,8 +30,10 @@ struct cyclic_repetition_params {
   Index nodes = 0;        ///< n
   Index partitions = 0;   ///< K ≥ n (grouped into n blocks; K = n in Tandon et al.)
   Index tolerance = 0;    ///< s
-  std::uint64_t seed = 1; ///< seed of the random H (tandon_random_h)
-  bool tandon_random_h = false;  ///< Algorithm 2 with a Gaussian H (the paper's) instead of the spectral construction
+  std::uint64_t seed = 1; ///< seed of the random H (construction::tandon_random) or of the null-space fallback
+  /// How B is built (header comment): null_space (the spectral construction, default),
+  /// tandon_random (Algorithm 2 with a Gaussian H, the paper's), automatic or cyclic_mds.
+  construction method = construction::null_space;
 };
 
 template <class Scalar>
@@ -39,11 +45,26 @@ class cyclic_repetition_code : public linear_code<Scalar> {
  private:
   static code_definition define(const cyclic_repetition_params& p) {
     const auto cyc = detail::cyclic_support::checked("cyclic repetition", p.nodes, p.partitions, p.tolerance);
-    if (!p.tandon_random_h) {
-      auto support = cyc.support();
-      auto B = null_space_encoding(support, p.tolerance, p.seed);
-      return {std::move(support), std::move(B), p.tolerance};
+    switch (p.method) {
+      case construction::null_space: {
+        auto support = cyc.support();
+        auto B = null_space_encoding(support, p.tolerance, p.seed);
+        return {std::move(support), std::move(B), p.tolerance};
+      }
+      case construction::automatic:
+      case construction::cyclic_mds: {
+        auto support = cyc.support();
+        auto B = detail::with_context("cyclic repetition", [&] { return encoding_for(support, p.tolerance, p.method, p.seed); });
+        return {std::move(support), std::move(B), p.tolerance};
+      }
+      case construction::tandon_random: return tandon_definition(cyc, p);
     }
+    throw invalid_parameters("cyclic repetition: " + construction_name(p.method) +
+                             " is not a construction; use construction::null_space, tandon_random, automatic or cyclic_mds");
+  }
+
+  /// Tandon et al. 2017 Algorithm 2 with a Gaussian H (header comment).
+  static code_definition tandon_definition(const detail::cyclic_support& cyc, const cyclic_repetition_params& p) {
     const Index n = p.nodes, s = p.tolerance;
     std::mt19937_64 rng(p.seed);
     std::normal_distribution<double> normal;

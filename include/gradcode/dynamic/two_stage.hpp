@@ -63,12 +63,12 @@ struct two_stage_params {
   std::vector<double> throughputs;       ///< W_m > 0 of all M workers (eq. (16)); M = size
   Index partitions = 0;                  ///< K
   std::vector<Index> stage_one_workers;  ///< the M1 workers started in stage 1: distinct ids in [0, M)
+  std::uint64_t seed = 1;                ///< seed of the null-space construction of B2
 };
 
-/// How the stage-2 code is built and decoded; all defaulted.
+/// How the stage-2 code is decoded; all defaulted.
 struct two_stage_options {
-  std::uint64_t seed = 1;  ///< seed of the null-space construction of B2
-  decode_options decode;   ///< residual / amplification acceptance of the stage-2 decode
+  decode_options decode;  ///< residual / amplification acceptance of the stage-2 decode
 };
 
 namespace detail {
@@ -120,6 +120,7 @@ class two_stage_code {
       : m_throughputs(std::move(params.throughputs)),
         m_partitions(params.partitions),
         m_stage_one(std::move(params.stage_one_workers)),
+        m_seed(params.seed),
         m_options(options) {
     const Index M = workers();
     if (M < 1) throw invalid_parameters("two-stage code: no workers (throughputs is empty)");
@@ -172,6 +173,8 @@ class two_stage_code {
   /// The M1 stage-1 workers, increasing.
   std::span<const Index> stage_one_workers() const noexcept { return m_stage_one; }
   const std::vector<double>& throughputs() const noexcept { return m_throughputs; }
+  /// The seed of B2's null-space construction (two_stage_params::seed).
+  std::uint64_t seed() const noexcept { return m_seed; }
   const two_stage_options& options() const noexcept { return m_options; }
   bool is_stage_one(Index worker) const {
     check_worker(worker);
@@ -238,6 +241,7 @@ class two_stage_code {
   std::vector<double> m_throughputs;
   Index m_partitions;
   std::vector<Index> m_stage_one;
+  std::uint64_t m_seed;
   two_stage_options m_options;
   std::vector<Index> m_block_begin, m_block_end;  // per worker (empty block for non-stage-1)
   std::vector<Index> m_owner;                     // per partition
@@ -351,7 +355,7 @@ class stage_two_code {
     } else {
       m_fresh_loads.assign(static_cast<std::size_t>(fresh_count), 0);
     }
-    m_code.emplace(assignment(R, std::move(holdings)), straggler_tolerance, stage_one.options().seed, stage_one.options().decode);
+    m_code.emplace(assignment(R, std::move(holdings)), straggler_tolerance, stage_one.seed(), stage_one.options().decode);
     fill_holdings(stage_one);
   }
 

@@ -11,6 +11,7 @@
 
 #include "gradcode/core/types.hpp"
 #include "gradcode/hierarchical/hgc.hpp"
+#include "gradcode/mpi/code_fingerprint.hpp"
 #include "gradcode/mpi/fingerprint.hpp"
 #include "gradcode/mpi/tree_runner.hpp"
 

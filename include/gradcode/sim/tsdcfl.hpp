@@ -184,8 +184,10 @@ class tsdcfl_scheme final : public epoch_scheme {
     const double upload_ms = m_cluster.upload_ms;
     const auto decision = decide_epoch(m_history, m_cluster.partitions, m_policy, m_rng);
     const two_stage_code<double> code(
-        {.throughputs = m_history.throughputs(), .partitions = m_cluster.partitions, .stage_one_workers = decision.stage_one_workers},
-        {.seed = ++m_code_seed, .decode = {}});
+        {.throughputs = m_history.throughputs(),
+         .partitions = m_cluster.partitions,
+         .stage_one_workers = decision.stage_one_workers,
+         .seed = ++m_code_seed});
     const auto tau = [&](Index m) { return env.ms_per_partition[static_cast<std::size_t>(m)]; };
     std::vector<Index> finished;
     double last_stage_one = 0;
