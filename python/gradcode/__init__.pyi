@@ -43,6 +43,45 @@ class decode_report:
     def __init__(self, *, used: Sequence[int] = ..., corrupted: Sequence[int] = ..., amplification: float = 1.0,
                  estimated_error: float = 0.0, exact: bool = True) -> None: ...
 
+class span_report:
+    """What verify() found: the span condition over all (or random) responder sets."""
+    satisfied: bool
+    exhaustive: bool
+    subsets_checked: int
+    worst_residual: float
+    worst_amplification: float
+    worst_subset: List[int]
+    first_failing_subset: List[int]
+    def __init__(self) -> None: ...
+
+class condition_report:
+    """What condition() found: the decode's rounding amplification A over all or sampled patterns of
+    `stragglers` stragglers, and how many patterns float32 (A above ~210) and float64 (A above ~1.1e6)
+    would refuse (not_spanning included)."""
+    nodes: int
+    stragglers: int
+    patterns: int
+    exhaustive: bool
+    not_spanning: int
+    worst: float
+    median: float
+    p90: float
+    p99: float
+    refused_float: int
+    refused_double: int
+    def __init__(self) -> None: ...
+    def share_refused_float(self) -> float: ...
+    def share_refused_double(self) -> float: ...
+
+class layered_condition:
+    """condition_layers() of a hierarchical code: each layer and the compounded worst."""
+    master: condition_report
+    edges: List[condition_report]
+    compounded_worst: float
+    float_accepts_worst: bool
+    double_accepts_worst: bool
+    def __init__(self) -> None: ...
+
 class decode_options:
     """How decoding is run (all defaulted)."""
     residual_tolerance: float
@@ -141,7 +180,10 @@ class linear_code:
     def plan(self, ids: Ids) -> decoding_plan: ...
     def decode(self, ids: Ids, messages: Array, *, out: Optional[Array] = None) -> Tuple[Array, decode_report]:
         """sum_k g_k from messages (d x len(ids), column j from ids[j], e.g. numpy.stack(vectors).T)."""
-    def verify(self, *, max_exhaustive: float = 5000.0, random_subsets: int = 2000, seed: int = ...) -> dict: ...
+    def verify(self, *, max_exhaustive: float = 5000.0, random_subsets: int = 2000, seed: int = ...) -> span_report: ...
+    def condition(self, *, stragglers: int = -1, exhaustive_limit: int = 2000, samples: int = 200,
+                  seed: int = 1) -> condition_report:
+        """The decode's rounding amplification over the patterns of `stragglers` (default s) stragglers."""
     def max_relative_error(self) -> float: ...
     def max_amplification(self) -> float: ...
     def cached_plans(self) -> int: ...
@@ -237,7 +279,9 @@ class hgc_code:
     def master_wait(self) -> int: ...
     def worker_message_length(self, edge: int, d: int) -> int: ...
     def edge_message_length(self, d: int) -> int: ...
-    def verify(self, *, max_exhaustive: float = 5000.0, random_subsets: int = 2000, seed: int = ...) -> dict: ...
+    def verify(self, *, max_exhaustive: float = 5000.0, random_subsets: int = 2000, seed: int = ...) -> span_report: ...
+    def condition_layers(self, *, exhaustive_limit: int = 2000, samples: int = 200, seed: int = 1) -> layered_condition:
+        """Both layers' decode conditioning and their compounded worst."""
     def encode(self, worker: Worker, partials: Array, *, out: Optional[Array] = None) -> Array: ...
     def encode_held(self, worker: Worker, held: Array, *, out: Optional[Array] = None) -> Array: ...
     def edge_decodable(self, edge: int, ids: Ids) -> bool: ...

@@ -80,6 +80,15 @@ void bind_hgc(py::module_& m) {
            "The single-layer code of the edge layer (B over n edges); valid while this code lives.")
       .def("worker_layer", &code::worker_layer, py::arg("edge"), py::return_value_policy::reference_internal,
            "The single-layer code of edge i's workers (D-bar^i).")
+      .def(
+          "condition_layers",
+          [](const code& c, std::uint64_t exhaustive_limit, Index samples, std::uint64_t seed) {
+            py::gil_scoped_release nogil;
+            return gradcode::condition_of_layers(c, {.exhaustive_limit = exhaustive_limit, .samples = samples, .seed = seed});
+          },
+          py::kw_only(), py::arg("exhaustive_limit") = std::uint64_t{2000}, py::arg("samples") = Index{200},
+          py::arg("seed") = std::uint64_t{1},
+          "Both layers' decode conditioning (core/condition_report.hpp): a layered_condition.")
       .def("edge_wait", &code::edge_wait, py::arg("edge"), "m_i - s_w.")
       .def("master_wait", &code::master_wait, "n - s_e.")
       .def("worker_message_length", &code::worker_message_length, py::arg("edge"), py::arg("d"))
@@ -87,19 +96,10 @@ void bind_hgc(py::module_& m) {
       .def(
           "verify",
           [](const code& c, double max_exhaustive, Index random_subsets, std::uint64_t seed) {
-            const auto r = c.verify({.max_exhaustive = max_exhaustive, .random_subsets = random_subsets, .seed = seed});
-            py::dict d;
-            d["satisfied"] = r.satisfied;
-            d["exhaustive"] = r.exhaustive;
-            d["subsets_checked"] = r.subsets_checked;
-            d["worst_residual"] = r.worst_residual;
-            d["worst_amplification"] = r.worst_amplification;
-            d["worst_subset"] = r.worst_subset;
-            d["first_failing_subset"] = r.first_failing_subset;
-            return d;
+            return c.verify({.max_exhaustive = max_exhaustive, .random_subsets = random_subsets, .seed = seed});
           },
           py::kw_only(), py::arg("max_exhaustive") = 5000.0, py::arg("random_subsets") = Index{2000},
-          py::arg("seed") = std::uint64_t{0x5eed}, "Conditions 1 and 2 (span checks); the worst as a dict.")
+          py::arg("seed") = std::uint64_t{0x5eed}, "Conditions 1 and 2 (span checks): the worst as a span_report.")
       .def(
           "encode",
           [](const code& c, worker_id w, py::handle partials, py::handle out) {

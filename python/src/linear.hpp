@@ -10,6 +10,7 @@
 
 #include "common.hpp"
 #include "gradcode/codes/linear_code.hpp"
+#include "gradcode/core/condition_report.hpp"
 #include "gradcode/core/decoding_plan.hpp"
 #include "gradcode/core/pattern.hpp"
 
@@ -152,20 +153,23 @@ void bind_linear_base(py::module_& m) {
       .def(
           "verify",
           [](const code& c, double max_exhaustive, Index random_subsets, std::uint64_t seed) {
-            const auto r = c.verify({.max_exhaustive = max_exhaustive, .random_subsets = random_subsets, .seed = seed});
-            py::dict d;
-            d["satisfied"] = r.satisfied;
-            d["exhaustive"] = r.exhaustive;
-            d["subsets_checked"] = r.subsets_checked;
-            d["worst_residual"] = r.worst_residual;
-            d["worst_amplification"] = r.worst_amplification;
-            d["worst_subset"] = r.worst_subset;
-            d["first_failing_subset"] = r.first_failing_subset;
-            return d;
+            return c.verify({.max_exhaustive = max_exhaustive, .random_subsets = random_subsets, .seed = seed});
           },
           py::kw_only(), py::arg("max_exhaustive") = 5000.0, py::arg("random_subsets") = Index{2000},
           py::arg("seed") = std::uint64_t{0x5eed},
-          "Span-condition check over all (or random) sets of n - s responders; a dict of core/span_verifier.hpp's span_report.")
+          "Span-condition check over all (or random) sets of n - s responders; a span_report (core/span_verifier.hpp).")
+      .def(
+          "condition",
+          [](const code& c, Index stragglers, std::uint64_t exhaustive_limit, Index samples, std::uint64_t seed) {
+            py::gil_scoped_release nogil;
+            return gradcode::condition_of(
+                c, {.stragglers = stragglers, .exhaustive_limit = exhaustive_limit, .samples = samples, .seed = seed});
+          },
+          py::kw_only(), py::arg("stragglers") = Index{-1}, py::arg("exhaustive_limit") = std::uint64_t{2000},
+          py::arg("samples") = Index{200}, py::arg("seed") = std::uint64_t{1},
+          "The decode's rounding amplification over every pattern of `stragglers` (default: the tolerance) stragglers, "
+          "or `samples` seeded ones when there are more than exhaustive_limit: a condition_report "
+          "(core/condition_report.hpp).")
       .def("max_relative_error", [](const code& c) { return c.max_relative_error(); })
       .def("max_amplification", [](const code& c) { return c.max_amplification(); })
       .def("cached_plans", [](const code& c) { return c.cached_plans(); });

@@ -9,6 +9,8 @@
 #include "gradcode/codes/construction.hpp"
 #include "gradcode/codes/linear_code.hpp"
 #include "gradcode/core/assignment.hpp"
+#include "gradcode/core/condition_report.hpp"
+#include "gradcode/core/span_verifier.hpp"
 #include "gradcode/core/worker_id.hpp"
 #include "gradcode/robust/evaluation_points.hpp"
 #include "gradcode/robust/reed_solomon.hpp"
@@ -104,6 +106,64 @@ void bind_report(py::module_& m) {
                                     std::pair{"amplification", &decode_report::amplification},
                                     std::pair{"estimated_error", &decode_report::estimated_error},
                                     std::pair{"exact", &decode_report::exact});
+
+  using gradcode::span_report;
+  py::class_<span_report> sr(m, "span_report",
+                             "What verify() found (core/span_verifier.hpp): the span condition over all (or random) "
+                             "responder sets.");
+  sr.def(py::init<>())
+      .def_readwrite("satisfied", &span_report::satisfied, "No checked subset failed.")
+      .def_readwrite("exhaustive", &span_report::exhaustive, "All C(n, f) subsets were checked.")
+      .def_readwrite("subsets_checked", &span_report::subsets_checked)
+      .def_readwrite("worst_residual", &span_report::worst_residual, "max ||B_F^T a - 1||_inf over the checked subsets.")
+      .def_readwrite("worst_amplification", &span_report::worst_amplification, "max sum_j |a_j| ||b_j||_1.")
+      .def_readwrite("worst_subset", &span_report::worst_subset, "The subset with the worst residual.")
+      .def_readwrite("first_failing_subset", &span_report::first_failing_subset, "Empty when satisfied.");
+  aggregate_protocol<span_report>(sr, "span_report", std::pair{"satisfied", &span_report::satisfied},
+                                  std::pair{"exhaustive", &span_report::exhaustive},
+                                  std::pair{"subsets_checked", &span_report::subsets_checked},
+                                  std::pair{"worst_residual", &span_report::worst_residual},
+                                  std::pair{"worst_amplification", &span_report::worst_amplification},
+                                  std::pair{"worst_subset", &span_report::worst_subset},
+                                  std::pair{"first_failing_subset", &span_report::first_failing_subset});
+
+  using gradcode::condition_report;
+  py::class_<condition_report> cr(m, "condition_report",
+                                  "What condition() found (core/condition_report.hpp): the rounding amplification A of "
+                                  "the decode over all or sampled patterns of `stragglers` stragglers, and how many "
+                                  "float32 (A above ~210) and float64 (A above ~1.1e6) would refuse.");
+  cr.def(py::init<>())
+      .def_readwrite("nodes", &condition_report::nodes)
+      .def_readwrite("stragglers", &condition_report::stragglers)
+      .def_readwrite("patterns", &condition_report::patterns, "Patterns examined.")
+      .def_readwrite("exhaustive", &condition_report::exhaustive, "Every pattern was examined.")
+      .def_readwrite("not_spanning", &condition_report::not_spanning, "Patterns whose responders do not span 1 at all.")
+      .def_readwrite("worst", &condition_report::worst, "Largest A over the spanning patterns.")
+      .def_readwrite("median", &condition_report::median)
+      .def_readwrite("p90", &condition_report::p90)
+      .def_readwrite("p99", &condition_report::p99)
+      .def_readwrite("refused_float", &condition_report::refused_float, "Patterns float32 would refuse (not_spanning included).")
+      .def_readwrite("refused_double", &condition_report::refused_double, "Patterns float64 would refuse (not_spanning included).")
+      .def("share_refused_float", &condition_report::share_refused_float)
+      .def("share_refused_double", &condition_report::share_refused_double);
+  aggregate_protocol<condition_report>(
+      cr, "condition_report", std::pair{"nodes", &condition_report::nodes}, std::pair{"stragglers", &condition_report::stragglers},
+      std::pair{"patterns", &condition_report::patterns}, std::pair{"exhaustive", &condition_report::exhaustive},
+      std::pair{"not_spanning", &condition_report::not_spanning}, std::pair{"worst", &condition_report::worst},
+      std::pair{"median", &condition_report::median}, std::pair{"p90", &condition_report::p90},
+      std::pair{"p99", &condition_report::p99}, std::pair{"refused_float", &condition_report::refused_float},
+      std::pair{"refused_double", &condition_report::refused_double});
+
+  using gradcode::layered_condition;
+  py::class_<layered_condition>(m, "layered_condition",
+                                "condition_layers() of a hierarchical code: the master's layer, each edge's, and their "
+                                "compounded worst (what master_decode checks).")
+      .def(py::init<>())
+      .def_readwrite("master", &layered_condition::master)
+      .def_readwrite("edges", &layered_condition::edges)
+      .def_readwrite("compounded_worst", &layered_condition::compounded_worst)
+      .def_readwrite("float_accepts_worst", &layered_condition::float_accepts_worst)
+      .def_readwrite("double_accepts_worst", &layered_condition::double_accepts_worst);
 
   using gradcode::decode_options;
   py::class_<decode_options> o(m, "decode_options", "How decoding is run (codes/linear_code.hpp); all defaulted, checked by each code's constructor.");

@@ -104,7 +104,7 @@ class RoundTripTest(unittest.TestCase):
         B = np.zeros((6, 6))
         B[rows, cols] = vals
         np.testing.assert_array_equal(B, code.encoding_matrix())
-        self.assertTrue(code.verify()["satisfied"])
+        self.assertTrue(code.verify().satisfied)
         self.assertIsInstance(code, gradcode.cyclic_repetition_code)
         self.assertIsInstance(code, gradcode.linear_code)
         self.assertNotIsInstance(code, gradcode.fractional_repetition_code)
@@ -126,6 +126,36 @@ class RoundTripTest(unittest.TestCase):
             gradcode.cyclic_repetition_code(6, 6, 2, method=gradcode.construction.cyclic_mds)  # n - s even
         with self.assertRaisesRegex(gradcode.InvalidParameters, "cyclic_repetition"):
             gradcode.hgc_code([3, 3, 3], 9, 1, 1, method=gradcode.construction.tandon_random)
+
+
+class ConditionTest(unittest.TestCase):
+    """code.condition() (core/condition_report.hpp) agrees with the float32 code's own refusals."""
+
+    def test_refusals_equal_the_float_codes_own_on_every_pattern(self):
+        import itertools
+        n, s = 12, 6
+        f64 = gradcode.cyclic_repetition_code(nodes=n, partitions=n, tolerance=s,
+                                              method=gradcode.construction.tandon_random)
+        f32 = gradcode.cyclic_repetition_code(nodes=n, partitions=n, tolerance=s,
+                                              method=gradcode.construction.tandon_random, dtype=np.float32)
+        r = f64.condition()
+        self.assertTrue(r.exhaustive)
+        self.assertEqual(r.patterns, 924)  # C(12, 6)
+        refused = sum(not f32.decodable([i for i in range(n) if i not in gone])
+                      for gone in itertools.combinations(range(n), s))
+        self.assertGreater(refused, 0)  # Algorithm 2's random H: float refuses some (README)
+        self.assertEqual(r.refused_float, refused)
+        self.assertEqual(r.refused_double, 0)
+        self.assertGreaterEqual(r.worst, r.p99)
+
+    def test_fractional_repetition_amplifies_by_one_and_hgc_layers_compound(self):
+        r = gradcode.fractional_repetition_code(nodes=12, partitions=12, tolerance=2).condition()
+        self.assertEqual(r.patterns, 66)
+        self.assertAlmostEqual(r.worst, 1.0, places=12)
+        h = gradcode.hgc_code(workers=[3, 3, 3], partitions=9, edge_tolerance=1, worker_tolerance=1).condition_layers()
+        self.assertEqual(len(h.edges), 3)
+        self.assertAlmostEqual(h.compounded_worst, h.master.worst * max(e.worst for e in h.edges))
+        self.assertTrue(h.float_accepts_worst)
 
 
 class ZeroCopyTest(unittest.TestCase):

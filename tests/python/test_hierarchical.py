@@ -93,7 +93,7 @@ class HgcTest(unittest.TestCase):
         self.assertEqual(code.worker_encoding_global(1).shape, (3, 9))
         self.assertIsInstance(code.edge_layer(), gradcode.linear_code)
         self.assertEqual(code.edge_layer().nodes(), 3)
-        self.assertTrue(code.verify()["satisfied"])
+        self.assertTrue(code.verify().satisfied)
 
     def test_errors(self):
         with self.assertRaises(gradcode.InvalidParameters):
