@@ -94,7 +94,7 @@ TEST_CASE("construction: forcing cyclic_mds where it does not apply throws inval
   CHECK(max_difference(B, gradcode::null_space_encoding(arbitrary, 2, 3)) == 0.0);
 }
 
-TEST_CASE("construction: tandon_random is cyclic repetition's only; encoding_for and HGC refuse it with invalid_parameters naming HGC",
+TEST_CASE("construction: tandon_random is cyclic repetition's only: encoding_for and HGC refuse it with invalid_parameters naming HGC",
           "[construction][errors]") {
   const auto support = cyclic_block_support(7, 7, 2);
   CHECK_THROWS_MATCHES(encoding_for(support, 2, construction::tandon_random), gradcode::invalid_parameters,

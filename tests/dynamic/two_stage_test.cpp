@@ -280,7 +280,7 @@ TEMPLATE_TEST_CASE("two-stage: 300 random patterns of s stage-2 stragglers decod
   }
 }
 
-TEST_CASE("two-stage: the seed of B2 sits in two_stage_params; the same seed reproduces the same B2", "[two_stage][structure]") {
+TEST_CASE("two-stage: the seed of B2 sits in two_stage_params, and the same seed reproduces the same B2", "[two_stage][structure]") {
   CHECK(gradcode::two_stage_params{}.seed == 1);
   std::mt19937_64 rng(gradcode::test::test_seed(1404));
   Index compared = 0;
