@@ -48,18 +48,33 @@ using fuzz::input;
 using fuzz::outcome;
 using fuzz::real;
 
-enum class family { fractional_repetition, cyclic_repetition, cyclic_repetition_tandon, cyclic_mds, heterogeneous, any_support, hgc };
+enum class family {
+  fractional_repetition,
+  cyclic_repetition,
+  cyclic_repetition_tandon,
+  cyclic_mds,
+  heterogeneous,
+  any_support,
+  hgc
+};
 constexpr int family_count = 8;  // hgc twice: it has two layers to explore
 
 family pick_family(std::uint8_t b) {
   switch (b % family_count) {
-    case 0: return family::fractional_repetition;
-    case 1: return family::cyclic_repetition;
-    case 2: return family::cyclic_repetition_tandon;
-    case 3: return family::cyclic_mds;
-    case 4: return family::heterogeneous;
-    case 5: return family::any_support;
-    default: return family::hgc;
+    case 0:
+      return family::fractional_repetition;
+    case 1:
+      return family::cyclic_repetition;
+    case 2:
+      return family::cyclic_repetition_tandon;
+    case 3:
+      return family::cyclic_mds;
+    case 4:
+      return family::heterogeneous;
+    case 5:
+      return family::any_support;
+    default:
+      return family::hgc;
   }
 }
 
@@ -69,10 +84,10 @@ decode_options pick_options(input& in, std::string& key, bool& custom) {
   const auto b = in.byte();
   custom = b >= 200;
   if (custom) {
-    constexpr double residual[] = {1e-9, 1e-12, 1e-6, 1e-3, 0.5, 0, -1, std::numeric_limits<double>::infinity(),
-                                   std::numeric_limits<double>::quiet_NaN()};
-    constexpr double relative[] = {0, 1e-12, 1e-6, 1e-2, 0.5, -1, std::numeric_limits<double>::infinity(),
-                                   std::numeric_limits<double>::quiet_NaN()};
+    constexpr double residual[] = {
+        1e-9, 1e-12, 1e-6, 1e-3, 0.5, 0, -1, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
+    constexpr double relative[] = {
+        0, 1e-12, 1e-6, 1e-2, 0.5, -1, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
     constexpr std::size_t cache[] = {4096, 0, 1, 2};
     o.residual_tolerance = residual[in.byte() % std::size(residual)];
     o.max_relative_error = relative[in.byte() % std::size(relative)];
@@ -97,10 +112,10 @@ struct arrival {
   std::vector<Index> ids;   ///< as passed to decode
   matrix<Scalar> received;  ///< d × columns
   Index out_length = 0;
-  bool count_ok = true;     ///< ids.size() == columns
-  bool ids_ok = true;       ///< every id in range and distinct
-  bool untouched = true;    ///< every column bit-identical to its node's honest message
-  bool finite = true;       ///< every received value finite
+  bool count_ok = true;        ///< ids.size() == columns
+  bool ids_ok = true;          ///< every id in range and distinct
+  bool untouched = true;       ///< every column bit-identical to its node's honest message
+  bool finite = true;          ///< every received value finite
   std::vector<Index> arrived;  ///< the valid ids (for pattern checks)
 };
 
@@ -193,8 +208,9 @@ void check_layer(const char* layer, outcome got, const std::string& what, const 
                  bool compound = false, double edge_amp = 1, double edge_residual = 0) {
   const char* w = what.c_str();
   if (!a.count_ok || !a.ids_ok) {
-    GRADCODE_FUZZ_REQUIRE(got == outcome::invalid_input, "%s: bad ids (%zu ids, %lld columns, valid/distinct %d) gave %s, want invalid_input; %s",
-                          layer, a.ids.size(), static_cast<long long>(a.received.cols()), a.ids_ok, fuzz::name(got), w);
+    GRADCODE_FUZZ_REQUIRE(got == outcome::invalid_input,
+                          "%s: bad ids (%zu ids, %lld columns, valid/distinct %d) gave %s, want invalid_input; %s", layer,
+                          a.ids.size(), static_cast<long long>(a.received.cols()), a.ids_ok, fuzz::name(got), w);
     GRADCODE_FUZZ_REQUIRE(untouched_out(out), "%s: a decode refused for bad ids wrote into out", layer);
     return;
   }
@@ -202,8 +218,8 @@ void check_layer(const char* layer, outcome got, const std::string& what, const 
   const bool decodable = code.decodable(p);
   if (a.out_length != a.received.rows()) {
     GRADCODE_FUZZ_REQUIRE(got == outcome::invalid_input || got == outcome::not_decodable,
-                          "%s: output of length %lld for messages of length %lld gave %s", layer, static_cast<long long>(a.out_length),
-                          static_cast<long long>(a.received.rows()), fuzz::name(got));
+                          "%s: output of length %lld for messages of length %lld gave %s", layer,
+                          static_cast<long long>(a.out_length), static_cast<long long>(a.received.rows()), fuzz::name(got));
     GRADCODE_FUZZ_REQUIRE(untouched_out(out), "%s: a decode refused for a wrong output length wrote into out", layer);
     return;
   }
@@ -229,18 +245,32 @@ void check_layer(const char* layer, outcome got, const std::string& what, const 
                             (compound ? static_cast<real>(code.partitions()) * static_cast<real>(plan->amplification()) *
                                             static_cast<real>(edge_residual)
                                       : 0.0L);
-      const real bound = (static_cast<real>(rel) + residual) * scale;
+      // Below the normal range rounding is absolute (fl(x∘y) = (x∘y)(1+δ) + η, |η| ≤ denorm_min/2,
+      // Higham §2.1): a sum of subnormal partials can be off by a few denorm_min whatever its size,
+      // and core/decoding_plan.hpp accepts a zero decode of all-zero messages (the partials may
+      // have underflowed to zero at the workers). So the bound carries an absolute term: one η per
+      // product of the encode (≤ K per message) and of the decode, through |a_j|, and for the
+      // master through the edges' coefficients as well. It is ~1e-320 for any normal-range input.
+      real a_sum = 0;
+      for (Index id : a.ids) a_sum += std::fabs(static_cast<real>(plan->coefficient(id)));
+      const real products = static_cast<real>(code.partitions() + 1) * (1 + a_sum) * static_cast<real>(a.ids.size() + 1) *
+                            (compound ? static_cast<real>(code.partitions() + 1) * (1 + static_cast<real>(edge_amp)) * 16 : 1.0L);
+      const real underflow = static_cast<real>(std::numeric_limits<Scalar>::denorm_min()) * products *
+                             std::sqrt(static_cast<real>(std::max<Index>(1, out.size())));
+      const real bound = (static_cast<real>(rel) + residual) * scale + underflow;
       const real err = distance(out, exact);
-      GRADCODE_FUZZ_REQUIRE(err <= bound,
-                            "%s: untouched messages of nodes [%s] decoded to a wrong sum: ‖ĝ − g‖ = %.3Lg > %.3Lg = "
-                            "(%.3g + %.3Lg)·Σ‖g_k‖ (Σ‖g_k‖ = %.3Lg, relative %.3Lg; amplification %.3g, residual %.3g)",
-                            layer, [&] {
-                              static std::string s;
-                              s.clear();
-                              for (Index id : a.ids) s += std::to_string(id) + " ";
-                              return s.c_str();
-                            }(),
-                            err, bound, rel, residual, scale, scale > 0 ? err / scale : err, plan->amplification(), plan->residual());
+      GRADCODE_FUZZ_REQUIRE(
+          err <= bound,
+          "%s: untouched messages of nodes [%s] decoded to a wrong sum: ‖ĝ − g‖ = %.3Lg > %.3Lg = "
+          "(%.3g + %.3Lg)·Σ‖g_k‖ (Σ‖g_k‖ = %.3Lg, relative %.3Lg; amplification %.3g, residual %.3g)",
+          layer,
+          [&] {
+            static std::string s;
+            s.clear();
+            for (Index id : a.ids) s += std::to_string(id) + " ";
+            return s.c_str();
+          }(),
+          err, bound, rel, residual, scale, scale > 0 ? err / scale : err, plan->amplification(), plan->residual());
       return;
     }
     case outcome::not_decodable:
@@ -267,9 +297,10 @@ void check_layer(const char* layer, outcome got, const std::string& what, const 
       }
       const double floor = plan ? plan->smallest_accurate_norm(a.received.rows()) : 0.0;
       const bool tiny = plan && applied <= 4 * static_cast<real>(floor);
-      GRADCODE_FUZZ_REQUIRE(!a.finite || may_overflow(code, p, a) || tiny,
-                            "%s: invalid_input for finite messages under valid ids and shapes (‖Σ a_j m_j‖ = %.3Lg, floor %.3g): %s",
-                            layer, applied, floor, w);
+      GRADCODE_FUZZ_REQUIRE(
+          !a.finite || may_overflow(code, p, a) || tiny,
+          "%s: invalid_input for finite messages under valid ids and shapes (‖Σ a_j m_j‖ = %.3Lg, floor %.3g): %s", layer,
+          applied, floor, w);
       return;
     }
     default:
@@ -312,17 +343,18 @@ matrix<Scalar> encode_all(const char* layer, const sparse_matrix<double>& weight
                             layer, static_cast<long long>(i), what.c_str());
       continue;
     }
-    GRADCODE_FUZZ_REQUIRE(got == outcome::ok, "%s encode: node %lld threw %s: %s", layer, static_cast<long long>(i), fuzz::name(got),
-                          what.c_str());
+    GRADCODE_FUZZ_REQUIRE(got == outcome::ok, "%s encode: node %lld threw %s: %s", layer, static_cast<long long>(i),
+                          fuzz::name(got), what.c_str());
     GRADCODE_FUZZ_REQUIRE(fuzz::all_finite(m.data(), d), "%s encode: node %lld returned a non-finite message", layer,
                           static_cast<long long>(i));
     for (Index e = 0; e < d; ++e) {
       // Cast of the weights + a sum of `terms` products: (terms + 2)·ε·Σ|w·g|, plus absolute
       // rounding for results in the subnormal range.
-      const real slack = static_cast<real>(terms + 2) * eps * magnitude[static_cast<std::size_t>(e)] * 2 +
-                         static_cast<real>(terms + 2) * tiny;
+      const real slack =
+          static_cast<real>(terms + 2) * eps * magnitude[static_cast<std::size_t>(e)] * 2 + static_cast<real>(terms + 2) * tiny;
       const real diff = std::fabs(static_cast<real>(m[e]) - oracle[static_cast<std::size_t>(e)]);
-      GRADCODE_FUZZ_REQUIRE(diff <= slack, "%s encode: node %lld element %lld is %.17Lg, the sum Σ_k W_ik g_k is %.17Lg (|diff| %.3Lg > %.3Lg)",
+      GRADCODE_FUZZ_REQUIRE(diff <= slack,
+                            "%s encode: node %lld element %lld is %.17Lg, the sum Σ_k W_ik g_k is %.17Lg (|diff| %.3Lg > %.3Lg)",
                             layer, static_cast<long long>(i), static_cast<long long>(e), static_cast<real>(m[e]),
                             oracle[static_cast<std::size_t>(e)], diff, slack);
     }
@@ -362,8 +394,8 @@ void run_single(input& in, family fam) {
   std::vector<double> capacities;
   std::vector<std::vector<Index>> holdings;
   if (fam == family::heterogeneous) {
-    constexpr double special[] = {0, -1, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(), 1e308,
-                                  1e-308, 4.9e-324};
+    constexpr double special[] = {
+        0, -1, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(), 1e308, 1e-308, 4.9e-324};
     for (Index i = 0; i < n; ++i) {
       const auto b = in.byte();
       capacities.push_back(b >= 248 ? special[b % std::size(special)] : 1 + b % 16);
@@ -387,17 +419,19 @@ void run_single(input& in, family fam) {
       case family::fractional_repetition:
         return std::make_shared<fractional_repetition_code<Scalar>>(fractional_repetition_params{n, K, s}, options);
       case family::cyclic_repetition:
-        return std::make_shared<cyclic_repetition_code<Scalar>>(
-            cyclic_repetition_params{n, K, s, seed, construction::null_space}, options);
+        return std::make_shared<cyclic_repetition_code<Scalar>>(cyclic_repetition_params{n, K, s, seed, construction::null_space},
+                                                                options);
       case family::cyclic_repetition_tandon:
         return std::make_shared<cyclic_repetition_code<Scalar>>(
             cyclic_repetition_params{n, K, s, seed, construction::tandon_random}, options);
-      case family::cyclic_mds: return std::make_shared<cyclic_mds_code<Scalar>>(cyclic_mds_params{n, K, s}, options);
+      case family::cyclic_mds:
+        return std::make_shared<cyclic_mds_code<Scalar>>(cyclic_mds_params{n, K, s}, options);
       case family::heterogeneous:
         return std::make_shared<heterogeneous_code<Scalar>>(heterogeneous_params{capacities, K, s, seed}, options);
       case family::any_support:
         return std::make_shared<heterogeneous_code<Scalar>>(assignment(K, holdings), s, seed, options);
-      case family::hgc: break;
+      case family::hgc:
+        break;
     }
     return nullptr;
   });
@@ -479,7 +513,11 @@ void run_hgc(input& in) {
       for (typename sparse_matrix<double>::InnerIterator it(W, j); it; ++it) it.valueRef() *= B.coeff(i, it.col());
     std::vector<bool> available;
     const matrix<Scalar> messages = encode_all<Scalar>(
-        "HGC worker", W, g, [&](Index j, vector<Scalar>& m) { code.encode(worker_id{i, j}, g, m); }, available);
+        "HGC worker", W, g,
+        [&](Index j, vector<Scalar>& m) {
+          code.encode(worker_id{i, j}, g, m);
+        },
+        available);
     std::vector<real> b(static_cast<std::size_t>(K), 0);
     for (typename sparse_matrix<double>::InnerIterator it(B, i); it; ++it) b[static_cast<std::size_t>(it.col())] = it.value();
     real scale = 0;
@@ -491,7 +529,8 @@ void run_hgc(input& in) {
     check_layer("HGC edge", got, what, a, out, code.worker_layer(i), exact, scale, false);
     const bool decodable = a.count_ok && a.ids_ok && code.edge_decodable(i, pattern::from_ids(code.workers(i), a.ids));
     GRADCODE_FUZZ_REQUIRE(!(a.count_ok && a.ids_ok) || decodable == (got != outcome::not_decodable),
-                          "HGC edge %lld: edge_decodable() disagrees with edge_decode (%s)", static_cast<long long>(i), fuzz::name(got));
+                          "HGC edge %lld: edge_decodable() disagrees with edge_decode (%s)", static_cast<long long>(i),
+                          fuzz::name(got));
     if (got == outcome::ok && out.size() == d) {
       edge_ok[static_cast<std::size_t>(i)] = true;
       edge_clean[static_cast<std::size_t>(i)] = a.untouched;
@@ -499,8 +538,8 @@ void run_hgc(input& in) {
       edge_workers[static_cast<std::size_t>(i)] = a.ids;
       std::string w2;
       const auto amp = fuzz::attempt([&] { edge_amp[static_cast<std::size_t>(i)] = code.edge_amplification(i, a.ids); }, &w2);
-      GRADCODE_FUZZ_REQUIRE(amp == outcome::ok, "HGC edge %lld decoded but edge_amplification threw %s: %s", static_cast<long long>(i),
-                            fuzz::name(amp), w2.c_str());
+      GRADCODE_FUZZ_REQUIRE(amp == outcome::ok, "HGC edge %lld decoded but edge_amplification threw %s: %s",
+                            static_cast<long long>(i), fuzz::name(amp), w2.c_str());
       edge_res[static_cast<std::size_t>(i)] = code.worker_layer(i).plan(pattern::from_ids(code.workers(i), a.ids))->residual();
     }
   }
@@ -519,16 +558,18 @@ void run_hgc(input& in) {
   a.untouched = clean;  // an edge result is honest only when its workers' messages were
   const auto how_amp = in.byte();
   const bool bad_amp = how_amp >= 248;
-  const double passed_amp = !bad_amp ? amp : how_amp % 3 == 0 ? -1.0 : how_amp % 3 == 1 ? std::numeric_limits<double>::quiet_NaN()
-                                                                                          : std::numeric_limits<double>::infinity();
+  const double passed_amp = !bad_amp           ? amp
+                            : how_amp % 3 == 0 ? -1.0
+                            : how_amp % 3 == 1 ? std::numeric_limits<double>::quiet_NaN()
+                                               : std::numeric_limits<double>::infinity();
   vector<Scalar> out = vector<Scalar>::Constant(a.out_length, static_cast<Scalar>(sentinel));
   std::string what;
   const auto got = fuzz::attempt([&] { code.master_decode(a.ids, a.received, out, passed_amp); }, &what);
   real scale = 0;
   const auto exact = weighted_exact(g, std::vector<real>(static_cast<std::size_t>(K), 1), scale);
   if (bad_amp) {
-    GRADCODE_FUZZ_REQUIRE(got == outcome::invalid_input, "HGC master: edge amplification %g gave %s, want invalid_input", passed_amp,
-                          fuzz::name(got));
+    GRADCODE_FUZZ_REQUIRE(got == outcome::invalid_input, "HGC master: edge amplification %g gave %s, want invalid_input",
+                          passed_amp, fuzz::name(got));
     return;
   }
   check_layer("HGC master", got, what, a, out, code.edge_layer(), exact, scale, false, true, amp, residual);

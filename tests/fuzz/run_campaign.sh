@@ -16,6 +16,11 @@
 # libFuzzer's entropic scheduler is off by default (FUZZ_ENTROPIC=1 turns it on): on these
 # template-heavy targets its per-run feature bookkeeping took ~65 % of the time (perf), and
 # without it the targets ran ~10× more inputs and reached more coverage in the same minute.
+# The campaign is reproducible: libFuzzer's -seed is FUZZ_SEED (default 1), so a run explores the
+# same inputs in the same order and a slower machine runs a prefix of a faster one's campaign —
+# CI cannot fail on an input that the same commit's local campaign (same seed, as long or longer)
+# never tried. FUZZ_SEED=0 picks a random seed each run: use it to explore (long runs, locally),
+# and check in what it finds as a regress-* corpus input.
 # Environment: FUZZ_JOBS_ARGS adds libFuzzer flags (e.g. "-jobs=2 -workers=2" or "-dict=...");
 # KEEP_CORPUS=<dir> keeps each target's grown corpus in <dir>/<target> (to merge new seeds).
 set -u
@@ -63,12 +68,12 @@ while IFS=$'\t' read -r name binary corpus max_len; do
     echo "== $name: no seed corpus at $corpus (fuzzing from scratch)" >&2
   fi
   log=$work/log
-  echo "== $name: fuzzing for ${seconds}s (-max_len=$max_len)"
+  echo "== $name: fuzzing for ${seconds}s (-max_len=$max_len, -seed=${FUZZ_SEED:-1})"
   # shellcheck disable=SC2086  # FUZZ_JOBS_ARGS is a list of flags
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
     "$binary" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
-      -entropic="${FUZZ_ENTROPIC:-0}" -print_final_stats=1 -artifact_prefix="$work/artifacts/" ${FUZZ_JOBS_ARGS:-} \
+      -entropic="${FUZZ_ENTROPIC:-0}" -seed="${FUZZ_SEED:-1}" -print_final_stats=1 -artifact_prefix="$work/artifacts/" ${FUZZ_JOBS_ARGS:-} \
       "$work/corpus" >"$log" 2>&1
   rc=$?
   runs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | tail -n 1 | awk '{print $2}')
