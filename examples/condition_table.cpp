@@ -60,8 +60,9 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  examples::flags f(argc, argv, "usage: %s [--max-nodes N (200; the issue's table: 1000)] [--nodes LIST] [--tolerances LIST] "
-                                "[--codes NAME-PREFIXES] [--samples S (200)] [--seed X] [--out DIR] [--smoke]\n");
+  examples::flags f(argc, argv,
+                    "usage: %s [--max-nodes N (200; the issue's table: 1000)] [--nodes LIST] [--tolerances LIST] "
+                    "[--codes NAME-PREFIXES] [--samples S (200)] [--seed X] [--out DIR] [--smoke]\n");
   while (f.next()) {
     if (f.is("--max-nodes"))
       o.max_nodes = f.integer();
@@ -90,8 +91,8 @@ struct row {
   std::string code;
   Index n = 0, s = 0;
   gradcode::condition_report r;
-  double seconds = 0;  // construction and every solve
-  std::string note;  // why a code has no row here (its construction does not apply)
+  double seconds = 0;            // construction and every solve
+  std::string note;              // why a code has no row here (its construction does not apply)
   gradcode::Index max_load = 0;  // partitions on the busiest worker (K = n: s + 1 at the minimum load)
   std::string detail;            // e.g. how many groups the stable fractional repetition code replicated
 };
@@ -126,25 +127,27 @@ int main(int argc, char** argv) {
   const options o = parse(argc, argv);
   const gradcode::condition_options copt{.samples = o.samples, .seed = o.seed};
   std::vector<row> rows;
-  std::printf("%-29s %5s %4s %7s %10s %10s %10s %10s %10s %6s %8s\n", "code", "n", "s", "pattern", "worst A", "median A",
-              "p99 A", "float ref", "double ref", "load", "seconds");
-  std::printf("(* every pattern; A = rounding amplification of the decode; refused: 4·ε·A above 1e-4 (float) / 1e-9 (double);\n"
-              " load = partitions on the busiest worker, K = n)\n");
+  std::printf("%-29s %5s %4s %7s %10s %10s %10s %10s %10s %6s %8s\n", "code", "n", "s", "pattern", "worst A", "median A", "p99 A",
+              "float ref", "double ref", "load", "seconds");
+  std::printf(
+      "(* every pattern; A = rounding amplification of the decode; refused: 4·ε·A above 1e-4 (float) / 1e-9 (double);\n"
+      " load = partitions on the busiest worker, K = n)\n");
 
   // Each builder fills x.r and x.max_load, or x.note when its construction does not apply.
-  using builder = std::function<void(Index n, Index s, row& x)>;
+  using builder = std::function<void(Index n, Index s, row & x)>;
   const auto fractional = [&](double limit) {
     return [&copt, limit](Index n, Index s, row& x) {
       const gradcode::fractional_repetition_code<double> code(
           {.nodes = n, .partitions = n, .tolerance = s, .max_amplification = limit});
       measure(code, copt, x);
-      const Index cyclic = static_cast<Index>(std::count_if(code.group_list().begin(), code.group_list().end(), [](const auto& g) {
-        return g.kind != gradcode::fractional_repetition_group::layout::repetition;
-      }));
+      const Index cyclic =
+          static_cast<Index>(std::count_if(code.group_list().begin(), code.group_list().end(), [](const auto& g) {
+            return g.kind != gradcode::fractional_repetition_group::layout::repetition;
+          }));
       x.detail = std::to_string(code.groups()) + " groups";
       if (cyclic > 0) x.detail += ", " + std::to_string(cyclic) + " of more than s + 1 nodes";
       if (limit > 0 && cyclic > 0) {
-        double above = 0;  // the best cyclic A that was still above the limit
+        double above = 0;      // the best cyclic A that was still above the limit
         bool sampled = false;  // a group kept cyclic was measured on samples only
         for (const auto& g : code.group_list()) {
           if (g.kind == gradcode::fractional_repetition_group::layout::replicated)
@@ -155,7 +158,8 @@ int main(int argc, char** argv) {
         std::snprintf(buf, sizeof buf, ", %lld replicated", static_cast<long long>(code.replicated_groups()));
         x.detail += buf;
         if (above > 0) std::snprintf(buf, sizeof buf, " (cyclic worst A >= %.3g)", above), x.detail += buf;
-        std::snprintf(buf, sizeof buf, "; worst group A %.3g%s", code.worst_group_amplification(), sampled ? ", some sampled" : "");
+        std::snprintf(buf, sizeof buf, "; worst group A %.3g%s", code.worst_group_amplification(),
+                      sampled ? ", some sampled" : "");
         x.detail += buf;
       }
     };
@@ -235,18 +239,19 @@ int main(int argc, char** argv) {
     const auto layers = gradcode::condition_of_layers(code, copt);
     double edge_worst = 0;
     for (const auto& e : layers.edges) edge_worst = std::max(edge_worst, e.worst);
-    std::printf("HGC %lld x %lld (N = %lld), s_e = s_w = %lld: master worst A %.3g, edges worst %.3g, compounded %.3g "
-                "(float %s, double %s) in %.2f s\n",
-                static_cast<long long>(n), static_cast<long long>(n), static_cast<long long>(n * n), static_cast<long long>(s),
-                layers.master.worst, edge_worst, layers.compounded_worst, layers.float_accepts_worst ? "accepts" : "refuses",
-                layers.double_accepts_worst ? "accepts" : "refuses", seconds_since(t0));
+    std::printf(
+        "HGC %lld x %lld (N = %lld), s_e = s_w = %lld: master worst A %.3g, edges worst %.3g, compounded %.3g "
+        "(float %s, double %s) in %.2f s\n",
+        static_cast<long long>(n), static_cast<long long>(n), static_cast<long long>(n * n), static_cast<long long>(s),
+        layers.master.worst, edge_worst, layers.compounded_worst, layers.float_accepts_worst ? "accepts" : "refuses",
+        layers.double_accepts_worst ? "accepts" : "refuses", seconds_since(t0));
   }
   {
     std::ofstream csv(o.out + "/condition_table.csv");
     csv << "code,n,s,patterns,exhaustive,worst,median,p90,p99,not_spanning,refused_float,refused_double,max_load,seconds,note\n";
     for (const auto& x : rows)
-      csv << '"' << x.code << "\"," << x.n << ',' << x.s << ',' << x.r.patterns << ',' << x.r.exhaustive << ',' << x.r.worst << ','
-          << x.r.median << ',' << x.r.p90 << ',' << x.r.p99 << ',' << x.r.not_spanning << ',' << x.r.refused_float << ','
+      csv << '"' << x.code << "\"," << x.n << ',' << x.s << ',' << x.r.patterns << ',' << x.r.exhaustive << ',' << x.r.worst
+          << ',' << x.r.median << ',' << x.r.p90 << ',' << x.r.p99 << ',' << x.r.not_spanning << ',' << x.r.refused_float << ','
           << x.r.refused_double << ',' << x.max_load << ',' << x.seconds << ",\"" << x.note << "\"\n";
   }
   std::vector<examples::series> curves;

@@ -2,8 +2,8 @@
 // workers; worker 0 of every edge is 100 ms slow and worker 1 of edge 2 never answers, yet the
 // master gets the exact gradient from the first arrivals. Run: mpirun -n 13 ./gradcode_mpi_quickstart
 // mpi-ranks: 13
-#include <gradcode/mpi/hgc_runner.hpp>
 #include <mpi.h>
+#include <gradcode/mpi/hgc_runner.hpp>
 
 #include <cstdio>
 #include <string>

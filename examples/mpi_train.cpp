@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "common/fashion_mnist.hpp"
-#include "common/iteration_times.hpp"
 #include "common/flags.hpp"
+#include "common/iteration_times.hpp"
 
 namespace {
 
@@ -57,29 +57,47 @@ options parse(int argc, char** argv) {
   options o;
   examples::flags f(argc, argv, usage_text);
   while (f.next()) {
-    if (f.is("--smoke")) o.iterations = 4, o.samples = 1200, o.test_samples = 500, o.faults.push_back("slow:50@w*.0");
+    if (f.is("--smoke"))
+      o.iterations = 4, o.samples = 1200, o.test_samples = 500, o.faults.push_back("slow:50@w*.0");
     else if (f.is("--scheme")) {
       const std::string s = f.text();
-      if (s == "both") o.schemes = {"hgc", "uncoded"};
-      else if (s == "hgc" || s == "uncoded") o.schemes = {s};
-      else f.fail("'" + s + "' is not hgc, uncoded or both");
-    } else if (f.is("--iterations")) o.iterations = f.integer();
+      if (s == "both")
+        o.schemes = {"hgc", "uncoded"};
+      else if (s == "hgc" || s == "uncoded")
+        o.schemes = {s};
+      else
+        f.fail("'" + s + "' is not hgc, uncoded or both");
+    } else if (f.is("--iterations"))
+      o.iterations = f.integer();
     else if (f.is("--workers")) {
       o.workers.clear();
       for (const long long m : f.integers()) o.workers.push_back(m);
-    } else if (f.is("--K")) o.partitions = f.integer();
-    else if (f.is("--se")) o.edge_tolerance = f.integer();
-    else if (f.is("--sw")) o.worker_tolerance = f.integer();
-    else if (f.is("--samples")) o.samples = f.integer();
-    else if (f.is("--test")) o.test_samples = f.integer();
-    else if (f.is("--lr")) o.learning_rate = f.number();
-    else if (f.is("--seed")) o.seed = f.unsigned_integer();
-    else if (f.is("--slow-per-edge")) o.faults.push_back("slow:" + f.text() + "@w*.0");
-    else if (f.is("--slow")) o.faults.push_back("slow:" + f.text());
-    else if (f.is("--crash")) o.faults.push_back("crash@" + f.text());
-    else if (f.is("--model")) o.faults.push_back("model:tang2024:" + f.text());
-    else if (f.is("--inject")) o.faults.push_back(f.text());
-    else f.unknown();
+    } else if (f.is("--K"))
+      o.partitions = f.integer();
+    else if (f.is("--se"))
+      o.edge_tolerance = f.integer();
+    else if (f.is("--sw"))
+      o.worker_tolerance = f.integer();
+    else if (f.is("--samples"))
+      o.samples = f.integer();
+    else if (f.is("--test"))
+      o.test_samples = f.integer();
+    else if (f.is("--lr"))
+      o.learning_rate = f.number();
+    else if (f.is("--seed"))
+      o.seed = f.unsigned_integer();
+    else if (f.is("--slow-per-edge"))
+      o.faults.push_back("slow:" + f.text() + "@w*.0");
+    else if (f.is("--slow"))
+      o.faults.push_back("slow:" + f.text());
+    else if (f.is("--crash"))
+      o.faults.push_back("crash@" + f.text());
+    else if (f.is("--model"))
+      o.faults.push_back("model:tang2024:" + f.text());
+    else if (f.is("--inject"))
+      o.faults.push_back(f.text());
+    else
+      f.unknown();
   }
   return o;
 }

@@ -37,7 +37,8 @@ struct options {
 
 options parse(int argc, char** argv) {
   options o;
-  examples::flags f(argc, argv, "usage: %s [--smoke] [--seed N] [--out DIR] [--budget BITS] [--threshold X] [--p P] [--pixel-scale S]\n");
+  examples::flags f(argc, argv,
+                    "usage: %s [--smoke] [--seed N] [--out DIR] [--budget BITS] [--threshold X] [--p P] [--pixel-scale S]\n");
   while (f.next()) {
     if (f.is("--smoke"))
       o.smoke = true;

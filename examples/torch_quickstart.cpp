@@ -2,11 +2,11 @@
 // — 1 master, 2 edges, 6 workers; worker 0 of every edge is 100 ms slow, yet every step uses the
 // exact gradient of the whole batch. Run: mpirun -n 9 ./gradcode_torch_quickstart
 // mpi-ranks: 9
+#include <mpi.h>
+#include <torch/torch.h>
 #include <gradcode/mpi/hgc_runner.hpp>
 #include <gradcode/torch/flat_parameters.hpp>
 #include <gradcode/torch/partition_gradients.hpp>
-#include <mpi.h>
-#include <torch/torch.h>
 
 #include <cstdio>
 #include <string>
@@ -37,7 +37,7 @@ void train() {
     gradcode::vector<float> g(flat.size());
     for (Index round = 0; round < 20; ++round) {
       const auto rep = runner.round(flat.parameter_span(), g);  // the first 2 workers of each edge
-      flat.set_gradient(g, 1.0f / (12 * 16));                  // the batch's mean gradient, exactly
+      flat.set_gradient(g, 1.0f / (12 * 16));                   // the batch's mean gradient, exactly
       optimiser.step();
       const auto [x, y] = batch(999, 0);
       const float loss = torch::nn::functional::cross_entropy(net->forward(x), y).item<float>();

@@ -41,8 +41,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
@@ -51,8 +51,8 @@
 #include <vector>
 
 #include "common/fashion_mnist.hpp"
-#include "common/iteration_times.hpp"
 #include "common/flags.hpp"
+#include "common/iteration_times.hpp"
 #include "common/plot.hpp"
 #include "common/torch_nets.hpp"
 
@@ -67,12 +67,12 @@ struct options {
   Index edge_tolerance = 0, worker_tolerance = 1;
   bool jncss = false;
   std::vector<Index> polynomial{3, 0, 1, 2, 1, 0};  // r1, s1, a1, r2, s2, a2
-  std::vector<Index> gcdl{2, 3};                     // replication d_i, stragglers s (p = s / Σm)
-  double gcdl_learning_rate = 0.001;  // 1-bit noise grows with d (Lemma 2): 0.005 diverged LeNet-5 within 100 steps
+  std::vector<Index> gcdl{2, 3};                    // replication d_i, stragglers s (p = s / Σm)
+  double gcdl_learning_rate = 0.001;                // 1-bit noise grows with d (Lemma 2): 0.005 diverged LeNet-5 within 100 steps
   std::vector<std::string> schemes{"allreduce", "uncoded", "hgc", "polynomial"};  // gcdl on request
-  std::vector<std::string> faults;       // every scheme (all-reduce: the delays only)
-  std::vector<std::string> adversaries{"e1"};  // corrupt@<node>, polynomial only
-  std::vector<std::pair<double, std::string>> cpu_shares;  // (share, node pattern)
+  std::vector<std::string> faults;                                                // every scheme (all-reduce: the delays only)
+  std::vector<std::string> adversaries{"e1"};                                     // corrupt@<node>, polynomial only
+  std::vector<std::pair<double, std::string>> cpu_shares;                         // (share, node pattern)
   std::string net = "lenet", csv = "summary.csv", png = "accuracy.png";
   double learning_rate = 0.05, momentum = 0.9, target = 0.85;
   double verify = 0, expect_ratio = 0;  // 0: no check
@@ -111,15 +111,24 @@ options parse(int argc, char** argv) {
     if (f.is("--smoke")) {
       o.iterations = 6, o.samples = 2000, o.test_samples = 500, o.eval_every = 3, o.batch = 4;
       o.faults.push_back("slow:60@w*.0");
-    } else if (f.is("--schemes")) o.schemes = f.words();
-    else if (f.is("--iterations")) o.iterations = f.integer();
-    else if (f.is("--eval-every")) o.eval_every = std::max<Index>(1, f.integer());
-    else if (f.is("--workers")) o.workers = indices();
-    else if (f.is("--K")) o.partitions = f.integer();
-    else if (f.is("--batch")) o.batch = f.integer();
-    else if (f.is("--se")) o.edge_tolerance = f.integer();
-    else if (f.is("--sw")) o.worker_tolerance = f.integer();
-    else if (f.is("--jncss")) o.jncss = true;
+    } else if (f.is("--schemes"))
+      o.schemes = f.words();
+    else if (f.is("--iterations"))
+      o.iterations = f.integer();
+    else if (f.is("--eval-every"))
+      o.eval_every = std::max<Index>(1, f.integer());
+    else if (f.is("--workers"))
+      o.workers = indices();
+    else if (f.is("--K"))
+      o.partitions = f.integer();
+    else if (f.is("--batch"))
+      o.batch = f.integer();
+    else if (f.is("--se"))
+      o.edge_tolerance = f.integer();
+    else if (f.is("--sw"))
+      o.worker_tolerance = f.integer();
+    else if (f.is("--jncss"))
+      o.jncss = true;
     else if (f.is("--poly")) {
       o.polynomial = indices();
       if (o.polynomial.size() != 6) f.fail("wants six numbers r1,s1,a1,r2,s2,a2");
@@ -129,19 +138,32 @@ options parse(int argc, char** argv) {
     } else if (f.is("--gcdl")) {
       o.gcdl = indices();
       if (o.gcdl.size() != 2) f.fail("wants two numbers: replication,stragglers");
-    } else if (f.is("--gcdl-lr")) o.gcdl_learning_rate = f.number();
-    else if (f.is("--net")) o.net = f.text();
-    else if (f.is("--lr")) o.learning_rate = f.number();
-    else if (f.is("--momentum")) o.momentum = f.number();
-    else if (f.is("--seed")) o.seed = f.unsigned_integer();
-    else if (f.is("--samples")) o.samples = f.integer();
-    else if (f.is("--test")) o.test_samples = f.integer();
-    else if (f.is("--target")) o.target = f.number();
-    else if (f.is("--slow-per-edge")) o.faults.push_back("slow:" + f.text() + "@w*.0");
-    else if (f.is("--slow")) o.faults.push_back("slow:" + f.text());
-    else if (f.is("--crash")) o.faults.push_back("crash@" + f.text());
-    else if (f.is("--model")) o.faults.push_back("model:tang2024:" + f.text());
-    else if (f.is("--inject")) o.faults.push_back(f.text());
+    } else if (f.is("--gcdl-lr"))
+      o.gcdl_learning_rate = f.number();
+    else if (f.is("--net"))
+      o.net = f.text();
+    else if (f.is("--lr"))
+      o.learning_rate = f.number();
+    else if (f.is("--momentum"))
+      o.momentum = f.number();
+    else if (f.is("--seed"))
+      o.seed = f.unsigned_integer();
+    else if (f.is("--samples"))
+      o.samples = f.integer();
+    else if (f.is("--test"))
+      o.test_samples = f.integer();
+    else if (f.is("--target"))
+      o.target = f.number();
+    else if (f.is("--slow-per-edge"))
+      o.faults.push_back("slow:" + f.text() + "@w*.0");
+    else if (f.is("--slow"))
+      o.faults.push_back("slow:" + f.text());
+    else if (f.is("--crash"))
+      o.faults.push_back("crash@" + f.text());
+    else if (f.is("--model"))
+      o.faults.push_back("model:tang2024:" + f.text());
+    else if (f.is("--inject"))
+      o.faults.push_back(f.text());
     else if (f.is("--cpu-share")) {
       const std::string v = f.text();
       const auto at = v.find('@');
@@ -149,12 +171,18 @@ options parse(int argc, char** argv) {
       const double share = at == std::string::npos ? 0 : std::strtod(v.substr(0, at).c_str(), &end);
       if (at == std::string::npos || !(share > 0 && share <= 1)) f.fail("wants <share in (0, 1]>@<nodes>, e.g. 0.25@w0.1");
       o.cpu_shares.emplace_back(share, v.substr(at + 1));
-    } else if (f.is("--csv")) o.csv = f.text();
-    else if (f.is("--png")) o.png = f.text();
-    else if (f.is("--quiet")) o.quiet = true;
-    else if (f.is("--verify")) o.verify = f.number();
-    else if (f.is("--expect-ratio")) o.expect_ratio = f.number();
-    else f.unknown();
+    } else if (f.is("--csv"))
+      o.csv = f.text();
+    else if (f.is("--png"))
+      o.png = f.text();
+    else if (f.is("--quiet"))
+      o.quiet = true;
+    else if (f.is("--verify"))
+      o.verify = f.number();
+    else if (f.is("--expect-ratio"))
+      o.expect_ratio = f.number();
+    else
+      f.unknown();
   }
   for (const auto& s : o.schemes)
     if (s != "allreduce" && s != "uncoded" && s != "hgc" && s != "polynomial" && s != "gcdl")
@@ -216,11 +244,11 @@ std::pair<at::Tensor, at::Tensor> as_tensors(const examples::labelled_data& raw)
 /// What one scheme's run measured (the master gathers all-reduce's from its first worker).
 struct scheme_result {
   std::string scheme{}, detail{};
-  std::vector<double> wall_ms{};                         ///< per iteration (training only)
+  std::vector<double> wall_ms{};  ///< per iteration (training only)
   std::vector<double> eval_iteration{}, eval_time_s{}, eval_accuracy{}, eval_loss{};
-  double bytes_per_iteration = 0;                        ///< received by the master (all-reduce: per rank)
-  Index located_adversaries = 0;                         ///< polynomial: rounds × nodes reported corrupted
-  std::vector<float> parameters{};                       ///< after the last step
+  double bytes_per_iteration = 0;   ///< received by the master (all-reduce: per rank)
+  Index located_adversaries = 0;    ///< polynomial: rounds × nodes reported corrupted
+  std::vector<float> parameters{};  ///< after the last step
 };
 
 /// Test accuracy and mean loss of `net` (evaluation mode, no gradients).
@@ -267,7 +295,7 @@ double ms_since(clock_type::time_point t) { return std::chrono::duration<double,
 struct context {
   const options& o;
   const gradcode::mpi::topology& layout;
-  std::shared_ptr<data_schedule> data{};  // workers
+  std::shared_ptr<data_schedule> data{};    // workers
   at::Tensor test_images{}, test_labels{};  // master (and the first worker, for all-reduce)
   bool synthetic = false;
 };
@@ -281,8 +309,9 @@ void maybe_evaluate(const context& c, examples::classifier& net, scheme_result& 
   r.eval_accuracy.push_back(accuracy);
   r.eval_loss.push_back(loss);
   if (!c.o.quiet)
-    std::fprintf(stderr, "[%-10s] iteration %4ld/%ld  %7.2f s  last %7.1f ms  test loss %.3f  accuracy %5.2f %%\n", r.scheme.c_str(),
-                 static_cast<long>(it), static_cast<long>(c.o.iterations), elapsed_s, r.wall_ms.back(), loss, 100 * accuracy);
+    std::fprintf(stderr, "[%-10s] iteration %4ld/%ld  %7.2f s  last %7.1f ms  test loss %.3f  accuracy %5.2f %%\n",
+                 r.scheme.c_str(), static_cast<long>(it), static_cast<long>(c.o.iterations), elapsed_s, r.wall_ms.back(), loss,
+                 100 * accuracy);
 }
 
 std::vector<float> parameters_of(const gradcode::libtorch::flat_parameters<float>& flat) {
@@ -473,17 +502,23 @@ scheme_result run_gcdl(context& c, const std::vector<std::string>& faults) {
   const Index replication = std::clamp<Index>(o.gcdl[0], 1, n), stragglers = std::clamp<Index>(o.gcdl[1], 0, n - 1);
   gradcode::assignment placement;
   try {
-    placement = gradcode::place_samples({.workers = n, .samples = o.partitions, .replication = replication,
-                                         .kind = gradcode::placement_kind::pairwise_balanced});
-  } catch (const gradcode::invalid_parameters&) {  // no exact design for (n, K, r)
     placement = gradcode::place_samples(
-        {.workers = n, .samples = o.partitions, .replication = replication, .kind = gradcode::placement_kind::random, .seed = o.seed});
+        {.workers = n, .samples = o.partitions, .replication = replication, .kind = gradcode::placement_kind::pairwise_balanced});
+  } catch (const gradcode::invalid_parameters&) {  // no exact design for (n, K, r)
+    placement = gradcode::place_samples({.workers = n,
+                                         .samples = o.partitions,
+                                         .replication = replication,
+                                         .kind = gradcode::placement_kind::random,
+                                         .seed = o.seed});
   }
-  const gradcode::gc_dl<float> code({.placement = placement, .dimension = d,
-                                     .straggler_probability = static_cast<double>(stragglers) / static_cast<double>(n), .seed = o.seed});
+  const gradcode::gc_dl<float> code({.placement = placement,
+                                     .dimension = d,
+                                     .straggler_probability = static_cast<double>(stragglers) / static_cast<double>(n),
+                                     .seed = o.seed});
   const std::size_t wire = code.quantizer().wire_bytes(), result_bytes = sizeof(std::int64_t) + wire;
-  scheme_result r{"gcdl", "1-bit GC-DL: r = " + std::to_string(replication) + ", waits for " + std::to_string(n - stragglers) + " of " +
-                              std::to_string(n) + ", " + std::to_string(wire) + " B per message, lr " + std::to_string(o.gcdl_learning_rate)};
+  scheme_result r{"gcdl", "1-bit GC-DL: r = " + std::to_string(replication) + ", waits for " + std::to_string(n - stragglers) +
+                              " of " + std::to_string(n) + ", " + std::to_string(wire) + " B per message, lr " +
+                              std::to_string(o.gcdl_learning_rate)};
   constexpr int model_tag = 1, result_tag = 2;
   MPI_Barrier(MPI_COMM_WORLD);
   if (master) {
@@ -493,8 +528,8 @@ scheme_result run_gcdl(context& c, const std::vector<std::string>& faults) {
     std::vector<std::vector<std::byte>> inbox(static_cast<std::size_t>(n), std::vector<std::byte>(result_bytes));
     std::vector<MPI_Request> receives(static_cast<std::size_t>(n));
     auto post = [&](Index j) {
-      MPI_Irecv(inbox[static_cast<std::size_t>(j)].data(), static_cast<int>(result_bytes), MPI_BYTE, static_cast<int>(j + 1), result_tag, comm,
-                &receives[static_cast<std::size_t>(j)]);
+      MPI_Irecv(inbox[static_cast<std::size_t>(j)].data(), static_cast<int>(result_bytes), MPI_BYTE, static_cast<int>(j + 1),
+                result_tag, comm, &receives[static_cast<std::size_t>(j)]);
     };
     for (Index j = 0; j < n; ++j) post(j);
     std::vector<std::pair<MPI_Request, std::shared_ptr<std::vector<float>>>> sends;
@@ -604,7 +639,8 @@ scheme_result run_gcdl(context& c, const std::vector<std::string>& faults) {
         code.quantize(j, static_cast<std::uint64_t>(round), flat.gradient_vector(), message);
         code.quantizer().to_wire(message, std::span<std::byte>(out).subspan(sizeof round));
         throttle(share, t0);
-        const double delay = plan.worker_fault(layout.worker(), static_cast<Index>(round), static_cast<double>(held.size())).delay_ms;
+        const double delay =
+            plan.worker_fault(layout.worker(), static_cast<Index>(round), static_cast<double>(held.size())).delay_ms;
         if (delay > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(delay));
       }
       MPI_Request s;
@@ -655,7 +691,8 @@ std::vector<scheme_result> train(const options& o) {
   if (o.jncss) {
     gradcode::mpi::injection_plan plan(o.faults, o.seed);
     plan.bind(o.workers);
-    if (plan.model().edges.empty()) throw std::invalid_argument("--jncss needs the runtime model it optimises for: add --model <scale>");
+    if (plan.model().edges.empty())
+      throw std::invalid_argument("--jncss needs the runtime model it optimises for: add --model <scale>");
     const auto choice = gradcode::jncss(plan.model(), o.partitions);
     se = choice.edge_tolerance, sw = choice.worker_tolerance;
     hgc_detail = "JNCSS: ";
@@ -672,10 +709,12 @@ std::vector<scheme_result> train(const options& o) {
       r = run_gcdl(c, delays_only);
     } else if (scheme == "uncoded" || scheme == "hgc") {
       const bool coded = scheme == "hgc";
-      const gradcode::hgc_code<float> code(gradcode::hgc_params{.workers = o.workers, .partitions = o.partitions,
-                                                                .edge_tolerance = coded ? se : 0, .worker_tolerance = coded ? sw : 0});
-      const std::string detail = (coded ? hgc_detail : std::string()) + "(s_e, s_w) = (" + std::to_string(code.edge_tolerance()) + ", " +
-                                 std::to_string(code.worker_tolerance()) + "), D = " + std::to_string(code.max_load());
+      const gradcode::hgc_code<float> code(gradcode::hgc_params{.workers = o.workers,
+                                                                .partitions = o.partitions,
+                                                                .edge_tolerance = coded ? se : 0,
+                                                                .worker_tolerance = coded ? sw : 0});
+      const std::string detail = (coded ? hgc_detail : std::string()) + "(s_e, s_w) = (" + std::to_string(code.edge_tolerance()) +
+                                 ", " + std::to_string(code.worker_tolerance()) + "), D = " + std::to_string(code.max_load());
       r = run_coded(c, scheme, code, o.faults, detail);
     } else {
       const auto& p = o.polynomial;
@@ -683,14 +722,18 @@ std::vector<scheme_result> train(const options& o) {
       const Index d = gradcode::libtorch::flat_parameters<float>(examples::make_classifier(o.net)->parameters()).size();
       const auto placement = gradcode::place_partitions(
           {.workers = o.workers, .partitions = o.partitions, .relay_replication = p[0], .worker_replication = {p[3]}});
-      const gradcode::polynomial_hgc<float> code({.dimension = d, .clusters = placement, .relay_stragglers = p[1],
-                                                  .relay_adversaries = p[2], .worker_stragglers = {p[4]}, .worker_adversaries = {p[5]}});
+      const gradcode::polynomial_hgc<float> code({.dimension = d,
+                                                  .clusters = placement,
+                                                  .relay_stragglers = p[1],
+                                                  .relay_adversaries = p[2],
+                                                  .worker_stragglers = {p[4]},
+                                                  .worker_adversaries = {p[5]}});
       Index load = 0;
       for (Index i = 0; i < code.edges(); ++i)
         for (Index j = 0; j < code.workers(i); ++j)
           load = std::max<Index>(load, static_cast<Index>(code.worker_partitions(gradcode::worker_id{i, j}).size()));
-      const std::string detail = "(s1, a1, s2, a2) = (" + std::to_string(p[1]) + ", " + std::to_string(p[2]) + ", " + std::to_string(p[4]) +
-                                 ", " + std::to_string(p[5]) + "), D = " + std::to_string(load) +
+      const std::string detail = "(s1, a1, s2, a2) = (" + std::to_string(p[1]) + ", " + std::to_string(p[2]) + ", " +
+                                 std::to_string(p[4]) + ", " + std::to_string(p[5]) + "), D = " + std::to_string(load) +
                                  (adversary_text.empty() ? "" : ", liar " + adversary_text);
       r = run_coded(c, scheme, code, with_adversaries, detail);
     }
@@ -726,16 +769,18 @@ void report(const options& o, const std::vector<scheme_result>& results) {
     char to_target[32], ratio_text[32];
     std::snprintf(to_target, sizeof to_target, t > 0 ? "%.2f" : "not reached", t);
     std::snprintf(ratio_text, sizeof ratio_text, ratio > 0 ? "%.3f" : "-", ratio);
-    std::printf("%-10s %9.1f %9.1f %12s %9s %9.2f%% %12.0f  %s\n", r.scheme.c_str(), mean, median, to_target, ratio_text, 100 * final_accuracy,
-                r.bytes_per_iteration, r.detail.c_str());
-    csv << r.scheme << ',' << mean << ',' << median << ',' << t << ',' << ratio << ',' << final_accuracy << ',' << r.bytes_per_iteration << ",\""
-        << r.detail << "\"\n";
+    std::printf("%-10s %9.1f %9.1f %12s %9s %9.2f%% %12.0f  %s\n", r.scheme.c_str(), mean, median, to_target, ratio_text,
+                100 * final_accuracy, r.bytes_per_iteration, r.detail.c_str());
+    csv << r.scheme << ',' << mean << ',' << median << ',' << t << ',' << ratio << ',' << final_accuracy << ','
+        << r.bytes_per_iteration << ",\"" << r.detail << "\"\n";
     curves.push_back({r.scheme, r.eval_time_s, r.eval_accuracy});
-    if (r.located_adversaries > 0) std::printf("%-10s located and excluded %ld corrupted messages\n", "", static_cast<long>(r.located_adversaries));
+    if (r.located_adversaries > 0)
+      std::printf("%-10s located and excluded %ld corrupted messages\n", "", static_cast<long>(r.located_adversaries));
   }
-  std::printf("(time to %.0f %% test accuracy counts training time only; iteration 1 left out of mean and median; "
-              "all-reduce's bytes are a ring all-reduce's per rank)\n",
-              100 * o.target);
+  std::printf(
+      "(time to %.0f %% test accuracy counts training time only; iteration 1 left out of mean and median; "
+      "all-reduce's bytes are a ring all-reduce's per rank)\n",
+      100 * o.target);
   examples::write_plot(curves, o.png + ".csv", o.png, "Fashion-MNIST " + o.net + ": test accuracy against training time",
                        "training wall time (s)", "test accuracy");
 }
@@ -759,14 +804,16 @@ int verify(const options& o, const std::vector<scheme_result>& results) {
   const scheme_result& allreduce = results.front();
   if (o.verify > 0) {
     ::torch::manual_seed(o.seed);
-    const auto initial = parameters_of(gradcode::libtorch::flat_parameters<float>(examples::make_classifier(o.net)->parameters()));
+    const auto initial =
+        parameters_of(gradcode::libtorch::flat_parameters<float>(examples::make_classifier(o.net)->parameters()));
     const double moved = relative_difference(allreduce.parameters, initial);
     std::printf("verify: training moved all-reduce's parameters by %.3e (relative)\n", moved);
     if (!(moved > 100 * o.verify)) fail("training moved the parameters too little for the comparison to mean anything");
     for (const auto& r : results) {
       if (&r == &allreduce) continue;
       const double diff = relative_difference(r.parameters, allreduce.parameters);
-      std::printf("verify: %s parameters vs all-reduce's: relative difference %.3e (tolerance %.1e)\n", r.scheme.c_str(), diff, o.verify);
+      std::printf("verify: %s parameters vs all-reduce's: relative difference %.3e (tolerance %.1e)\n", r.scheme.c_str(), diff,
+                  o.verify);
       if (!(diff <= o.verify)) fail(r.scheme + "'s parameters differ from all-reduce's");
       if (r.scheme == "polynomial" && !o.adversaries.empty() && r.located_adversaries < o.iterations)
         fail("the polynomial code located " + std::to_string(r.located_adversaries) + " corrupted messages in " +

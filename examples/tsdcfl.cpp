@@ -35,11 +35,11 @@ struct options {
   bool smoke = false;
   std::uint64_t seed = 1;
   std::string out = "tsdcfl-out";
-  Index epochs = 2000;        // timing-only epochs of the §III comparison
-  Index train_epochs = 60;    // training epochs per scheme
-  Index samples = 12000;      // Fashion-MNIST training images
-  Index slots = 20000;        // Lyapunov slots per V
-  double slack = 0.25;        // TSDCFL deadline slack: T_comp = (1 + slack) x predicted stage-1 makespan + upload
+  Index epochs = 2000;      // timing-only epochs of the §III comparison
+  Index train_epochs = 60;  // training epochs per scheme
+  Index samples = 12000;    // Fashion-MNIST training images
+  Index slots = 20000;      // Lyapunov slots per V
+  double slack = 0.25;      // TSDCFL deadline slack: T_comp = (1 + slack) x predicted stage-1 makespan + upload
 };
 
 constexpr const char* usage_text =
@@ -83,10 +83,11 @@ const gradcode::tsdcfl::cluster cluster{};
 // ---- part 1: iteration time and utilisation ---------------------------------------------------
 
 void compare_epoch_times(const options& o) {
-  std::printf("\n[1/3] §III timing: %ld epochs, M = 6 workers with 2/2/4/4/8/8 cores, K = %ld, %g ms per partition-core, "
-              "upload %g ms, 1-2 stragglers per epoch slowed %gx; CR and FR tolerate s = %ld\n",
-              static_cast<long>(o.epochs), static_cast<long>(cluster.partitions), cluster.core_ms, cluster.upload_ms,
-              cluster.straggler_slowdown, static_cast<long>(cluster.code_tolerance));
+  std::printf(
+      "\n[1/3] §III timing: %ld epochs, M = 6 workers with 2/2/4/4/8/8 cores, K = %ld, %g ms per partition-core, "
+      "upload %g ms, 1-2 stragglers per epoch slowed %gx; CR and FR tolerate s = %ld\n",
+      static_cast<long>(o.epochs), static_cast<long>(cluster.partitions), cluster.core_ms, cluster.upload_ms,
+      cluster.straggler_slowdown, static_cast<long>(cluster.code_tolerance));
   const auto rows = gradcode::tsdcfl::compare_epoch_times(
       cluster, o.epochs, o.seed, o.slack, [&](Index done, const std::vector<gradcode::tsdcfl::scheme_timing>& so_far) {
         if (done % std::max<Index>(1, o.epochs / 5) != 0) return;
@@ -118,8 +119,9 @@ void compare_epoch_times(const options& o) {
     }
     curves.push_back(std::move(s));
   }
-  std::printf("  (busy share: computing time / (M x epoch time); useful: K / partitions computed; TSDCFL mean stage-2 s = %.2f)\n",
-              rows[0].tolerance / n);
+  std::printf(
+      "  (busy share: computing time / (M x epoch time); useful: K / partitions computed; TSDCFL mean stage-2 s = %.2f)\n",
+      rows[0].tolerance / n);
   examples::write_plot(curves, o.out + "/tsdcfl_iteration_time.csv", o.out + "/tsdcfl_iteration_time.png",
                        "TSDCFL Fig. 5e: iteration time per epoch (6 workers, 1-2 stragglers)", "epoch",
                        "iteration time (simulated ms)");
@@ -134,16 +136,19 @@ void train(const options& o) {
   }
   const auto train_raw = examples::load_fashion_mnist("train", static_cast<std::size_t>(o.samples));
   const auto test_raw = examples::load_fashion_mnist("t10k", o.smoke ? 500 : 5000);
-  const auto data =
-      gradcode::split_non_iid<double>(train_raw.features, train_raw.labels, cluster.partitions, gradcode::non_iid_level::i, o.seed);
-  std::printf("\n[2/3] softmax regression on Fashion-MNIST%s: %ld training / %ld test images, K = %ld partitions, d = %ld, %ld epochs\n",
-              train_raw.synthetic ? " [SYNTHETIC stand-in]" : "", static_cast<long>(data.samples()), static_cast<long>(test_raw.features.rows()),
-              static_cast<long>(cluster.partitions), static_cast<long>(gradcode::softmax_regression<double>(784, 10).parameters()),
-              static_cast<long>(o.train_epochs));
+  const auto data = gradcode::split_non_iid<double>(train_raw.features, train_raw.labels, cluster.partitions,
+                                                    gradcode::non_iid_level::i, o.seed);
+  std::printf(
+      "\n[2/3] softmax regression on Fashion-MNIST%s: %ld training / %ld test images, K = %ld partitions, d = %ld, %ld epochs\n",
+      train_raw.synthetic ? " [SYNTHETIC stand-in]" : "", static_cast<long>(data.samples()),
+      static_cast<long>(test_raw.features.rows()), static_cast<long>(cluster.partitions),
+      static_cast<long>(gradcode::softmax_regression<double>(784, 10).parameters()), static_cast<long>(o.train_epochs));
   const auto runs = gradcode::tsdcfl::train_softmax(
-      cluster, data, test_raw.features, test_raw.labels, o.train_epochs, o.seed, o.slack, [&](const gradcode::tsdcfl::training_run& r) {
-        std::printf("  %-24s final test accuracy %.4f after %ld epochs, %.1f simulated ms, worst |g - sum g_k|/|sum g_k| = %.2e\n",
-                    r.name.c_str(), r.accuracy.back(), static_cast<long>(o.train_epochs), r.clock_ms.back(), r.worst_error);
+      cluster, data, test_raw.features, test_raw.labels, o.train_epochs, o.seed, o.slack,
+      [&](const gradcode::tsdcfl::training_run& r) {
+        std::printf(
+            "  %-24s final test accuracy %.4f after %ld epochs, %.1f simulated ms, worst |g - sum g_k|/|sum g_k| = %.2e\n",
+            r.name.c_str(), r.accuracy.back(), static_cast<long>(o.train_epochs), r.clock_ms.back(), r.worst_error);
         std::fflush(stdout);
       });
   std::vector<examples::series> by_epoch, by_time;
@@ -157,10 +162,12 @@ void train(const options& o) {
   for (std::size_t e = 1; e < runs[0].accuracy.size(); ++e)
     for (std::size_t i = 1; i < runs.size(); ++i) spread = std::max(spread, std::abs(runs[i].accuracy[e] - runs[0].accuracy[e]));
   std::printf("  per-epoch accuracy identical across schemes up to %.1e (exact gradients); time to finish: ", spread);
-  for (std::size_t i = 0; i < runs.size(); ++i) std::printf("%s%s %.0f ms", i ? ", " : "", runs[i].name.c_str(), runs[i].clock_ms.back());
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    std::printf("%s%s %.0f ms", i ? ", " : "", runs[i].name.c_str(), runs[i].clock_ms.back());
   std::printf("\n");
   examples::write_plot(by_epoch, o.out + "/tsdcfl_accuracy_epoch.csv", o.out + "/tsdcfl_accuracy_epoch.png",
-                       "wang TSDCFL Fig. 6a: test accuracy per epoch (Fashion-MNIST softmax regression)", "epoch", "test accuracy");
+                       "wang TSDCFL Fig. 6a: test accuracy per epoch (Fashion-MNIST softmax regression)", "epoch",
+                       "test accuracy");
   examples::write_plot(by_time, o.out + "/tsdcfl_accuracy_time.csv", o.out + "/tsdcfl_accuracy_time.png",
                        "wang TSDCFL Fig. 6c: test accuracy against simulated time", "simulated time (ms)", "test accuracy");
 }
@@ -168,9 +175,10 @@ void train(const options& o) {
 // ---- part 3: Lyapunov fairness scheduler -------------------------------------------------------
 
 void schedule(const options& o) {
-  std::printf("\n[3/3] §4.3 Lyapunov fairness scheduler: 6 workers, %ld slots per V, L(t) in {1, 2} channels, "
-              "arrivals ~U(0, 2) per slot, workers 0-1 with the weakest channels, 10%% stragglers per slot\n",
-              static_cast<long>(o.slots));
+  std::printf(
+      "\n[3/3] §4.3 Lyapunov fairness scheduler: 6 workers, %ld slots per V, L(t) in {1, 2} channels, "
+      "arrivals ~U(0, 2) per slot, workers 0-1 with the weakest channels, 10%% stragglers per slot\n",
+      static_cast<long>(o.slots));
   std::printf("  %8s %18s %16s %14s %14s %14s\n", "V", "sum log2(1+d_m)", "Jain fairness", "mean sum Q", "mean battery",
               "mean R_server");
   for (double V : {0.5, 5.0, 50.0, 500.0}) {
@@ -184,8 +192,8 @@ void schedule(const options& o) {
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
   std::filesystem::create_directories(o.out);
-  std::printf("wang TSDCFL §III%s (seed %llu, output in %s)\n", o.smoke ? " (smoke)" : "", static_cast<unsigned long long>(o.seed),
-              o.out.c_str());
+  std::printf("wang TSDCFL §III%s (seed %llu, output in %s)\n", o.smoke ? " (smoke)" : "",
+              static_cast<unsigned long long>(o.seed), o.out.c_str());
   compare_epoch_times(o);
   train(o);
   schedule(o);

@@ -26,7 +26,8 @@ struct round_result {
 
 template <gradcode::hierarchical_codec C>
 round_result<typename C::scalar_type> run_round(const C& code, const matrix<typename C::scalar_type>& partials,
-                                                 const std::vector<Index>& slow_edges, const std::vector<worker_id>& slow_workers) {
+                                                const std::vector<Index>& slow_edges,
+                                                const std::vector<worker_id>& slow_workers) {
   using Scalar = typename C::scalar_type;
   const Index d = partials.rows();
   round_result<Scalar> r;

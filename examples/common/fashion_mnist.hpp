@@ -19,9 +19,9 @@
 namespace examples {
 
 struct labelled_data {
-  Eigen::MatrixXd features;   ///< samples × 784, pixel values scaled to [0, 1]
-  std::vector<int> labels;    ///< class 0..9 per sample
-  bool synthetic = false;     ///< true when the Debian package was not found
+  Eigen::MatrixXd features;  ///< samples × 784, pixel values scaled to [0, 1]
+  std::vector<int> labels;   ///< class 0..9 per sample
+  bool synthetic = false;    ///< true when the Debian package was not found
 };
 
 namespace detail {

@@ -71,10 +71,11 @@ inline vec initial_beta(Index w, std::uint64_t seed) {
 /// ignore-stragglers 1-bit scheme with d_i = 1. `run(label, scheme)` runs one of them; a
 /// diverged run is reported on `log` with the label padded to `label_width`.
 template <class Run>
-std::vector<onebit_run> three_methods(Index workers, Index samples, Index w, Index replication, const onebit_setup& s, std::FILE* log,
-                                      int label_width, Run&& run) {
+std::vector<onebit_run> three_methods(Index workers, Index samples, Index w, Index replication, const onebit_setup& s,
+                                      std::FILE* log, int label_width, Run&& run) {
   using gradcode::gc_dl_method;
-  const auto redundant = gradcode::place_samples({.workers = workers, .samples = samples, .replication = replication, .seed = s.seed});
+  const auto redundant =
+      gradcode::place_samples({.workers = workers, .samples = samples, .replication = replication, .seed = s.seed});
   const auto single = gradcode::place_samples({.workers = workers, .samples = samples, .replication = 1, .seed = s.seed});
   const std::string d = std::to_string(replication);
   struct method {
@@ -140,24 +141,26 @@ inline std::vector<onebit_run> linear_regression_experiment(const onebit_setup& 
   const vec beta0 = detail::initial_beta(l, s.seed);
   if (log) {
     const vec best = prob.Xt.transpose().colPivHouseholderQr().solve(prob.y);
-    detail::say(log, "sqrt(2L) at beta_0 = %.1f, at the least-squares optimum = %.2f\n", (prob.Xt.transpose() * beta0 - prob.y).norm(),
-                (prob.Xt.transpose() * best - prob.y).norm());
+    detail::say(log, "sqrt(2L) at beta_0 = %.1f, at the least-squares optimum = %.2f\n",
+                (prob.Xt.transpose() * beta0 - prob.y).norm(), (prob.Xt.transpose() * best - prob.y).norm());
   }
   return detail::three_methods(n, m, l, 20, s, log, 28, [&](const std::string& label, const gradcode::gc_dl<double>& scheme) {
     vec residual(m);
     const auto evaluate = [&](const vec& beta) {
-      residual.noalias() = prob.Xt.transpose() * beta - prob.y;  // ∇L(a_i, β) = r_i x_i
+      residual.noalias() = prob.Xt.transpose() * beta - prob.y;           // ∇L(a_i, β) = r_i x_i
       return std::pair{residual.norm(), (beta - prob.beta_star).norm()};  // √(2L̂(A, β)), eq. (28)
     };
-    const auto local = [&](const vec&, gradcode::Index j, Eigen::Ref<vec> f) {  // eq. (5): f_j = Σ_{i∈S_j} r_i x_i / (d_i (1 − p))
-      for (gradcode::Index i : scheme.placement().partitions_of(j)) f.noalias() += (scheme.sample_weight(i) * residual[i]) * prob.Xt.col(i);
+    const auto local = [&](const vec&, gradcode::Index j,
+                           Eigen::Ref<vec> f) {  // eq. (5): f_j = Σ_{i∈S_j} r_i x_i / (d_i (1 − p))
+      for (gradcode::Index i : scheme.placement().partitions_of(j))
+        f.noalias() += (scheme.sample_weight(i) * residual[i]) * prob.Xt.col(i);
     };
-    const auto options = detail::run_options(s, [](std::uint64_t t) { return 1e-5 / static_cast<double>(t); }, log,  // γ_t = 1e-5/t (§V-A)
-                                             [log, label](const gradcode::gc_dl_point& p) {
-                                               std::fprintf(log, "  %-28s t = %7llu  psi = %11.0f bits  sqrt(2L) = %10.3f  |beta - beta*| = %8.4f\n",
-                                                            label.c_str(), static_cast<unsigned long long>(p.iteration), p.bits, p.metric,
-                                                            p.secondary);
-                                             });
+    const auto options = detail::run_options(
+        s, [](std::uint64_t t) { return 1e-5 / static_cast<double>(t); }, log,  // γ_t = 1e-5/t (§V-A)
+        [log, label](const gradcode::gc_dl_point& p) {
+          std::fprintf(log, "  %-28s t = %7llu  psi = %11.0f bits  sqrt(2L) = %10.3f  |beta - beta*| = %8.4f\n", label.c_str(),
+                       static_cast<unsigned long long>(p.iteration), p.bits, p.metric, p.secondary);
+        });
     return gradcode::train_gc_dl(scheme, beta0, evaluate, local, options);
   });
 }
@@ -170,11 +173,13 @@ struct rosenbrock_problem {
   gradcode::Index m;
   double loss(const gradcode::vector<double>& b) const {
     double s = 0;
-    for (gradcode::Index i = 0; i < m; ++i) s += 100 * (b[i + 1] - b[i] * b[i]) * (b[i + 1] - b[i] * b[i]) + (1 - b[i]) * (1 - b[i]);
+    for (gradcode::Index i = 0; i < m; ++i)
+      s += 100 * (b[i + 1] - b[i] * b[i]) * (b[i + 1] - b[i] * b[i]) + (1 - b[i]) * (1 - b[i]);
     return s;
   }
   /// f += c·∇L_i(β)
-  static void add_gradient(const gradcode::vector<double>& b, gradcode::Index i, double c, Eigen::Ref<gradcode::vector<double>> f) {
+  static void add_gradient(const gradcode::vector<double>& b, gradcode::Index i, double c,
+                           Eigen::Ref<gradcode::vector<double>> f) {
     const double u = b[i + 1] - b[i] * b[i];
     f[i] += c * (-400 * b[i] * u - 2 * (1 - b[i]));
     f[i + 1] += c * 200 * u;
@@ -192,15 +197,17 @@ inline std::vector<onebit_run> rosenbrock_experiment(const onebit_setup& s, std:
   return detail::three_methods(n, m, w, 10, s, log, 30, [&](const std::string& label, const gradcode::gc_dl<double>& scheme) {
     const vec ones = vec::Ones(w);
     const auto evaluate = [&](const vec& beta) { return std::pair{prob.loss(beta), (beta - ones).norm()}; };
-    const auto local = [&](const vec& beta, gradcode::Index j, Eigen::Ref<vec> f) {  // eq. (5): f_j = Σ_{i∈S_j} ∇L_i / (d_i (1 − p))
-      for (gradcode::Index i : scheme.placement().partitions_of(j)) rosenbrock_problem::add_gradient(beta, i, scheme.sample_weight(i), f);
+    const auto local = [&](const vec& beta, gradcode::Index j,
+                           Eigen::Ref<vec> f) {  // eq. (5): f_j = Σ_{i∈S_j} ∇L_i / (d_i (1 − p))
+      for (gradcode::Index i : scheme.placement().partitions_of(j))
+        rosenbrock_problem::add_gradient(beta, i, scheme.sample_weight(i), f);
     };
-    const auto options = detail::run_options(s, [](std::uint64_t) { return 1e-5; }, log,  // γ = 1e-5 (§V-B)
-                                             [log, label](const gradcode::gc_dl_point& p) {
-                                               std::fprintf(log, "  %-30s t = %8llu  psi = %12.0f bits  L = %12.4f  |beta - 1| = %9.4f\n",
-                                                            label.c_str(), static_cast<unsigned long long>(p.iteration), p.bits, p.metric,
-                                                            p.secondary);
-                                             });
+    const auto options = detail::run_options(
+        s, [](std::uint64_t) { return 1e-5; }, log,  // γ = 1e-5 (§V-B)
+        [log, label](const gradcode::gc_dl_point& p) {
+          std::fprintf(log, "  %-30s t = %8llu  psi = %12.0f bits  L = %12.4f  |beta - 1| = %9.4f\n", label.c_str(),
+                       static_cast<unsigned long long>(p.iteration), p.bits, p.metric, p.secondary);
+        });
     return gradcode::train_gc_dl(scheme, beta0, evaluate, local, options);
   });
 }
@@ -267,12 +274,12 @@ inline std::vector<onebit_run> logistic_experiment(const logistic_problem& prob,
       for (gradcode::Index i : scheme.placement().partitions_of(j))
         f.noalias() += (-scheme.sample_weight(i) * prob.y[i] * logistic_problem::sigma_neg(margin[i])) * prob.Xt.col(i);
     };
-    const auto options = detail::run_options(s, [](std::uint64_t t) { return 1e-3 / static_cast<double>(t); }, log,  // γ_t = 0.001/t (§V-C)
-                                             [log, label](const gradcode::gc_dl_point& p) {
-                                               std::fprintf(log, "  %-30s t = %8llu  psi = %12.0f bits  L = %10.4f  training accuracy = %5.1f%%\n",
-                                                            label.c_str(), static_cast<unsigned long long>(p.iteration), p.bits, p.metric,
-                                                            100 * p.secondary);
-                                             });
+    const auto options = detail::run_options(
+        s, [](std::uint64_t t) { return 1e-3 / static_cast<double>(t); }, log,  // γ_t = 0.001/t (§V-C)
+        [log, label](const gradcode::gc_dl_point& p) {
+          std::fprintf(log, "  %-30s t = %8llu  psi = %12.0f bits  L = %10.4f  training accuracy = %5.1f%%\n", label.c_str(),
+                       static_cast<unsigned long long>(p.iteration), p.bits, p.metric, 100 * p.secondary);
+        });
     return gradcode::train_gc_dl(scheme, beta0, evaluate, local, options);
   });
 }

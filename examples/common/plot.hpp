@@ -20,9 +20,8 @@ struct series {
 
 /// Writes `csv` (columns: series,x,y) and, with gnuplot, `png` plotting every series as a line
 /// (logarithmic axes on request). Returns true when the PNG was written.
-inline bool write_plot(const std::vector<series>& all, const std::string& csv, const std::string& png,
-                       const std::string& title, const std::string& xlabel, const std::string& ylabel,
-                       bool log_x = false, bool log_y = false) {
+inline bool write_plot(const std::vector<series>& all, const std::string& csv, const std::string& png, const std::string& title,
+                       const std::string& xlabel, const std::string& ylabel, bool log_x = false, bool log_y = false) {
   {
     std::ofstream out(csv);
     out << "series,x,y\n";
@@ -38,11 +37,11 @@ inline bool write_plot(const std::vector<series>& all, const std::string& csv, c
     std::ofstream gp(script);
     gp << "set terminal pngcairo size 900,600\nset output '" << png << "'\nset title '" << title << "'\n"
        << "set xlabel '" << xlabel << "'\nset ylabel '" << ylabel << "'\nset key outside right\nset grid\n"
-       << "set datafile separator ','\n" << (log_x ? "set logscale x\n" : "") << (log_y ? "set logscale y\n" : "") << "plot ";
+       << "set datafile separator ','\n"
+       << (log_x ? "set logscale x\n" : "") << (log_y ? "set logscale y\n" : "") << "plot ";
     for (std::size_t i = 0; i < all.size(); ++i)
-      gp << (i ? ", " : "") << "'" << csv << "' using (strcol(1) eq '" << all[i].label
-         << "' ? $2 : NaN):(strcol(1) eq '" << all[i].label << "' ? $3 : NaN) every ::1 with lines lw 2 title '"
-         << all[i].label << "'";
+      gp << (i ? ", " : "") << "'" << csv << "' using (strcol(1) eq '" << all[i].label << "' ? $2 : NaN):(strcol(1) eq '"
+         << all[i].label << "' ? $3 : NaN) every ::1 with lines lw 2 title '" << all[i].label << "'";
     gp << "\n";
   }
   const bool ok = std::system(("gnuplot '" + script + "' 2>/dev/null").c_str()) == 0;

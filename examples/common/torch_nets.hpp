@@ -42,8 +42,8 @@ struct wide_cnn : classifier {
         fc1(register_module("fc1", ::torch::nn::Linear(64 * 12 * 12, 128))),
         fc2(register_module("fc2", ::torch::nn::Linear(128, 10))) {}
   at::Tensor forward(const at::Tensor& x) override {
-    auto h = ::torch::relu(conv1(x));                       // 32 × 26 × 26
-    h = ::torch::max_pool2d(::torch::relu(conv2(h)), 2);    // 64 × 12 × 12
+    auto h = ::torch::relu(conv1(x));                     // 32 × 26 × 26
+    h = ::torch::max_pool2d(::torch::relu(conv2(h)), 2);  // 64 × 12 × 12
     return fc2(::torch::relu(fc1(h.flatten(1))));
   }
   ::torch::nn::Conv2d conv1, conv2;

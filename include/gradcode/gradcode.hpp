@@ -15,13 +15,13 @@
 #include "gradcode/core/types.hpp"
 #include "gradcode/core/worker_id.hpp"
 
+#include "gradcode/codes/construction.hpp"
 #include "gradcode/codes/cyclic_mds.hpp"
 #include "gradcode/codes/cyclic_repetition.hpp"
 #include "gradcode/codes/fractional_repetition.hpp"
 #include "gradcode/codes/heterogeneous.hpp"
 #include "gradcode/codes/linear_code.hpp"
 #include "gradcode/codes/null_space.hpp"
-#include "gradcode/codes/construction.hpp"
 
 #include "gradcode/hierarchical/hgc.hpp"
 #include "gradcode/hierarchical/polynomial.hpp"

@@ -20,13 +20,15 @@ using opt_options = std::optional<decode_options>;
 /// <name>_code_f64/_f32 over with_params<Code<Scalar>, Params>: a constructor from the params
 /// object, the shared linear-code methods, `params`, and pickling as (params, options).
 template <class Scalar, template <class> class Code, class Params>
-py::class_<with_params<Code<Scalar>, Params>, gradcode::linear_code<Scalar>> bind_code(py::module_& m, const std::string& base, const char* doc) {
+py::class_<with_params<Code<Scalar>, Params>, gradcode::linear_code<Scalar>> bind_code(py::module_& m, const std::string& base,
+                                                                                       const char* doc) {
   using bound = with_params<Code<Scalar>, Params>;
   const std::string name = base + "_code_" + suffix<Scalar>();
   py::class_<bound, gradcode::linear_code<Scalar>> cls(m, name.c_str(), doc);
   cls.def(py::init([](const Params& p, const opt_options& o) { return new bound(p, options_or_default(o)); }), py::arg("params"),
           py::kw_only(), py::arg("options") = py::none())
-      .def_property_readonly("params", [](const bound& c) { return c.params; }, "The parameters the code was built from (a copy).")
+      .def_property_readonly(
+          "params", [](const bound& c) { return c.params; }, "The parameters the code was built from (a copy).")
       .def(py::pickle([](const bound& c) { return py::make_tuple(c.params, c.opts); },
                       [](const py::tuple& t) {
                         if (t.size() != 2) throw gradcode::invalid_input("cannot unpickle a code: wrong state size");
@@ -52,8 +54,12 @@ void bind_scalar(py::module_& m) {
            return new bound({.nodes = nodes, .partitions = partitions, .tolerance = tolerance}, options_or_default(o));
          }),
          py::arg("nodes"), py::arg("partitions"), py::arg("tolerance") = Index{0}, py::kw_only(), py::arg("options") = py::none())
-      .def("groups", [](const with_params<gradcode::fractional_repetition_code<Scalar>, fractional_repetition_params>& c) { return c.groups(); },
-           "n/(s+1) groups; node i belongs to group i/(s+1).");
+      .def(
+          "groups",
+          [](const with_params<gradcode::fractional_repetition_code<Scalar>, fractional_repetition_params>& c) {
+            return c.groups();
+          },
+          "n/(s+1) groups; node i belongs to group i/(s+1).");
 
   auto cr = bind_code<Scalar, gradcode::cyclic_repetition_code, cyclic_repetition_params>(
       m, "cyclic_repetition",
@@ -71,7 +77,8 @@ void bind_scalar(py::module_& m) {
            return new bound(p, options_or_default(o));
          }),
          py::arg("nodes"), py::arg("partitions"), py::arg("tolerance") = Index{0}, py::kw_only(),
-         py::arg("method") = gradcode::construction::null_space, py::arg("seed") = std::uint64_t{1}, py::arg("options") = py::none());
+         py::arg("method") = gradcode::construction::null_space, py::arg("seed") = std::uint64_t{1},
+         py::arg("options") = py::none());
 
   bind_code<Scalar, gradcode::cyclic_mds_code, cyclic_mds_params>(
       m, "cyclic_mds",
@@ -81,17 +88,20 @@ void bind_scalar(py::module_& m) {
              using bound = with_params<gradcode::cyclic_mds_code<Scalar>, cyclic_mds_params>;
              return new bound({.nodes = nodes, .partitions = partitions, .tolerance = tolerance}, options_or_default(o));
            }),
-           py::arg("nodes"), py::arg("partitions"), py::arg("tolerance") = Index{0}, py::kw_only(), py::arg("options") = py::none());
+           py::arg("nodes"), py::arg("partitions"), py::arg("tolerance") = Index{0}, py::kw_only(),
+           py::arg("options") = py::none());
 
   bind_code<Scalar, gradcode::heterogeneous_code, heterogeneous_params>(
       m, "heterogeneous",
       "Heterogeneity-aware code (Wang et al. 2019): loads proportional to `capacities`, each partition on s+1 nodes, B "
       "from the null-space construction. Build with gradcode.heterogeneous_code(capacities, partitions, tolerance, dtype=...).")
-      .def(py::init([](std::vector<double> capacities, Index partitions, Index tolerance, std::uint64_t seed, const opt_options& o) {
-             using bound = with_params<gradcode::heterogeneous_code<Scalar>, heterogeneous_params>;
-             return new bound({.capacities = std::move(capacities), .partitions = partitions, .tolerance = tolerance, .seed = seed},
-                              options_or_default(o));
-           }),
+      .def(py::init(
+               [](std::vector<double> capacities, Index partitions, Index tolerance, std::uint64_t seed, const opt_options& o) {
+                 using bound = with_params<gradcode::heterogeneous_code<Scalar>, heterogeneous_params>;
+                 return new bound(
+                     {.capacities = std::move(capacities), .partitions = partitions, .tolerance = tolerance, .seed = seed},
+                     options_or_default(o));
+               }),
            py::arg("capacities"), py::arg("partitions"), py::arg("tolerance") = Index{0}, py::kw_only(),
            py::arg("seed") = std::uint64_t{1}, py::arg("options") = py::none());
 }
@@ -132,14 +142,16 @@ void bind_codes(py::module_& m) {
       .def_readwrite("nodes", &cyclic_repetition_params::nodes, "n")
       .def_readwrite("partitions", &cyclic_repetition_params::partitions, "K >= n (n blocks)")
       .def_readwrite("tolerance", &cyclic_repetition_params::tolerance, "s")
-      .def_readwrite("method", &cyclic_repetition_params::method,
-                     "how B is built: null_space (spectral, default), tandon_random (Tandon et al. Algorithm 2), automatic, cyclic_mds")
-      .def_readwrite("seed", &cyclic_repetition_params::seed, "seed of the random H (tandon_random) or of the null-space fallback");
-  aggregate_protocol<cyclic_repetition_params>(cr, "cyclic_repetition_params", std::pair{"nodes", &cyclic_repetition_params::nodes},
-                                               std::pair{"partitions", &cyclic_repetition_params::partitions},
-                                               std::pair{"tolerance", &cyclic_repetition_params::tolerance},
-                                               std::pair{"method", &cyclic_repetition_params::method},
-                                               std::pair{"seed", &cyclic_repetition_params::seed});
+      .def_readwrite(
+          "method", &cyclic_repetition_params::method,
+          "how B is built: null_space (spectral, default), tandon_random (Tandon et al. Algorithm 2), automatic, cyclic_mds")
+      .def_readwrite("seed", &cyclic_repetition_params::seed,
+                     "seed of the random H (tandon_random) or of the null-space fallback");
+  aggregate_protocol<cyclic_repetition_params>(
+      cr, "cyclic_repetition_params", std::pair{"nodes", &cyclic_repetition_params::nodes},
+      std::pair{"partitions", &cyclic_repetition_params::partitions},
+      std::pair{"tolerance", &cyclic_repetition_params::tolerance}, std::pair{"method", &cyclic_repetition_params::method},
+      std::pair{"seed", &cyclic_repetition_params::seed});
 
   py::class_<cyclic_mds_params> mds(m, "cyclic_mds_params", "Parameters of a cyclic MDS code (n - s odd).");
   mds.def(py::init([](Index nodes, Index partitions, Index tolerance) {
@@ -155,7 +167,8 @@ void bind_codes(py::module_& m) {
 
   py::class_<heterogeneous_params> het(m, "heterogeneous_params", "Parameters of a heterogeneity-aware code.");
   het.def(py::init([](std::vector<double> capacities, Index partitions, Index tolerance, std::uint64_t seed) {
-            return heterogeneous_params{.capacities = std::move(capacities), .partitions = partitions, .tolerance = tolerance, .seed = seed};
+            return heterogeneous_params{
+                .capacities = std::move(capacities), .partitions = partitions, .tolerance = tolerance, .seed = seed};
           }),
           py::arg("capacities"), py::arg("partitions"), py::arg("tolerance") = Index{0}, py::kw_only(),
           py::arg("seed") = std::uint64_t{1})
@@ -163,10 +176,10 @@ void bind_codes(py::module_& m) {
       .def_readwrite("partitions", &heterogeneous_params::partitions, "K")
       .def_readwrite("tolerance", &heterogeneous_params::tolerance, "s")
       .def_readwrite("seed", &heterogeneous_params::seed, "seed of the null-space construction");
-  aggregate_protocol<heterogeneous_params>(het, "heterogeneous_params", std::pair{"capacities", &heterogeneous_params::capacities},
-                                           std::pair{"partitions", &heterogeneous_params::partitions},
-                                           std::pair{"tolerance", &heterogeneous_params::tolerance},
-                                           std::pair{"seed", &heterogeneous_params::seed});
+  aggregate_protocol<heterogeneous_params>(
+      het, "heterogeneous_params", std::pair{"capacities", &heterogeneous_params::capacities},
+      std::pair{"partitions", &heterogeneous_params::partitions}, std::pair{"tolerance", &heterogeneous_params::tolerance},
+      std::pair{"seed", &heterogeneous_params::seed});
 
   bind_scalar<double>(m);
   bind_scalar<float>(m);

@@ -28,11 +28,13 @@ void bind_hgc(py::module_& m) {
   const std::string name = std::string("hgc_code_") + suffix<Scalar>();
   // The C++ class itself as a hidden base, so the methods below can take `const code&`.
   py::class_<code>(m, (name + "_base").insert(0, "_").c_str());
-  py::class_<bound, code> cls(m, name.c_str(),
-                        "Hierarchical gradient code (tang2024): workers -> edges -> master, any s_w stragglers per edge and "
-                        "s_e straggling edges. Build with gradcode.hgc_code(workers, partitions, edge_tolerance, "
-                        "worker_tolerance, dtype=...).");
-  cls.def(py::init([](const hgc_params& p, const std::optional<decode_options>& o) { return new bound(p, options_or_default(o)); }),
+  py::class_<bound, code> cls(
+      m, name.c_str(),
+      "Hierarchical gradient code (tang2024): workers -> edges -> master, any s_w stragglers per edge and "
+      "s_e straggling edges. Build with gradcode.hgc_code(workers, partitions, edge_tolerance, "
+      "worker_tolerance, dtype=...).");
+  cls.def(py::init(
+              [](const hgc_params& p, const std::optional<decode_options>& o) { return new bound(p, options_or_default(o)); }),
           py::arg("params"), py::kw_only(), py::arg("options") = py::none())
       .def(py::init([](std::vector<Index> workers, Index partitions, Index edge_tolerance, Index worker_tolerance,
                        gradcode::construction method, std::uint64_t seed, bool allow_load_above_bound,
@@ -47,9 +49,9 @@ void bind_hgc(py::module_& m) {
              p.allow_load_above_bound = allow_load_above_bound;
              return new bound(p, options_or_default(o));
            }),
-           py::arg("workers"), py::arg("partitions"), py::arg("edge_tolerance") = Index{0}, py::arg("worker_tolerance") = Index{0},
-           py::kw_only(), py::arg("method") = gradcode::construction::automatic, py::arg("seed") = std::uint64_t{1},
-           py::arg("allow_load_above_bound") = false, py::arg("options") = py::none())
+           py::arg("workers"), py::arg("partitions"), py::arg("edge_tolerance") = Index{0},
+           py::arg("worker_tolerance") = Index{0}, py::kw_only(), py::arg("method") = gradcode::construction::automatic,
+           py::arg("seed") = std::uint64_t{1}, py::arg("allow_load_above_bound") = false, py::arg("options") = py::none())
       .def_property_readonly("params", [](const bound& c) { return c.params; })
       .def_property_readonly("options", [](const bound& c) { return c.opts; })
       .def_property_readonly("dtype", [](const bound&) { return py::dtype::of<Scalar>(); })
@@ -64,18 +66,22 @@ void bind_hgc(py::module_& m) {
       .def("partitions", &code::partitions, "K.")
       .def("edge_tolerance", &code::edge_tolerance, "s_e.")
       .def("worker_tolerance", &code::worker_tolerance, "s_w.")
-      .def("edge_partitions", [](const code& c, Index e) { return list_of(c.edge_partitions(e)); }, py::arg("edge"),
-           "D^i: the partitions of edge i, ascending.")
+      .def(
+          "edge_partitions", [](const code& c, Index e) { return list_of(c.edge_partitions(e)); }, py::arg("edge"),
+          "D^i: the partitions of edge i, ascending.")
       .def("worker_partitions", &code::worker_partitions, py::arg("worker"),
            "D^(i,j): global partitions worker (i, j) computes on, ascending (encode_held's column order).")
       .def("load", &code::load, py::arg("worker"), "|D^(i,j)|.")
       .def("max_load", &code::max_load, "The achieved load D.")
       .def("load_bound", &code::load_bound, "Theorem 1: K(s_e+1)(s_w+1)/sum m_i.")
-      .def("edge_encoding", [](const code& c) { return dense_of(c.edge_encoding()); }, "B (n x K) as dense float64.")
-      .def("worker_encoding", [](const code& c, Index e) { return dense_of(c.worker_encoding(e)); }, py::arg("edge"),
-           "D-bar^i (m_i x n_i) as dense float64.")
-      .def("worker_encoding_global", [](const code& c, Index e) { return dense_of(c.worker_encoding_global(e)); }, py::arg("edge"),
-           "D^i (m_i x K) as dense float64.")
+      .def(
+          "edge_encoding", [](const code& c) { return dense_of(c.edge_encoding()); }, "B (n x K) as dense float64.")
+      .def(
+          "worker_encoding", [](const code& c, Index e) { return dense_of(c.worker_encoding(e)); }, py::arg("edge"),
+          "D-bar^i (m_i x n_i) as dense float64.")
+      .def(
+          "worker_encoding_global", [](const code& c, Index e) { return dense_of(c.worker_encoding_global(e)); }, py::arg("edge"),
+          "D^i (m_i x K) as dense float64.")
       .def("edge_layer", &code::edge_layer, py::return_value_policy::reference_internal,
            "The single-layer code of the edge layer (B over n edges); valid while this code lives.")
       .def("worker_layer", &code::worker_layer, py::arg("edge"), py::return_value_policy::reference_internal,
@@ -132,8 +138,10 @@ void bind_hgc(py::module_& m) {
             return edge >= 0 && edge < c.edges() && c.edge_decodable(edge, pattern::from_ids(c.workers(edge), ids));
           },
           py::arg("edge"), py::arg("ids"), "True when workers `ids` (0..m_i-1) of edge `edge` let it decode.")
-      .def("master_decodable", [](const code& c, const id_list& ids) { return c.master_decodable(pattern::from_ids(c.edges(), ids)); },
-           py::arg("ids"), "True when the results of edges `ids` let the master decode.")
+      .def(
+          "master_decodable",
+          [](const code& c, const id_list& ids) { return c.master_decodable(pattern::from_ids(c.edges(), ids)); }, py::arg("ids"),
+          "True when the results of edges `ids` let the master decode.")
       .def(
           "edge_decode",
           [](const code& c, Index edge, const id_list& ids, py::handle messages, py::handle out) {
@@ -149,8 +157,9 @@ void bind_hgc(py::module_& m) {
           py::arg("edge"), py::arg("ids"), py::arg("messages"), py::kw_only(), py::arg("out") = py::none(),
           "G_i = sum_k B_ik g_k (eq. 25) from the messages of workers `ids` of edge `edge` (d x len(ids)). Returns "
           "(out, decode_report); pass the report to master_decode.")
-      .def("edge_amplification", [](const code& c, Index edge, const id_list& ids) { return c.edge_amplification(edge, ids); },
-           py::arg("edge"), py::arg("ids"))
+      .def(
+          "edge_amplification", [](const code& c, Index edge, const id_list& ids) { return c.edge_amplification(edge, ids); },
+          py::arg("edge"), py::arg("ids"))
       .def(
           "master_decode",
           [](const code& c, const id_list& ids, py::handle edge_results, const std::optional<std::vector<decode_report>>& reports,
@@ -171,8 +180,8 @@ void bind_hgc(py::module_& m) {
             }
             return py::make_tuple(o.result, r);
           },
-          py::arg("ids"), py::arg("edge_results"), py::arg("edge_reports") = py::none(), py::kw_only(), py::arg("out") = py::none(),
-          py::arg("edge_amplification") = py::none(),
+          py::arg("ids"), py::arg("edge_results"), py::arg("edge_reports") = py::none(), py::kw_only(),
+          py::arg("out") = py::none(), py::arg("edge_amplification") = py::none(),
           "g = sum_k g_k (eq. 27) from the results of edges `ids` (d x len(ids)). With edge_reports (edge_decode's report per "
           "id) or edge_amplification, both layers' rounding is checked together. Returns (out, decode_report).")
       .def(
@@ -199,16 +208,16 @@ void bind_polynomial(py::module_& m) {
   const std::string name = std::string("polynomial_hgc_") + suffix<Scalar>();
   py::class_<code>(m, (name + "_base").insert(0, "_").c_str());
   py::class_<bound, code> cls(m, name.c_str(),
-                        "Polynomial hierarchical gradient code (gholami2025): relays and workers with stragglers and "
-                        "adversaries (located and excluded), built for one gradient length d. Build with "
-                        "gradcode.polynomial_hgc(dimension, clusters, ..., dtype=...).");
+                              "Polynomial hierarchical gradient code (gholami2025): relays and workers with stragglers and "
+                              "adversaries (located and excluded), built for one gradient length d. Build with "
+                              "gradcode.polynomial_hgc(dimension, clusters, ..., dtype=...).");
   cls.def(py::init([](const polynomial_hgc_params& p, const std::optional<robust_options>& o) {
             return new bound(p, options_or_default(o));
           }),
           py::arg("params"), py::kw_only(), py::arg("options") = py::none())
-      .def(py::init([](Index dimension, std::vector<gradcode::assignment> clusters, Index relay_stragglers, Index relay_adversaries,
-                       std::vector<Index> worker_stragglers, std::vector<Index> worker_adversaries, gradcode::point_family points,
-                       bool order_points, const std::optional<robust_options>& o) {
+      .def(py::init([](Index dimension, std::vector<gradcode::assignment> clusters, Index relay_stragglers,
+                       Index relay_adversaries, std::vector<Index> worker_stragglers, std::vector<Index> worker_adversaries,
+                       gradcode::point_family points, bool order_points, const std::optional<robust_options>& o) {
              polynomial_hgc_params p{};
              p.dimension = dimension;
              p.clusters = std::move(clusters);
@@ -220,9 +229,11 @@ void bind_polynomial(py::module_& m) {
              p.order_points = order_points;
              return new bound(p, options_or_default(o));
            }),
-           py::arg("dimension"), py::arg("clusters"), py::arg("relay_stragglers") = Index{0}, py::arg("relay_adversaries") = Index{0},
-           py::arg("worker_stragglers") = std::vector<Index>{}, py::arg("worker_adversaries") = std::vector<Index>{}, py::kw_only(),
-           py::arg("points") = gradcode::point_family::unit_circle, py::arg("order_points") = true, py::arg("options") = py::none())
+           py::arg("dimension"), py::arg("clusters"), py::arg("relay_stragglers") = Index{0},
+           py::arg("relay_adversaries") = Index{0}, py::arg("worker_stragglers") = std::vector<Index>{},
+           py::arg("worker_adversaries") = std::vector<Index>{}, py::kw_only(),
+           py::arg("points") = gradcode::point_family::unit_circle, py::arg("order_points") = true,
+           py::arg("options") = py::none())
       .def_property_readonly("params", [](const bound& c) { return c.params; })
       .def_property_readonly("options", [](const bound& c) { return c.opts; })
       .def_property_readonly("dtype", [](const bound&) { return py::dtype::of<Scalar>(); })
@@ -243,8 +254,10 @@ void bind_polynomial(py::module_& m) {
       .def("worker_replication", &code::worker_replication, py::arg("relay"), "r2,i.")
       .def("relay_parts", &code::relay_parts, "m1 = r1 - 2 a1 - s1.")
       .def("worker_parts", &code::worker_parts, py::arg("relay"), "m2^(i).")
-      .def("relay_partitions", [](const code& c, Index r) { return list_of(c.relay_partitions(r)); }, py::arg("relay"))
-      .def("worker_partitions", [](const code& c, worker_id w) { return list_of(c.worker_partitions(w)); }, py::arg("worker"))
+      .def(
+          "relay_partitions", [](const code& c, Index r) { return list_of(c.relay_partitions(r)); }, py::arg("relay"))
+      .def(
+          "worker_partitions", [](const code& c, worker_id w) { return list_of(c.worker_partitions(w)); }, py::arg("worker"))
       .def("cluster_assignment", &code::cluster_assignment, py::arg("relay"))
       .def("points", &code::points)
       .def("relay_coefficient_growth", &code::relay_coefficient_growth)
@@ -262,7 +275,8 @@ void bind_polynomial(py::module_& m) {
           [](const code& c, worker_id w, py::handle partials, py::handle out) {
             auto in = matrix_view<Scalar>::make(partials, "partials");
             if (w.edge < 0 || w.edge >= c.relays())
-              throw gradcode::invalid_input("relay " + std::to_string(w.edge) + " is outside [0, " + std::to_string(c.relays()) + ")");
+              throw gradcode::invalid_input("relay " + std::to_string(w.edge) + " is outside [0, " + std::to_string(c.relays()) +
+                                            ")");
             auto o = out_view<Scalar>::make(out, c.worker_message_length(w.edge));
             {
               py::gil_scoped_release nogil;
@@ -277,7 +291,8 @@ void bind_polynomial(py::module_& m) {
           [](const code& c, worker_id w, py::handle held, py::handle out) {
             auto in = matrix_view<Scalar>::make(held, "held", true);
             if (w.edge < 0 || w.edge >= c.relays())
-              throw gradcode::invalid_input("relay " + std::to_string(w.edge) + " is outside [0, " + std::to_string(c.relays()) + ")");
+              throw gradcode::invalid_input("relay " + std::to_string(w.edge) + " is outside [0, " + std::to_string(c.relays()) +
+                                            ")");
             auto o = out_view<Scalar>::make(out, c.worker_message_length(w.edge));
             {
               py::gil_scoped_release nogil;
@@ -292,16 +307,20 @@ void bind_polynomial(py::module_& m) {
             return relay >= 0 && relay < c.relays() && c.relay_decodable(relay, pattern::from_ids(c.workers(relay), ids));
           },
           py::arg("relay"), py::arg("ids"))
-      .def("server_decodable", [](const code& c, const id_list& ids) { return c.server_decodable(pattern::from_ids(c.relays(), ids)); },
-           py::arg("ids"))
+      .def(
+          "server_decodable",
+          [](const code& c, const id_list& ids) { return c.server_decodable(pattern::from_ids(c.relays(), ids)); },
+          py::arg("ids"))
       .def(
           "edge_decodable",
           [](const code& c, Index relay, const id_list& ids) {
             return relay >= 0 && relay < c.relays() && c.edge_decodable(relay, pattern::from_ids(c.workers(relay), ids));
           },
           py::arg("edge"), py::arg("ids"))
-      .def("master_decodable", [](const code& c, const id_list& ids) { return c.master_decodable(pattern::from_ids(c.relays(), ids)); },
-           py::arg("ids"))
+      .def(
+          "master_decodable",
+          [](const code& c, const id_list& ids) { return c.master_decodable(pattern::from_ids(c.relays(), ids)); },
+          py::arg("ids"))
       .def(
           "relay_decode",
           [](const code& c, Index relay, const id_list& ids, py::handle messages, py::handle out) {
@@ -319,7 +338,8 @@ void bind_polynomial(py::module_& m) {
           "(out, robust_report).")
       .def(
           "server_decode",
-          [](const code& c, const id_list& ids, py::handle messages, py::handle out, const std::vector<double>& relay_amplification) {
+          [](const code& c, const id_list& ids, py::handle messages, py::handle out,
+             const std::vector<double>& relay_amplification) {
             auto msg = matrix_view<Scalar>::make(messages, "messages", true);
             auto o = out_view<Scalar>::make(out, c.dimension());
             gradcode::robust_report r;
@@ -413,12 +433,11 @@ void bind_hierarchical(py::module_& m) {
       .def_readwrite("seed", &hgc_params::seed, "seed of the random (null-space) constructions")
       .def_readwrite("allow_load_above_bound", &hgc_params::allow_load_above_bound,
                      "water-fill edge loads at K instead of raising when Theorem 1's load is not achievable");
-  aggregate_protocol<hgc_params>(hp, "hgc_params", std::pair{"workers", &hgc_params::workers},
-                                 std::pair{"partitions", &hgc_params::partitions},
-                                 std::pair{"edge_tolerance", &hgc_params::edge_tolerance},
-                                 std::pair{"worker_tolerance", &hgc_params::worker_tolerance},
-                                 std::pair{"method", &hgc_params::method}, std::pair{"seed", &hgc_params::seed},
-                                 std::pair{"allow_load_above_bound", &hgc_params::allow_load_above_bound});
+  aggregate_protocol<hgc_params>(
+      hp, "hgc_params", std::pair{"workers", &hgc_params::workers}, std::pair{"partitions", &hgc_params::partitions},
+      std::pair{"edge_tolerance", &hgc_params::edge_tolerance}, std::pair{"worker_tolerance", &hgc_params::worker_tolerance},
+      std::pair{"method", &hgc_params::method}, std::pair{"seed", &hgc_params::seed},
+      std::pair{"allow_load_above_bound", &hgc_params::allow_load_above_bound});
 
   py::class_<polynomial_hgc_params> pp(m, "polynomial_hgc_params", "Parameters of a polynomial hierarchical code (gholami2025).");
   pp.def(py::init([](Index dimension, std::vector<gradcode::assignment> clusters, Index relay_stragglers, Index relay_adversaries,
@@ -435,8 +454,9 @@ void bind_hierarchical(py::module_& m) {
            p.order_points = order_points;
            return p;
          }),
-         py::arg("dimension"), py::arg("clusters"), py::arg("relay_stragglers") = Index{0}, py::arg("relay_adversaries") = Index{0},
-         py::arg("worker_stragglers") = std::vector<Index>{}, py::arg("worker_adversaries") = std::vector<Index>{}, py::kw_only(),
+         py::arg("dimension"), py::arg("clusters"), py::arg("relay_stragglers") = Index{0},
+         py::arg("relay_adversaries") = Index{0}, py::arg("worker_stragglers") = std::vector<Index>{},
+         py::arg("worker_adversaries") = std::vector<Index>{}, py::kw_only(),
          py::arg("points") = gradcode::point_family::unit_circle, py::arg("order_points") = true)
       .def_readwrite("dimension", &polynomial_hgc_params::dimension, "d, length of the gradient")
       .def_readwrite("clusters", &polynomial_hgc_params::clusters, "Gamma_(i,j): per cluster, an assignment worker -> partitions")
@@ -471,8 +491,11 @@ void bind_hierarchical(py::module_& m) {
                                       "clusters, inside cluster i on r2,i workers; loads proportional to capacities.");
   pl.def(py::init([](std::vector<Index> workers, Index partitions, Index relay_replication, std::vector<Index> worker_replication,
                      std::vector<std::vector<double>> capacities) {
-           return polynomial_placement{.workers = std::move(workers), .partitions = partitions, .relay_replication = relay_replication,
-                                       .worker_replication = std::move(worker_replication), .capacities = std::move(capacities)};
+           return polynomial_placement{.workers = std::move(workers),
+                                       .partitions = partitions,
+                                       .relay_replication = relay_replication,
+                                       .worker_replication = std::move(worker_replication),
+                                       .capacities = std::move(capacities)};
          }),
          py::arg("workers"), py::arg("partitions"), py::arg("relay_replication") = Index{1},
          py::arg("worker_replication") = std::vector<Index>{}, py::arg("capacities") = std::vector<std::vector<double>>{})

@@ -24,17 +24,20 @@ void bind_optimize(py::module_& m) {
          }),
          py::arg("compute_per_partition") = 0.0, py::arg("compute_rate") = 1.0, py::arg("link_time") = 0.0,
          py::arg("link_failure") = 0.0)
-      .def_readwrite("compute_per_partition", &worker_timing::compute_per_partition, "c_(i,j): deterministic time per partition (ms)")
+      .def_readwrite("compute_per_partition", &worker_timing::compute_per_partition,
+                     "c_(i,j): deterministic time per partition (ms)")
       .def_readwrite("compute_rate", &worker_timing::compute_rate, "gamma_(i,j): rate of the exponential delay (1/ms), > 0")
       .def_readwrite("link_time", &worker_timing::link_time, "tau_(i,j): one transmission attempt worker <-> edge (ms)")
       .def_readwrite("link_failure", &worker_timing::link_failure, "p_(i,j) in [0, 1): failure probability of one attempt");
-  aggregate_protocol<worker_timing>(wt, "worker_timing", std::pair{"compute_per_partition", &worker_timing::compute_per_partition},
-                                    std::pair{"compute_rate", &worker_timing::compute_rate},
-                                    std::pair{"link_time", &worker_timing::link_time},
-                                    std::pair{"link_failure", &worker_timing::link_failure});
+  aggregate_protocol<worker_timing>(
+      wt, "worker_timing", std::pair{"compute_per_partition", &worker_timing::compute_per_partition},
+      std::pair{"compute_rate", &worker_timing::compute_rate}, std::pair{"link_time", &worker_timing::link_time},
+      std::pair{"link_failure", &worker_timing::link_failure});
 
   py::class_<edge_timing> et(m, "edge_timing", "Timing of one edge's link to the master, in ms.");
-  et.def(py::init([](double link_time, double link_failure) { return edge_timing{link_time, link_failure}; }),
+  et.def(py::init([](double link_time, double link_failure) {
+           return edge_timing{link_time, link_failure};
+         }),
          py::arg("link_time") = 0.0, py::arg("link_failure") = 0.0)
       .def_readwrite("link_time", &edge_timing::link_time, "tau_i: one transmission attempt edge <-> master (ms)")
       .def_readwrite("link_failure", &edge_timing::link_failure, "p_i in [0, 1)");
@@ -82,9 +85,11 @@ void bind_optimize(py::module_& m) {
          py::arg("skip_nonexistent_codes") = true)
       .def_readwrite("skip_nonexistent_codes", &jncss_options::skip_nonexistent_codes,
                      "skip (s_e, s_w) pairs for which no HGC code exists; False reproduces the paper's loop");
-  aggregate_protocol<jncss_options>(jo, "jncss_options", std::pair{"skip_nonexistent_codes", &jncss_options::skip_nonexistent_codes});
+  aggregate_protocol<jncss_options>(jo, "jncss_options",
+                                    std::pair{"skip_nonexistent_codes", &jncss_options::skip_nonexistent_codes});
 
-  py::class_<jncss_result> jr(m, "jncss_result", "Optimum of P1 (eq. 47) and the node selection achieving it (Algorithm 2's output).");
+  py::class_<jncss_result> jr(m, "jncss_result",
+                              "Optimum of P1 (eq. 47) and the node selection achieving it (Algorithm 2's output).");
   jr.def(py::init<>())
       .def_readwrite("edge_tolerance", &jncss_result::edge_tolerance, "s_e-hat")
       .def_readwrite("worker_tolerance", &jncss_result::worker_tolerance, "s_w-hat")
@@ -94,13 +99,13 @@ void bind_optimize(py::module_& m) {
       .def_readwrite("worker_selected", &jncss_result::worker_selected, "w_(i,j): m_i - s_w ones on selected edges")
       .def_readwrite("searched_edge_tolerances", &jncss_result::searched_edge_tolerances)
       .def_readwrite("skipped_pairs", &jncss_result::skipped_pairs);
-  aggregate_protocol<jncss_result>(
-      jr, "jncss_result", std::pair{"edge_tolerance", &jncss_result::edge_tolerance},
-      std::pair{"worker_tolerance", &jncss_result::worker_tolerance}, std::pair{"time", &jncss_result::time},
-      std::pair{"load", &jncss_result::load}, std::pair{"edge_selected", &jncss_result::edge_selected},
-      std::pair{"worker_selected", &jncss_result::worker_selected},
-      std::pair{"searched_edge_tolerances", &jncss_result::searched_edge_tolerances},
-      std::pair{"skipped_pairs", &jncss_result::skipped_pairs});
+  aggregate_protocol<jncss_result>(jr, "jncss_result", std::pair{"edge_tolerance", &jncss_result::edge_tolerance},
+                                   std::pair{"worker_tolerance", &jncss_result::worker_tolerance},
+                                   std::pair{"time", &jncss_result::time}, std::pair{"load", &jncss_result::load},
+                                   std::pair{"edge_selected", &jncss_result::edge_selected},
+                                   std::pair{"worker_selected", &jncss_result::worker_selected},
+                                   std::pair{"searched_edge_tolerances", &jncss_result::searched_edge_tolerances},
+                                   std::pair{"skipped_pairs", &jncss_result::skipped_pairs});
 
   m.def(
       "jncss",
@@ -130,11 +135,10 @@ void bind_optimize(py::module_& m) {
       .def_readwrite("edge_dispersion", &jncss_gap_bound::edge_dispersion, "Delta_e (Monte-Carlo estimate)")
       .def_readwrite("worker_term", &jncss_gap_bound::worker_term)
       .def_readwrite("worker_dispersion", &jncss_gap_bound::worker_dispersion, "Delta_w^i, closed form");
-  aggregate_protocol<jncss_gap_bound>(gb, "jncss_gap_bound", std::pair{"bound", &jncss_gap_bound::bound},
-                                      std::pair{"edge_factor", &jncss_gap_bound::edge_factor},
-                                      std::pair{"edge_dispersion", &jncss_gap_bound::edge_dispersion},
-                                      std::pair{"worker_term", &jncss_gap_bound::worker_term},
-                                      std::pair{"worker_dispersion", &jncss_gap_bound::worker_dispersion});
+  aggregate_protocol<jncss_gap_bound>(
+      gb, "jncss_gap_bound", std::pair{"bound", &jncss_gap_bound::bound}, std::pair{"edge_factor", &jncss_gap_bound::edge_factor},
+      std::pair{"edge_dispersion", &jncss_gap_bound::edge_dispersion}, std::pair{"worker_term", &jncss_gap_bound::worker_term},
+      std::pair{"worker_dispersion", &jncss_gap_bound::worker_dispersion});
   m.def(
       "jncss_gap",
       [](const runtime_model& model, const jncss_result& result, Index samples, std::uint64_t seed) {
@@ -169,12 +173,14 @@ void bind_optimize(py::module_& m) {
                                          std::pair{"partitions", &homogeneous_system::partitions},
                                          std::pair{"worker", &homogeneous_system::worker},
                                          std::pair{"edge", &homogeneous_system::edge});
-  py::class_<homogeneous_choice> hc(m, "homogeneous_choice", "A recommended pair of tolerances and the closed form's value there.");
+  py::class_<homogeneous_choice> hc(m, "homogeneous_choice",
+                                    "A recommended pair of tolerances and the closed form's value there.");
   hc.def(py::init<>())
       .def_readwrite("edge_tolerance", &homogeneous_choice::edge_tolerance)
       .def_readwrite("worker_tolerance", &homogeneous_choice::worker_tolerance)
       .def_readwrite("expected_time", &homogeneous_choice::expected_time, "the paper's approximation of E[T_tol] (ms)");
-  aggregate_protocol<homogeneous_choice>(hc, "homogeneous_choice", std::pair{"edge_tolerance", &homogeneous_choice::edge_tolerance},
+  aggregate_protocol<homogeneous_choice>(hc, "homogeneous_choice",
+                                         std::pair{"edge_tolerance", &homogeneous_choice::edge_tolerance},
                                          std::pair{"worker_tolerance", &homogeneous_choice::worker_tolerance},
                                          std::pair{"expected_time", &homogeneous_choice::expected_time});
   m.def("to_runtime_model", &to_runtime_model, py::arg("system"));
@@ -193,7 +199,9 @@ void bind_optimize(py::module_& m) {
   // hierarchical/tradeoff.hpp
   m.def(
       "hgc_load_bound",
-      [](const std::vector<Index>& workers, Index partitions, Index se, Index sw) { return hgc_load_bound(workers, partitions, se, sw); },
+      [](const std::vector<Index>& workers, Index partitions, Index se, Index sw) {
+        return hgc_load_bound(workers, partitions, se, sw);
+      },
       py::arg("workers"), py::arg("partitions"), py::arg("edge_tolerance"), py::arg("worker_tolerance"),
       "Theorem 1 (eq. 4): the minimum load K(s_e+1)(s_w+1)/sum m_i.");
   m.def(
@@ -203,7 +211,9 @@ void bind_optimize(py::module_& m) {
       "Corollary 1 (eq. 8): stragglers a flat code must tolerate for (s_e, s_w).");
   m.def(
       "conventional_load",
-      [](const std::vector<Index>& workers, Index partitions, Index se, Index sw) { return conventional_load(workers, partitions, se, sw); },
+      [](const std::vector<Index>& workers, Index partitions, Index se, Index sw) {
+        return conventional_load(workers, partitions, se, sw);
+      },
       py::arg("workers"), py::arg("partitions"), py::arg("edge_tolerance"), py::arg("worker_tolerance"),
       "Corollary 1 (eq. 9): the conventional single-layer load K(s_max+1)/sum m_i.");
   m.def(
@@ -224,7 +234,9 @@ void bind_optimize(py::module_& m) {
   m.def("scheme_name", &scheme_name, py::arg("scheme"));
   m.def(
       "master_communication_load",
-      [](scheme which, const std::vector<Index>& workers, Index se, Index sw) { return master_communication_load(which, workers, se, sw); },
+      [](scheme which, const std::vector<Index>& workers, Index se, Index sw) {
+        return master_communication_load(which, workers, se, sw);
+      },
       py::arg("scheme"), py::arg("workers"), py::arg("edge_tolerance"), py::arg("worker_tolerance"),
       "d-vectors the master waits for per iteration (§V-B, Fig. 7).");
   m.def(

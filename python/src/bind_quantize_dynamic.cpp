@@ -43,8 +43,11 @@ template <class Scalar>
 void bind_bits(py::module_& m) {
   using v = bits<Scalar>;
   const std::string name = std::string("one_bit_vector_") + suffix<Scalar>();
-  py::class_<v>(m, name.c_str(), "A 1-bit message: w signs packed in ceil(w/64) uint64 words plus the scale ||f|| (quantize/one_bit_wire.hpp).")
-      .def(py::init([](Index length, Scalar scale, const std::vector<std::uint64_t>& words) { return v{length, scale, words}; }),
+  py::class_<v>(m, name.c_str(),
+                "A 1-bit message: w signs packed in ceil(w/64) uint64 words plus the scale ||f|| (quantize/one_bit_wire.hpp).")
+      .def(py::init([](Index length, Scalar scale, const std::vector<std::uint64_t>& words) {
+             return v{length, scale, words};
+           }),
            py::arg("length"), py::arg("scale"), py::arg("words"))
       .def_readonly("length", &v::length, "w")
       .def_readonly("scale", &v::scale, "||f||, sent beside the bits")
@@ -105,12 +108,15 @@ void bind_quantizer(py::module_& m) {
             auto in = cvector_view<Scalar>::make(f, "f");
             if (!py::isinstance<py::array_t<std::uint64_t>>(words) || words.ndim() != 1 || !words.writeable() ||
                 (words.shape(0) > 1 && words.strides(0) != 8))
-              throw gradcode::invalid_input("quantize_into: words must be a writable contiguous 1-D uint64 array of word_count()");
-            std::span<std::uint64_t> w(static_cast<std::uint64_t*>(words.mutable_data()), static_cast<std::size_t>(words.shape(0)));
+              throw gradcode::invalid_input(
+                  "quantize_into: words must be a writable contiguous 1-D uint64 array of word_count()");
+            std::span<std::uint64_t> w(static_cast<std::uint64_t*>(words.mutable_data()),
+                                       static_cast<std::size_t>(words.shape(0)));
             py::gil_scoped_release nogil;
             return c.quantize(in.map, draw_stream{worker, iteration}, w);
           },
-          py::arg("f"), py::arg("words"), py::kw_only(), py::arg("worker") = std::uint64_t{0}, py::arg("iteration") = std::uint64_t{0},
+          py::arg("f"), py::arg("words"), py::kw_only(), py::arg("worker") = std::uint64_t{0},
+          py::arg("iteration") = std::uint64_t{0},
           "h = Q(f) written into `words` (uint64, word_count() of them, in place); returns ||f||.")
       .def(
           "dequantize",
@@ -155,7 +161,8 @@ void bind_quantizer(py::module_& m) {
             const auto info = data.request();
             return c.from_wire(bytes_of(info), node);
           },
-          py::arg("data"), py::arg("node") = -1LL, "Parses a wire message (any bytes-like object) from `node`; raises InvalidInput.");
+          py::arg("data"), py::arg("node") = -1LL,
+          "Parses a wire message (any bytes-like object) from `node`; raises InvalidInput.");
 }
 
 template <class Scalar>
@@ -168,14 +175,18 @@ void bind_gc_dl(py::module_& m) {
   const std::string name = std::string("gc_dl_") + suffix<Scalar>();
   py::class_<code>(m, (name + "_base").insert(0, "_").c_str());  // hidden base: methods take `const code&`
   py::class_<holder, code> cls(m, name.c_str(),
-                         "1-bit GC-DL (li-skoglund): workers send Q(f_j) and ||f_j||; the master's sum over the arrived "
-                         "ones is an unbiased estimate of the gradient. Also SGC-DL and ignore-stragglers (method=). Build "
-                         "with gradcode.gc_dl(placement, dimension, straggler_probability, dtype=...).");
+                               "1-bit GC-DL (li-skoglund): workers send Q(f_j) and ||f_j||; the master's sum over the arrived "
+                               "ones is an unbiased estimate of the gradient. Also SGC-DL and ignore-stragglers (method=). Build "
+                               "with gradcode.gc_dl(placement, dimension, straggler_probability, dtype=...).");
   cls.def(py::init([](const gc_dl_params& p) { return new holder(p); }), py::arg("params"))
-      .def(py::init([](gradcode::assignment placement, Index dimension, double p, gradcode::gc_dl_method method, std::uint64_t seed) {
-             return new holder(gc_dl_params{.placement = std::move(placement), .dimension = dimension, .straggler_probability = p,
-                                            .method = method, .seed = seed});
-           }),
+      .def(py::init(
+               [](gradcode::assignment placement, Index dimension, double p, gradcode::gc_dl_method method, std::uint64_t seed) {
+                 return new holder(gc_dl_params{.placement = std::move(placement),
+                                                .dimension = dimension,
+                                                .straggler_probability = p,
+                                                .method = method,
+                                                .seed = seed});
+               }),
            py::arg("placement"), py::arg("dimension"), py::arg("straggler_probability") = 0.0, py::kw_only(),
            py::arg("method") = gradcode::gc_dl_method::one_bit, py::arg("seed") = std::uint64_t{0})
       .def_property_readonly("params", [](const holder& c) { return c.params; })
@@ -187,7 +198,8 @@ void bind_gc_dl(py::module_& m) {
                       }))
       .def("nodes", &code::nodes, "n, the workers")
       .def("partitions", &code::partitions, "m, the samples")
-      .def("partitions_of", [](const code& c, Index w) { return list_of(c.partitions_of(w)); }, py::arg("worker"), "S_j")
+      .def(
+          "partitions_of", [](const code& c, Index w) { return list_of(c.partitions_of(w)); }, py::arg("worker"), "S_j")
       .def("tolerance", &code::tolerance)
       .def("dimension", &code::dimension, "w")
       .def("straggler_probability", &code::straggler_probability, "p")
@@ -197,7 +209,8 @@ void bind_gc_dl(py::module_& m) {
       .def("placement", &code::placement)
       .def("replication", &code::replication, py::arg("sample"), "d_i")
       .def("sample_weight", &code::sample_weight, py::arg("sample"), "1/(d_i (1 - p))")
-      .def("encoding_matrix", [](const code& c) { return dense_of(c.encoding_matrix()); }, "n x m weights as dense float64.")
+      .def(
+          "encoding_matrix", [](const code& c) { return dense_of(c.encoding_matrix()); }, "n x m weights as dense float64.")
       .def("bits_per_message", &code::bits_per_message)
       .def("quantizer", &code::quantizer, py::return_value_policy::reference_internal)
       .def("responds", &code::responds, py::arg("worker"), py::arg("iteration"), "I_j^t (deterministic from the seed)")
@@ -275,12 +288,13 @@ void bind_gc_dl(py::module_& m) {
           py::arg("iteration"), py::arg("local"), py::kw_only(), py::arg("out") = py::none(),
           "One simulated iteration: local(j, f) fills the zeroed numpy vector f for each responder j. Returns (g_hat, "
           "(responders, bits)).")
-      .def("expected_squared_norm",
-           [](const code& c, py::handle updates) {
-             auto in = matrix_view<Scalar>::make(updates, "updates");
-             return c.expected_squared_norm(in.map);
-           },
-           py::arg("updates"), "Exact E||g-hat||^2 over stragglers and Q for local updates (w x n, column j = f_j).");
+      .def(
+          "expected_squared_norm",
+          [](const code& c, py::handle updates) {
+            auto in = matrix_view<Scalar>::make(updates, "updates");
+            return c.expected_squared_norm(in.map);
+          },
+          py::arg("updates"), "Exact E||g-hat||^2 over stragglers and Q for local updates (w x n, column j = f_j).");
 }
 
 template <class Scalar>
@@ -296,15 +310,15 @@ void bind_two_stage_scalar(py::module_& m) {
   const std::string name = std::string("two_stage_code_") + suffix<Scalar>();
   py::class_<first>(m, (name + "_base").insert(0, "_").c_str());  // hidden base: methods take `const first&`
   py::class_<holder, first>(m, name.c_str(),
-                     "Stage 1 of a TSDCFL epoch (wang, dynamic/two_stage.hpp): M1 workers compute uncoded blocks; at the "
-                     "deadline stage_two(finished, s) codes the rest over the other workers. Build with "
-                     "gradcode.two_stage_code(throughputs, partitions, stage_one_workers, dtype=...).")
+                            "Stage 1 of a TSDCFL epoch (wang, dynamic/two_stage.hpp): M1 workers compute uncoded blocks; at the "
+                            "deadline stage_two(finished, s) codes the rest over the other workers. Build with "
+                            "gradcode.two_stage_code(throughputs, partitions, stage_one_workers, dtype=...).")
       .def(py::init([](const two_stage_params& p, const std::optional<two_stage_options>& o) {
              return new holder(p, options_or_default(o));
            }),
            py::arg("params"), py::kw_only(), py::arg("options") = py::none())
-      .def(py::init([](std::vector<double> throughputs, Index partitions, std::vector<Index> stage_one_workers, std::uint64_t seed,
-                       const std::optional<two_stage_options>& o) {
+      .def(py::init([](std::vector<double> throughputs, Index partitions, std::vector<Index> stage_one_workers,
+                       std::uint64_t seed, const std::optional<two_stage_options>& o) {
              two_stage_params p{};
              p.throughputs = std::move(throughputs);
              p.partitions = partitions;
@@ -312,8 +326,8 @@ void bind_two_stage_scalar(py::module_& m) {
              p.seed = seed;
              return new holder(p, options_or_default(o));
            }),
-           py::arg("throughputs"), py::arg("partitions"), py::arg("stage_one_workers"), py::kw_only(), py::arg("seed") = std::uint64_t{1},
-           py::arg("options") = py::none())
+           py::arg("throughputs"), py::arg("partitions"), py::arg("stage_one_workers"), py::kw_only(),
+           py::arg("seed") = std::uint64_t{1}, py::arg("options") = py::none())
       .def_property_readonly("params", [](const holder& c) { return c.params; })
       .def_property_readonly("options", [](const holder& c) { return c.options(); })
       .def_property_readonly("dtype", [](const holder&) { return py::dtype::of<Scalar>(); })
@@ -324,7 +338,9 @@ void bind_two_stage_scalar(py::module_& m) {
                       }))
       .def("workers", &first::workers, "M")
       .def("partitions", &first::partitions, "K")
-      .def("stage_one_workers", [](const first& c) { return list_of(c.stage_one_workers()); }, "The M1 stage-1 workers, increasing.")
+      .def(
+          "stage_one_workers", [](const first& c) { return list_of(c.stage_one_workers()); },
+          "The M1 stage-1 workers, increasing.")
       .def("throughputs", &first::throughputs)
       .def("seed", &first::seed)
       .def("is_stage_one", &first::is_stage_one, py::arg("worker"))
@@ -344,9 +360,10 @@ void bind_two_stage_scalar(py::module_& m) {
           },
           py::arg("worker"), py::arg("partials"), py::kw_only(), py::arg("out") = py::none(),
           "Stage-1 message: the plain sum of the worker's block of the d x K partials.")
-      .def("stage_two", [](const first& c, const id_list& finished, Index s) { return c.stage_two(finished, s); },
-           py::arg("finished"), py::arg("straggler_tolerance"),
-           "Stage 2 after the deadline: the stage-1 workers `finished` delivered; tolerate s stragglers among the rest.");
+      .def(
+          "stage_two", [](const first& c, const id_list& finished, Index s) { return c.stage_two(finished, s); },
+          py::arg("finished"), py::arg("straggler_tolerance"),
+          "Stage 2 after the deadline: the stage-1 workers `finished` delivered; tolerate s stragglers among the rest.");
 
   const std::string name2 = std::string("stage_two_code_") + suffix<Scalar>();
   py::class_<second>(m, name2.c_str(), "Stage 2 of an epoch and the master's decode (a codec over the M workers).")
@@ -368,7 +385,8 @@ void bind_two_stage_scalar(py::module_& m) {
       .def("stage_two_load", &second::stage_two_load, py::arg("worker"))
       .def("new_worker_loads", [](const second& c) { return list_of(c.new_worker_loads()); })
       .def("message_length", &second::message_length, py::arg("d"))
-      .def("partitions_of", [](const second& c, Index w) { return list_of(c.partitions_of(w)); }, py::arg("worker"))
+      .def(
+          "partitions_of", [](const second& c, Index w) { return list_of(c.partitions_of(w)); }, py::arg("worker"))
       .def("load", &second::load, py::arg("worker"))
       .def(
           "encode",
@@ -395,8 +413,10 @@ void bind_two_stage_scalar(py::module_& m) {
             return o.result;
           },
           py::arg("worker"), py::arg("held"), py::kw_only(), py::arg("out") = py::none())
-      .def("decodable", [](const second& c, const id_list& ids) { return c.decodable(gradcode::pattern::from_ids(c.nodes(), ids)); },
-           py::arg("ids"))
+      .def(
+          "decodable",
+          [](const second& c, const id_list& ids) { return c.decodable(gradcode::pattern::from_ids(c.nodes(), ids)); },
+          py::arg("ids"))
       .def(
           "plan",
           [](const second& c, const id_list& ids) {
@@ -424,8 +444,8 @@ void bind_two_stage_scalar(py::module_& m) {
 
 void bind_quantize_dynamic(py::module_& m) {
   py::class_<one_bit_params> ob(m, "one_bit_params", "Parameters of a 1-bit quantizer.");
-  ob.def(py::init([](Index length, std::uint64_t seed) { return one_bit_params{.length = length, .seed = seed}; }), py::arg("length"),
-         py::arg("seed") = std::uint64_t{0})
+  ob.def(py::init([](Index length, std::uint64_t seed) { return one_bit_params{.length = length, .seed = seed}; }),
+         py::arg("length"), py::arg("seed") = std::uint64_t{0})
       .def_readwrite("length", &one_bit_params::length, "w >= 1")
       .def_readwrite("seed", &one_bit_params::seed, "run seed");
   aggregate_protocol<one_bit_params>(ob, "one_bit_params", std::pair{"length", &one_bit_params::length},
@@ -437,10 +457,14 @@ void bind_quantize_dynamic(py::module_& m) {
       .value("ignore_stragglers", gradcode::gc_dl_method::ignore_stragglers, "1-bit with every d_i = 1");
 
   py::class_<gc_dl_params> gp(m, "gc_dl_params", "Parameters of a GC-DL scheme.");
-  gp.def(py::init([](gradcode::assignment placement, Index dimension, double p, gradcode::gc_dl_method method, std::uint64_t seed) {
-           return gc_dl_params{.placement = std::move(placement), .dimension = dimension, .straggler_probability = p, .method = method,
-                               .seed = seed};
-         }),
+  gp.def(py::init(
+             [](gradcode::assignment placement, Index dimension, double p, gradcode::gc_dl_method method, std::uint64_t seed) {
+               return gc_dl_params{.placement = std::move(placement),
+                                   .dimension = dimension,
+                                   .straggler_probability = p,
+                                   .method = method,
+                                   .seed = seed};
+             }),
          py::arg("placement"), py::arg("dimension"), py::arg("straggler_probability") = 0.0, py::kw_only(),
          py::arg("method") = gradcode::gc_dl_method::one_bit, py::arg("seed") = std::uint64_t{0})
       .def_readwrite("placement", &gc_dl_params::placement, "S_j: nodes = workers, partitions = samples")
@@ -452,8 +476,10 @@ void bind_quantize_dynamic(py::module_& m) {
       [](const gc_dl_params& p) { return py::make_tuple(p.placement, p.dimension, p.straggler_probability, p.method, p.seed); },
       [](const py::tuple& t) {
         if (t.size() != 5) throw gradcode::invalid_input("cannot unpickle gc_dl_params: wrong state size");
-        return gc_dl_params{.placement = t[0].cast<gradcode::assignment>(), .dimension = t[1].cast<Index>(),
-                            .straggler_probability = t[2].cast<double>(), .method = t[3].cast<gradcode::gc_dl_method>(),
+        return gc_dl_params{.placement = t[0].cast<gradcode::assignment>(),
+                            .dimension = t[1].cast<Index>(),
+                            .straggler_probability = t[2].cast<double>(),
+                            .method = t[3].cast<gradcode::gc_dl_method>(),
                             .seed = t[4].cast<std::uint64_t>()};
       }));
 
@@ -462,10 +488,14 @@ void bind_quantize_dynamic(py::module_& m) {
       .value("random", gradcode::placement_kind::random)
       .value("pairwise_balanced", gradcode::placement_kind::pairwise_balanced);
   py::class_<placement_params> pp(m, "placement_params", "What a sample placement is (quantize/placement.hpp).");
-  pp.def(py::init([](Index workers, Index samples, Index replication, std::vector<Index> replications, gradcode::placement_kind kind,
-                     std::uint64_t seed) {
-           return placement_params{.workers = workers, .samples = samples, .replication = replication,
-                                   .replications = std::move(replications), .kind = kind, .seed = seed};
+  pp.def(py::init([](Index workers, Index samples, Index replication, std::vector<Index> replications,
+                     gradcode::placement_kind kind, std::uint64_t seed) {
+           return placement_params{.workers = workers,
+                                   .samples = samples,
+                                   .replication = replication,
+                                   .replications = std::move(replications),
+                                   .kind = kind,
+                                   .seed = seed};
          }),
          py::arg("workers"), py::arg("samples"), py::arg("replication") = Index{0}, py::kw_only(),
          py::arg("replications") = std::vector<Index>{}, py::arg("kind") = gradcode::placement_kind::random,
@@ -476,13 +506,13 @@ void bind_quantize_dynamic(py::module_& m) {
       .def_readwrite("replications", &placement_params::replications, "d_i per sample (heterogeneous)")
       .def_readwrite("kind", &placement_params::kind)
       .def_readwrite("seed", &placement_params::seed);
-  aggregate_protocol<placement_params>(pp, "placement_params", std::pair{"workers", &placement_params::workers},
-                                       std::pair{"samples", &placement_params::samples},
-                                       std::pair{"replication", &placement_params::replication},
-                                       std::pair{"replications", &placement_params::replications},
-                                       std::pair{"kind", &placement_params::kind}, std::pair{"seed", &placement_params::seed});
+  aggregate_protocol<placement_params>(
+      pp, "placement_params", std::pair{"workers", &placement_params::workers}, std::pair{"samples", &placement_params::samples},
+      std::pair{"replication", &placement_params::replication}, std::pair{"replications", &placement_params::replications},
+      std::pair{"kind", &placement_params::kind}, std::pair{"seed", &placement_params::seed});
   m.def("place_samples", &gradcode::place_samples, py::arg("params"), "The placement S_j as an assignment (workers x samples).");
-  py::class_<gradcode::pairwise_balance_report>(m, "pairwise_balance_report", "How far a placement is from pair-wise balance (eq. 39).")
+  py::class_<gradcode::pairwise_balance_report>(m, "pairwise_balance_report",
+                                                "How far a placement is from pair-wise balance (eq. 39).")
       .def_readonly("pairs", &gradcode::pairwise_balance_report::pairs)
       .def_readonly("max_deviation", &gradcode::pairwise_balance_report::max_deviation)
       .def_readonly("mean_abs_deviation", &gradcode::pairwise_balance_report::mean_abs_deviation)
@@ -511,15 +541,17 @@ void bind_two_stage(py::module_& m) {
   using gradcode::two_stage_options;
   using gradcode::two_stage_params;
   py::class_<two_stage_params> tp(m, "two_stage_params", "What one epoch's two-stage code is (dynamic/two_stage.hpp).");
-  tp.def(py::init([](std::vector<double> throughputs, Index partitions, std::vector<Index> stage_one_workers, std::uint64_t seed) {
-           two_stage_params p{};
-           p.throughputs = std::move(throughputs);
-           p.partitions = partitions;
-           p.stage_one_workers = std::move(stage_one_workers);
-           p.seed = seed;
-           return p;
-         }),
-         py::arg("throughputs"), py::arg("partitions"), py::arg("stage_one_workers"), py::kw_only(), py::arg("seed") = std::uint64_t{1})
+  tp.def(
+        py::init([](std::vector<double> throughputs, Index partitions, std::vector<Index> stage_one_workers, std::uint64_t seed) {
+          two_stage_params p{};
+          p.throughputs = std::move(throughputs);
+          p.partitions = partitions;
+          p.stage_one_workers = std::move(stage_one_workers);
+          p.seed = seed;
+          return p;
+        }),
+        py::arg("throughputs"), py::arg("partitions"), py::arg("stage_one_workers"), py::kw_only(),
+        py::arg("seed") = std::uint64_t{1})
       .def_readwrite("throughputs", &two_stage_params::throughputs, "W_m > 0 of all M workers")
       .def_readwrite("partitions", &two_stage_params::partitions, "K")
       .def_readwrite("stage_one_workers", &two_stage_params::stage_one_workers, "the M1 workers started in stage 1")
@@ -540,7 +572,5 @@ void bind_two_stage(py::module_& m) {
   bind_two_stage_scalar<double>(m);
   bind_two_stage_scalar<float>(m);
 }
-
-
 
 }  // namespace gradcode_python

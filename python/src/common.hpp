@@ -80,8 +80,8 @@ inline py::array as_numpy(py::handle obj, const char* what) {
 template <class Scalar>
 void check_dtype(const py::array& a, const char* what) {
   if (!py::isinstance<py::array_t<Scalar>>(a))
-    bad_input(std::string(what) + " has dtype " + std::string(py::str(a.dtype())) + ", the code works in " + dtype_name<Scalar>() +
-              ": pass x.astype(numpy." + dtype_name<Scalar>() + ") or build the code with dtype=numpy." +
+    bad_input(std::string(what) + " has dtype " + std::string(py::str(a.dtype())) + ", the code works in " +
+              dtype_name<Scalar>() + ": pass x.astype(numpy." + dtype_name<Scalar>() + ") or build the code with dtype=numpy." +
               (std::is_same_v<Scalar, double> ? "float32" : "float64") + " to match");
   if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(Scalar) != 0)
     bad_input(std::string(what) + " is not aligned to its element size; pass numpy.require(x, requirements=\"AF\")");
@@ -165,10 +165,12 @@ struct out_view {
     }
     py::array a = as_numpy(out, what);
     check_dtype<Scalar>(a, what);
-    if (a.ndim() != 1) bad_input(std::string(what) + " must be a 1-D vector of length " + std::to_string(length) + ", got " +
-                                 std::to_string(a.ndim()) + " dimensions");
+    if (a.ndim() != 1)
+      bad_input(std::string(what) + " must be a 1-D vector of length " + std::to_string(length) + ", got " +
+                std::to_string(a.ndim()) + " dimensions");
     if (a.shape(0) != length)
-      bad_input(std::string(what) + " has length " + std::to_string(a.shape(0)) + ", the result has length " + std::to_string(length));
+      bad_input(std::string(what) + " has length " + std::to_string(a.shape(0)) + ", the result has length " +
+                std::to_string(length));
     if (length > 1 && a.strides(0) != static_cast<py::ssize_t>(sizeof(Scalar)))
       bad_input(std::string(what) + " must be contiguous (it is written in place); pass numpy.empty(" + std::to_string(length) +
                 ", dtype=numpy." + dtype_name<Scalar>() + ")");
@@ -230,20 +232,20 @@ inline py::list list_of(std::span<const Index> s) {
 /// Gives __getstate__/__setstate__ and __eq__/__repr__ from the same list.
 template <class T, class Class, class... Members>
 void aggregate_protocol(Class& cls, const char* name, std::pair<const char*, Members T::*>... fields) {
-  cls.def(py::pickle(
-      [fields...](const T& v) { return py::make_tuple(v.*(fields.second)...); },
-      [fields...](const py::tuple& t) {
-        if (t.size() != sizeof...(Members)) throw gradcode::invalid_input("cannot unpickle: wrong state size");
-        T v{};
-        std::size_t i = 0;
-        ((v.*(fields.second) = t[i++].template cast<Members>()), ...);
-        return v;
-      }));
+  cls.def(py::pickle([fields...](const T& v) { return py::make_tuple(v.*(fields.second)...); },
+                     [fields...](const py::tuple& t) {
+                       if (t.size() != sizeof...(Members)) throw gradcode::invalid_input("cannot unpickle: wrong state size");
+                       T v{};
+                       std::size_t i = 0;
+                       ((v.*(fields.second) = t[i++].template cast<Members>()), ...);
+                       return v;
+                     }));
   // Field by field through Python's ==, so fields that are structs (or lists of them) compare by
   // their own bound __eq__.
-  cls.def("__eq__",
-          [fields...](const T& a, const T& b) { return (py::cast(a.*(fields.second)).equal(py::cast(b.*(fields.second))) && ...); },
-          py::is_operator());
+  cls.def(
+      "__eq__",
+      [fields...](const T& a, const T& b) { return (py::cast(a.*(fields.second)).equal(py::cast(b.*(fields.second))) && ...); },
+      py::is_operator());
   cls.def("__repr__", [name, fields...](const T& v) {
     std::string s = std::string("gradcode.") + name + "(";
     bool first = true;

@@ -39,9 +39,11 @@ void bind_plan(py::module_& m) {
   py::class_<plan, std::shared_ptr<plan>>(m, name.c_str(),
                                           "A solved decoding step for one responder pattern: coefficients a with a^T B_F = 1^T "
                                           "(checked), applied as sum_j a_j * message_j. Immutable, shared with the code's cache.")
-      .def("responders", [](const plan& p) { return p.responders().ids(); }, "Responder ids, ascending.")
-      .def("coefficients", [](const plan& p) { return numpy_of(p.coefficients()); },
-           "a_i per node (0 for non-responders), as solved in double (a copy).")
+      .def(
+          "responders", [](const plan& p) { return p.responders().ids(); }, "Responder ids, ascending.")
+      .def(
+          "coefficients", [](const plan& p) { return numpy_of(p.coefficients()); },
+          "a_i per node (0 for non-responders), as solved in double (a copy).")
       .def("coefficient", &plan::coefficient, py::arg("node"))
       .def("residual", &plan::residual, "||B_F^T a - 1||_inf of the solve.")
       .def("amplification", &plan::amplification, "sum |a_j| ||b_j||_1, the rounding amplification of this decode.")
@@ -72,28 +74,39 @@ void bind_linear_base(py::module_& m) {
   py::class_<code> cls(m, name.c_str(),
                        "A linear gradient code given by its encoding matrix B (n x K, row i = what node i sends): the base "
                        "class of the single-layer codes. Partials are d x K column-major; messages d x f column-major.");
-  cls.def("nodes", [](const code& c) { return c.nodes(); }, "n, the number of nodes (workers).")
-      .def("partitions", [](const code& c) { return c.partitions(); }, "K, the number of data partitions.")
-      .def("tolerance", [](const code& c) { return c.tolerance(); }, "s, stragglers every pattern of which is tolerated.")
-      .def("responders_needed", [](const code& c) { return c.responders_needed(); }, "n - s: responders that always suffice.")
-      .def("load", [](const code& c, Index node) { return c.load(node); }, py::arg("node"), "Partitions node `node` computes on.")
-      .def("partitions_of", [](const code& c, Index node) { return list_of(c.partitions_of(node)); }, py::arg("node"),
-           "The partitions node `node` holds, ascending (the column order encode_held reads).")
-      .def("message_length", [](const code& c, Index d) { return c.message_length(d); }, py::arg("d"),
-           "Scalars per message for gradients of length d (d for a linear code).")
-      .def("encoding_matrix", [](const code& c) { return dense_of(c.encoding_matrix()); },
-           "B as a dense float64 numpy array, nodes x partitions (a copy; B is sparse in C++).")
-      .def("encoding_entries", [](const code& c) { return triplets_of(c.encoding_matrix()); },
-           "B's non-zeros as (rows, cols, values) numpy arrays (int64, int64, float64), row-major order.")
-      .def("support",
-           [](const code& c) {
-             py::list l;
-             for (Index i = 0; i < c.nodes(); ++i) l.append(list_of(c.support().partitions_of(i)));
-             return l;
-           },
-           "Per node, the partitions it holds (list of lists).")
+  cls.def(
+         "nodes", [](const code& c) { return c.nodes(); }, "n, the number of nodes (workers).")
+      .def(
+          "partitions", [](const code& c) { return c.partitions(); }, "K, the number of data partitions.")
+      .def(
+          "tolerance", [](const code& c) { return c.tolerance(); }, "s, stragglers every pattern of which is tolerated.")
+      .def(
+          "responders_needed", [](const code& c) { return c.responders_needed(); }, "n - s: responders that always suffice.")
+      .def(
+          "load", [](const code& c, Index node) { return c.load(node); }, py::arg("node"), "Partitions node `node` computes on.")
+      .def(
+          "partitions_of", [](const code& c, Index node) { return list_of(c.partitions_of(node)); }, py::arg("node"),
+          "The partitions node `node` holds, ascending (the column order encode_held reads).")
+      .def(
+          "message_length", [](const code& c, Index d) { return c.message_length(d); }, py::arg("d"),
+          "Scalars per message for gradients of length d (d for a linear code).")
+      .def(
+          "encoding_matrix", [](const code& c) { return dense_of(c.encoding_matrix()); },
+          "B as a dense float64 numpy array, nodes x partitions (a copy; B is sparse in C++).")
+      .def(
+          "encoding_entries", [](const code& c) { return triplets_of(c.encoding_matrix()); },
+          "B's non-zeros as (rows, cols, values) numpy arrays (int64, int64, float64), row-major order.")
+      .def(
+          "support",
+          [](const code& c) {
+            py::list l;
+            for (Index i = 0; i < c.nodes(); ++i) l.append(list_of(c.support().partitions_of(i)));
+            return l;
+          },
+          "Per node, the partitions it holds (list of lists).")
       .def_property_readonly("options", [](const code& c) { return c.options(); })
-      .def_property_readonly("dtype", [](const code&) { return py::dtype::of<Scalar>(); }, "numpy dtype of the data this code works on.")
+      .def_property_readonly(
+          "dtype", [](const code&) { return py::dtype::of<Scalar>(); }, "numpy dtype of the data this code works on.")
       .def(
           "encode",
           [](const code& c, Index node, py::handle partials, py::handle out) {
@@ -123,8 +136,7 @@ void bind_linear_base(py::module_& m) {
           "Node `node`'s message from only the partitions it holds: `held` is d x load(node), columns in "
           "partitions_of(node) order.")
       .def(
-          "decodable",
-          [](const code& c, const id_list& ids) { return c.decodable(gradcode::pattern::from_ids(c.nodes(), ids)); },
+          "decodable", [](const code& c, const id_list& ids) { return c.decodable(gradcode::pattern::from_ids(c.nodes(), ids)); },
           py::arg("ids"),
           "True when the responders `ids` suffice (solves and caches the plan). Raises InvalidInput on an out-of-range or "
           "repeated id.")

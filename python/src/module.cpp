@@ -85,11 +85,14 @@ void bind_report(py::module_& m) {
   py::class_<decode_report> r(m, "decode_report",
                               "What a decode did (core/codec.hpp). Returned by every decode; a refused decode raises "
                               "and leaves `out` untouched.");
-  r.def(py::init([](std::vector<Index> used, std::vector<Index> corrupted, double amplification, double estimated_error,
-                    bool exact) {
-          return decode_report{.used = std::move(used), .corrupted = std::move(corrupted), .amplification = amplification,
-                               .estimated_error = estimated_error, .exact = exact};
-        }),
+  r.def(py::init(
+            [](std::vector<Index> used, std::vector<Index> corrupted, double amplification, double estimated_error, bool exact) {
+              return decode_report{.used = std::move(used),
+                                   .corrupted = std::move(corrupted),
+                                   .amplification = amplification,
+                                   .estimated_error = estimated_error,
+                                   .exact = exact};
+            }),
         py::kw_only(), py::arg("used") = std::vector<Index>{}, py::arg("corrupted") = std::vector<Index>{},
         py::arg("amplification") = 1.0, py::arg("estimated_error") = 0.0, py::arg("exact") = true)
       .def_readwrite("used", &decode_report::used, "Node ids the result was computed from, ascending.")
@@ -101,11 +104,10 @@ void bind_report(py::module_& m) {
                      "Estimated relative error of the accepted result (<= the code's max_relative_error).")
       .def_readwrite("exact", &decode_report::exact,
                      "False when the result is an unbiased estimate of the sum (1-bit GC-DL), not the sum.");
-  aggregate_protocol<decode_report>(r, "decode_report", std::pair{"used", &decode_report::used},
-                                    std::pair{"corrupted", &decode_report::corrupted},
-                                    std::pair{"amplification", &decode_report::amplification},
-                                    std::pair{"estimated_error", &decode_report::estimated_error},
-                                    std::pair{"exact", &decode_report::exact});
+  aggregate_protocol<decode_report>(
+      r, "decode_report", std::pair{"used", &decode_report::used}, std::pair{"corrupted", &decode_report::corrupted},
+      std::pair{"amplification", &decode_report::amplification}, std::pair{"estimated_error", &decode_report::estimated_error},
+      std::pair{"exact", &decode_report::exact});
 
   using gradcode::span_report;
   py::class_<span_report> sr(m, "span_report",
@@ -119,13 +121,11 @@ void bind_report(py::module_& m) {
       .def_readwrite("worst_amplification", &span_report::worst_amplification, "max sum_j |a_j| ||b_j||_1.")
       .def_readwrite("worst_subset", &span_report::worst_subset, "The subset with the worst residual.")
       .def_readwrite("first_failing_subset", &span_report::first_failing_subset, "Empty when satisfied.");
-  aggregate_protocol<span_report>(sr, "span_report", std::pair{"satisfied", &span_report::satisfied},
-                                  std::pair{"exhaustive", &span_report::exhaustive},
-                                  std::pair{"subsets_checked", &span_report::subsets_checked},
-                                  std::pair{"worst_residual", &span_report::worst_residual},
-                                  std::pair{"worst_amplification", &span_report::worst_amplification},
-                                  std::pair{"worst_subset", &span_report::worst_subset},
-                                  std::pair{"first_failing_subset", &span_report::first_failing_subset});
+  aggregate_protocol<span_report>(
+      sr, "span_report", std::pair{"satisfied", &span_report::satisfied}, std::pair{"exhaustive", &span_report::exhaustive},
+      std::pair{"subsets_checked", &span_report::subsets_checked}, std::pair{"worst_residual", &span_report::worst_residual},
+      std::pair{"worst_amplification", &span_report::worst_amplification}, std::pair{"worst_subset", &span_report::worst_subset},
+      std::pair{"first_failing_subset", &span_report::first_failing_subset});
 
   using gradcode::condition_report;
   py::class_<condition_report> cr(m, "condition_report",
@@ -143,15 +143,17 @@ void bind_report(py::module_& m) {
       .def_readwrite("p90", &condition_report::p90)
       .def_readwrite("p99", &condition_report::p99)
       .def_readwrite("refused_float", &condition_report::refused_float, "Patterns float32 would refuse (not_spanning included).")
-      .def_readwrite("refused_double", &condition_report::refused_double, "Patterns float64 would refuse (not_spanning included).")
+      .def_readwrite("refused_double", &condition_report::refused_double,
+                     "Patterns float64 would refuse (not_spanning included).")
       .def("share_refused_float", &condition_report::share_refused_float)
       .def("share_refused_double", &condition_report::share_refused_double);
   aggregate_protocol<condition_report>(
-      cr, "condition_report", std::pair{"nodes", &condition_report::nodes}, std::pair{"stragglers", &condition_report::stragglers},
-      std::pair{"patterns", &condition_report::patterns}, std::pair{"exhaustive", &condition_report::exhaustive},
-      std::pair{"not_spanning", &condition_report::not_spanning}, std::pair{"worst", &condition_report::worst},
-      std::pair{"median", &condition_report::median}, std::pair{"p90", &condition_report::p90},
-      std::pair{"p99", &condition_report::p99}, std::pair{"refused_float", &condition_report::refused_float},
+      cr, "condition_report", std::pair{"nodes", &condition_report::nodes},
+      std::pair{"stragglers", &condition_report::stragglers}, std::pair{"patterns", &condition_report::patterns},
+      std::pair{"exhaustive", &condition_report::exhaustive}, std::pair{"not_spanning", &condition_report::not_spanning},
+      std::pair{"worst", &condition_report::worst}, std::pair{"median", &condition_report::median},
+      std::pair{"p90", &condition_report::p90}, std::pair{"p99", &condition_report::p99},
+      std::pair{"refused_float", &condition_report::refused_float},
       std::pair{"refused_double", &condition_report::refused_double});
 
   using gradcode::layered_condition;
@@ -166,9 +168,11 @@ void bind_report(py::module_& m) {
       .def_readwrite("double_accepts_worst", &layered_condition::double_accepts_worst);
 
   using gradcode::decode_options;
-  py::class_<decode_options> o(m, "decode_options", "How decoding is run (codes/linear_code.hpp); all defaulted, checked by each code's constructor.");
+  py::class_<decode_options> o(m, "decode_options",
+                               "How decoding is run (codes/linear_code.hpp); all defaulted, checked by each code's constructor.");
   o.def(py::init([](double residual_tolerance, double max_relative_error, std::size_t plan_cache_size) {
-          return decode_options{.residual_tolerance = residual_tolerance, .max_relative_error = max_relative_error,
+          return decode_options{.residual_tolerance = residual_tolerance,
+                                .max_relative_error = max_relative_error,
                                 .plan_cache_size = plan_cache_size};
         }),
         py::kw_only(), py::arg("residual_tolerance") = 1e-9, py::arg("max_relative_error") = 0.0,
@@ -177,7 +181,8 @@ void bind_report(py::module_& m) {
                      "A plan is accepted when ||B_F^T a - 1||_inf <= this; in [0, 1).")
       .def_readwrite("max_relative_error", &decode_options::max_relative_error,
                      "Accepted estimated relative error of a decode; <= 0 selects 1e-9 (float64) / 1e-4 (float32).")
-      .def_readwrite("plan_cache_size", &decode_options::plan_cache_size, "Decoding plans kept (LRU) per code; 0 disables caching.");
+      .def_readwrite("plan_cache_size", &decode_options::plan_cache_size,
+                     "Decoding plans kept (LRU) per code; 0 disables caching.");
   aggregate_protocol<decode_options>(o, "decode_options", std::pair{"residual_tolerance", &decode_options::residual_tolerance},
                                      std::pair{"max_relative_error", &decode_options::max_relative_error},
                                      std::pair{"plan_cache_size", &decode_options::plan_cache_size});
@@ -188,35 +193,48 @@ void bind_core(py::module_& m) {
   py::class_<assignment> a(m, "assignment",
                            "Which node holds which of the K data partitions (core/assignment.hpp). Immutable; pickles as "
                            "(partitions, holdings).");
-  a.def(py::init([](Index partitions, std::vector<std::vector<Index>> holdings) { return assignment(partitions, std::move(holdings)); }),
+  a.def(py::init([](Index partitions, std::vector<std::vector<Index>> holdings) {
+          return assignment(partitions, std::move(holdings));
+        }),
         py::arg("partitions"), py::arg("holdings"), "holdings[i]: the partitions node i holds. Raises InvalidParameters.")
-      .def_static("cyclic_consecutive", [](Index partitions, std::vector<Index> loads) { return assignment::cyclic_consecutive(partitions, loads); },
-                  py::arg("partitions"), py::arg("loads"),
-                  "Cyclic consecutive placement (tang2024 eqs. 15-16): node i holds loads[i] consecutive partitions (mod K).")
+      .def_static(
+          "cyclic_consecutive",
+          [](Index partitions, std::vector<Index> loads) { return assignment::cyclic_consecutive(partitions, loads); },
+          py::arg("partitions"), py::arg("loads"),
+          "Cyclic consecutive placement (tang2024 eqs. 15-16): node i holds loads[i] consecutive partitions (mod K).")
       .def("nodes", &assignment::nodes)
       .def("partitions", &assignment::partitions)
-      .def("partitions_of", [](const assignment& s, Index node) { return list_of(s.partitions_of(node)); }, py::arg("node"))
-      .def("holders_of", [](const assignment& s, Index k) { return list_of(s.holders_of(k)); }, py::arg("partition"))
+      .def(
+          "partitions_of", [](const assignment& s, Index node) { return list_of(s.partitions_of(node)); }, py::arg("node"))
+      .def(
+          "holders_of", [](const assignment& s, Index k) { return list_of(s.holders_of(k)); }, py::arg("partition"))
       .def("load", &assignment::load, py::arg("node"))
       .def("max_load", &assignment::max_load)
       .def("min_replication", &assignment::min_replication)
-      .def("holdings", [](const assignment& s) {
-        py::list l;
-        for (Index i = 0; i < s.nodes(); ++i) l.append(list_of(s.partitions_of(i)));
-        return l;
-      }, "Per node, the partitions it holds (list of lists).")
-      .def("__eq__", [](const assignment& x, const assignment& y) {
-        if (x.nodes() != y.nodes() || x.partitions() != y.partitions()) return false;
-        for (Index i = 0; i < x.nodes(); ++i) {
-          const auto p = x.partitions_of(i), q = y.partitions_of(i);
-          if (!std::equal(p.begin(), p.end(), q.begin(), q.end())) return false;
-        }
-        return true;
-      }, py::is_operator())
-      .def("__repr__", [](const assignment& s) {
-        return "gradcode.assignment(partitions=" + std::to_string(s.partitions()) + ", holdings=" +
-               std::string(py::repr(py::cast(s).attr("holdings")())) + ")";
-      })
+      .def(
+          "holdings",
+          [](const assignment& s) {
+            py::list l;
+            for (Index i = 0; i < s.nodes(); ++i) l.append(list_of(s.partitions_of(i)));
+            return l;
+          },
+          "Per node, the partitions it holds (list of lists).")
+      .def(
+          "__eq__",
+          [](const assignment& x, const assignment& y) {
+            if (x.nodes() != y.nodes() || x.partitions() != y.partitions()) return false;
+            for (Index i = 0; i < x.nodes(); ++i) {
+              const auto p = x.partitions_of(i), q = y.partitions_of(i);
+              if (!std::equal(p.begin(), p.end(), q.begin(), q.end())) return false;
+            }
+            return true;
+          },
+          py::is_operator())
+      .def("__repr__",
+           [](const assignment& s) {
+             return "gradcode.assignment(partitions=" + std::to_string(s.partitions()) +
+                    ", holdings=" + std::string(py::repr(py::cast(s).attr("holdings")())) + ")";
+           })
       .def(py::pickle(
           [](const assignment& s) {
             std::vector<std::vector<Index>> h;
@@ -230,10 +248,15 @@ void bind_core(py::module_& m) {
   a.attr("__hash__") = py::none();
 
   using gradcode::worker_id;
-  py::class_<worker_id> w(m, "worker_id", "Worker `worker` of edge (relay, cluster) `edge`, 0-based. A tuple (edge, worker) converts implicitly.");
-  w.def(py::init([](Index edge, Index worker) { return worker_id{edge, worker}; }), py::arg("edge"), py::arg("worker"))
+  py::class_<worker_id> w(
+      m, "worker_id", "Worker `worker` of edge (relay, cluster) `edge`, 0-based. A tuple (edge, worker) converts implicitly.");
+  w.def(py::init([](Index edge, Index worker) {
+          return worker_id{edge, worker};
+        }),
+        py::arg("edge"), py::arg("worker"))
       .def(py::init([](const py::tuple& t) {
-        if (t.size() != 2) throw gradcode::invalid_input("a worker id is a pair (edge, worker), got a tuple of " + std::to_string(t.size()));
+        if (t.size() != 2)
+          throw gradcode::invalid_input("a worker id is a pair (edge, worker), got a tuple of " + std::to_string(t.size()));
         return worker_id{t[0].cast<Index>(), t[1].cast<Index>()};
       }))
       .def_readwrite("edge", &worker_id::edge)
@@ -251,13 +274,15 @@ void bind_core(py::module_& m) {
       .value("tandon_random", gradcode::construction::tandon_random,
              "Tandon et al. 2017 Algorithm 2 (seeded Gaussian H); cyclic_repetition_code only");
 
-  py::enum_<gradcode::point_family>(m, "point_family", "Evaluation points of the polynomial codes (robust/evaluation_points.hpp).")
+  py::enum_<gradcode::point_family>(m, "point_family",
+                                    "Evaluation points of the polynomial codes (robust/evaluation_points.hpp).")
       .value("unit_circle", gradcode::point_family::unit_circle, "complex unit-circle points (default, numerically stable)")
       .value("chebyshev", gradcode::point_family::chebyshev, "real Chebyshev points")
       .value("paper", gradcode::point_family::paper, "gholami2025 §IV integer points; unsafe beyond N ~ 8");
 
   using gradcode::robust_options;
-  py::class_<robust_options> ro(m, "robust_options", "How the Reed-Solomon decodes of the polynomial code run (robust/reed_solomon.hpp); all defaulted.");
+  py::class_<robust_options> ro(
+      m, "robust_options", "How the Reed-Solomon decodes of the polynomial code run (robust/reed_solomon.hpp); all defaulted.");
   ro.def(py::init([](double corruption_tolerance, Index projections, std::uint64_t projection_seed, bool locate_corrupted,
                      Index max_corrections, double max_amplification, double max_relative_error, std::size_t plan_cache_size) {
            robust_options o;
@@ -279,19 +304,23 @@ void bind_core(py::module_& m) {
       .def_readwrite("projections", &robust_options::projections, "P random projections the locator works on (1..8)")
       .def_readwrite("projection_seed", &robust_options::projection_seed)
       .def_readwrite("locate_corrupted", &robust_options::locate_corrupted, "false: trust every message")
-      .def_readwrite("max_corrections", &robust_options::max_corrections, "cap on located corrupted nodes; < 0 = all the redundancy allows")
+      .def_readwrite("max_corrections", &robust_options::max_corrections,
+                     "cap on located corrupted nodes; < 0 = all the redundancy allows")
       .def_readwrite("max_amplification", &robust_options::max_amplification, "largest accepted Lebesgue constant")
       .def_readwrite("max_relative_error", &robust_options::max_relative_error, "0 = 1e-9 (double) / 1e-4 (float)")
       .def_readwrite("plan_cache_size", &robust_options::plan_cache_size);
   aggregate_protocol<robust_options>(
       ro, "robust_options", std::pair{"corruption_tolerance", &robust_options::corruption_tolerance},
       std::pair{"projections", &robust_options::projections}, std::pair{"projection_seed", &robust_options::projection_seed},
-      std::pair{"locate_corrupted", &robust_options::locate_corrupted}, std::pair{"max_corrections", &robust_options::max_corrections},
+      std::pair{"locate_corrupted", &robust_options::locate_corrupted},
+      std::pair{"max_corrections", &robust_options::max_corrections},
       std::pair{"max_amplification", &robust_options::max_amplification},
-      std::pair{"max_relative_error", &robust_options::max_relative_error}, std::pair{"plan_cache_size", &robust_options::plan_cache_size});
+      std::pair{"max_relative_error", &robust_options::max_relative_error},
+      std::pair{"plan_cache_size", &robust_options::plan_cache_size});
 
   using gradcode::robust_report;
-  py::class_<robust_report> rr(m, "robust_report", "What a Reed-Solomon (polynomial-code) decode found (robust/reed_solomon.hpp).");
+  py::class_<robust_report> rr(m, "robust_report",
+                               "What a Reed-Solomon (polynomial-code) decode found (robust/reed_solomon.hpp).");
   rr.def(py::init<>())
       .def_readwrite("corrupted", &robust_report::corrupted, "node ids located as corrupted and excluded, ascending")
       .def_readwrite("used", &robust_report::used, "node ids the result was interpolated from, ascending")
@@ -301,12 +330,11 @@ void bind_core(py::module_& m) {
                      "A: how much the decode amplifies the data's rounding; pass it on to server_decode(relay_amplification=)")
       .def_readwrite("estimated_error", &robust_report::estimated_error, "eps * A")
       .def_readwrite("checked", &robust_report::checked, "the messages had redundancy and were checked for corruption");
-  aggregate_protocol<robust_report>(rr, "robust_report", std::pair{"corrupted", &robust_report::corrupted},
-                                    std::pair{"used", &robust_report::used}, std::pair{"residual", &robust_report::residual},
-                                    std::pair{"amplification", &robust_report::amplification},
-                                    std::pair{"error_amplification", &robust_report::error_amplification},
-                                    std::pair{"estimated_error", &robust_report::estimated_error},
-                                    std::pair{"checked", &robust_report::checked});
+  aggregate_protocol<robust_report>(
+      rr, "robust_report", std::pair{"corrupted", &robust_report::corrupted}, std::pair{"used", &robust_report::used},
+      std::pair{"residual", &robust_report::residual}, std::pair{"amplification", &robust_report::amplification},
+      std::pair{"error_amplification", &robust_report::error_amplification},
+      std::pair{"estimated_error", &robust_report::estimated_error}, std::pair{"checked", &robust_report::checked});
 }
 
 }  // namespace gradcode_python

@@ -25,13 +25,18 @@ gradcode::condition_report condition_fr(Index n, Index s) {
                                 {.samples = 200});
 }
 double condition_hgc(Index n, Index s) {
-  const gradcode::hgc_code<double> code(gradcode::hgc_params{
-      .workers = std::vector<Index>(static_cast<std::size_t>(n), n), .partitions = n * n, .edge_tolerance = s, .worker_tolerance = s});
+  const gradcode::hgc_code<double> code(gradcode::hgc_params{.workers = std::vector<Index>(static_cast<std::size_t>(n), n),
+                                                             .partitions = n * n,
+                                                             .edge_tolerance = s,
+                                                             .worker_tolerance = s});
   return gradcode::condition_of_layers(code).compounded_worst;
 }
 }  // namespace
 
-TEST_CASE("claims: condition: at n = 100, s = 10 the spectral cyclic repetition code refuses about a quarter of the patterns in float, Algorithm 2's random H nearly all, fractional repetition none", "[claims][condition]") {
+TEST_CASE(
+    "claims: condition: at n = 100, s = 10 the spectral cyclic repetition code refuses about a quarter of the patterns in float, "
+    "Algorithm 2's random H nearly all, fractional repetition none",
+    "[claims][condition]") {
   const auto spectral = condition_cyclic(100, 10, gradcode::construction::null_space);
   const auto tandon = condition_cyclic(100, 10, gradcode::construction::tandon_random);
   const auto fr = condition_fr(100, 10);
@@ -46,7 +51,10 @@ TEST_CASE("claims: condition: at n = 100, s = 10 the spectral cyclic repetition 
   CHECK(fr.worst < 2);  // README: 1.18
 }
 
-TEST_CASE("claims: condition: at n = 40, s = 4 the spectral code refuses at most a few per cent in float and fractional repetition decodes with A = 1", "[claims][condition]") {
+TEST_CASE(
+    "claims: condition: at n = 40, s = 4 the spectral code refuses at most a few per cent in float and fractional repetition "
+    "decodes with A = 1",
+    "[claims][condition]") {
   const auto spectral = condition_cyclic(40, 4, gradcode::construction::null_space);
   CHECK(spectral.share_refused_float() <= 0.03);  // README: 1 %
   CHECK(spectral.refused_double == 0);
@@ -54,17 +62,23 @@ TEST_CASE("claims: condition: at n = 40, s = 4 the spectral code refuses at most
   CHECK(fr.worst == Approx(1).epsilon(1e-12));
 }
 
-TEST_CASE("claims: condition: at n = 500, s = 25 the real cyclic MDS code stays below A = 10 while the spectral code is refused in double too", "[claims][condition]") {
+TEST_CASE(
+    "claims: condition: at n = 500, s = 25 the real cyclic MDS code stays below A = 10 while the spectral code is refused in "
+    "double too",
+    "[claims][condition]") {
   const auto mds = gradcode::condition_of(gradcode::cyclic_mds_code<double>({.nodes = 500, .partitions = 500, .tolerance = 25}),
                                           {.samples = 50});
   CHECK(mds.worst < 10);  // README: 6.9
   CHECK(mds.refused_float == 0);
   const auto spectral = condition_cyclic(500, 25, gradcode::construction::null_space, 50);
-  CHECK(spectral.refused_double > 0);  // README: 22 %
+  CHECK(spectral.refused_double > 0);            // README: 22 %
   CHECK(spectral.share_refused_float() >= 0.2);  // README: 38 %
 }
 
-TEST_CASE("claims: condition: HGC at 1024 workers (n = m = 32, s = 3) compounds A = 1, at 400 workers (n = m = 20, s = 2) more than float accepts", "[claims][condition]") {
+TEST_CASE(
+    "claims: condition: HGC at 1024 workers (n = m = 32, s = 3) compounds A = 1, at 400 workers (n = m = 20, s = 2) more than "
+    "float accepts",
+    "[claims][condition]") {
   CHECK(condition_hgc(32, 3) == Approx(1).epsilon(1e-9));
   const double a20 = condition_hgc(20, 2);
   CHECK(a20 > gradcode::detail::default_max_amplification<float>());  // README: 436

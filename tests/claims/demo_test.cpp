@@ -22,8 +22,8 @@
 using namespace gradcode;
 
 namespace {
-const std::vector<scheme> demo_schemes{scheme::uncoded, scheme::greedy,      scheme::cgc_w,    scheme::cgc_e,
-                                       scheme::standard_gc, scheme::hgc, scheme::hgc_jncss};
+const std::vector<scheme> demo_schemes{scheme::uncoded,     scheme::greedy, scheme::cgc_w,    scheme::cgc_e,
+                                       scheme::standard_gc, scheme::hgc,    scheme::hgc_jncss};
 
 /// The demo's run (examples/demo.cpp defaults: K = 40, (s_e, s_w) = (1, 1), non-IID level I, lr 0.1,
 /// seed 1) at CI size: 2000 training and 2000 test images (the demo's --smoke data), 200 iterations.
@@ -61,10 +61,11 @@ const demo_table& run_demo() {
     o.evaluate_every = std::max<Index>(1, iterations / 30);
     o.seed = 1;
     for (auto& row : compare_schemes<float>(params, model, train, test_x, test_raw.labels, o)) {
-      std::printf("claims demo: %-12s (%ld,%ld) avg iter %7.1f ms, time to %.0f %% %7.1f s, final accuracy %.4f, grad error %.1e\n",
-                  row.name.c_str(), static_cast<long>(row.edge_tolerance), static_cast<long>(row.worker_tolerance),
-                  row.result.mean_iteration_ms, 100 * t.target, row.time_to_target_ms / 1000, row.result.curve.back().test_accuracy,
-                  row.result.max_gradient_error);
+      std::printf(
+          "claims demo: %-12s (%ld,%ld) avg iter %7.1f ms, time to %.0f %% %7.1f s, final accuracy %.4f, grad error %.1e\n",
+          row.name.c_str(), static_cast<long>(row.edge_tolerance), static_cast<long>(row.worker_tolerance),
+          row.result.mean_iteration_ms, 100 * t.target, row.time_to_target_ms / 1000, row.result.curve.back().test_accuracy,
+          row.result.max_gradient_error);
       t.rows.emplace(row.which, std::move(row));
     }
     return t;
@@ -88,14 +89,15 @@ TEST_CASE("demo: on the §V preset (MNIST workload, K = 40) HGC-JNCSS chooses (s
   CHECK(jn.master_load() == 3);
 }
 
-TEST_CASE("demo: mean iteration time orders HGC-JNCSS < Greedy < HGC < CGC-E < Standard GC < CGC-W < Uncoded, each ≥ 3 % "
-          "below the next",
-          "[claims][demo]") {
-  const std::vector<scheme> order{scheme::hgc_jncss, scheme::greedy,      scheme::hgc,   scheme::cgc_e,
-                                  scheme::standard_gc, scheme::cgc_w, scheme::uncoded};
+TEST_CASE(
+    "demo: mean iteration time orders HGC-JNCSS < Greedy < HGC < CGC-E < Standard GC < CGC-W < Uncoded, each ≥ 3 % "
+    "below the next",
+    "[claims][demo]") {
+  const std::vector<scheme> order{scheme::hgc_jncss,   scheme::greedy, scheme::hgc,    scheme::cgc_e,
+                                  scheme::standard_gc, scheme::cgc_w,  scheme::uncoded};
   for (std::size_t i = 0; i + 1 < order.size(); ++i) {
-    INFO(scheme_name(order[i]) << " " << mean_ms(order[i]) << " ms vs " << scheme_name(order[i + 1]) << " " << mean_ms(order[i + 1])
-                               << " ms");
+    INFO(scheme_name(order[i]) << " " << mean_ms(order[i]) << " ms vs " << scheme_name(order[i + 1]) << " "
+                               << mean_ms(order[i + 1]) << " ms");
     CHECK(mean_ms(order[i]) <= 0.97 * mean_ms(order[i + 1]));
   }
 }
@@ -111,11 +113,13 @@ TEST_CASE("demo: HGC(1,1)'s per-iteration time is 50–60 % below Uncoded and HG
   CHECK(jn / hgc <= 0.70);
 }
 
-TEST_CASE("demo: every exact scheme reaches the target at the same iteration, so time to target follows the iteration-time "
-          "ordering, HGC-JNCSS first and Uncoded last",
-          "[claims][demo]") {
+TEST_CASE(
+    "demo: every exact scheme reaches the target at the same iteration, so time to target follows the iteration-time "
+    "ordering, HGC-JNCSS first and Uncoded last",
+    "[claims][demo]") {
   const auto& t = run_demo();
-  const std::vector<scheme> exact{scheme::hgc_jncss, scheme::hgc, scheme::cgc_e, scheme::standard_gc, scheme::cgc_w, scheme::uncoded};
+  const std::vector<scheme> exact{scheme::hgc_jncss,   scheme::hgc,   scheme::cgc_e,
+                                  scheme::standard_gc, scheme::cgc_w, scheme::uncoded};
   auto reached_at = [&](scheme s) {
     const auto& r = t.rows.at(s);
     for (const auto& p : r.result.curve)

@@ -20,19 +20,22 @@ double bits(const std::vector<examples::onebit_run>& runs, method m, std::size_t
 void print(const char* what, const std::vector<examples::onebit_run>& runs, const std::vector<double>& thresholds) {
   for (const auto& r : runs) {
     std::printf("claims onebit %s: %-30s", what, r.label.c_str());
-    for (std::size_t h = 0; h < thresholds.size(); ++h) std::printf("  <= %g: %.0f", thresholds[h], r.result.bits_to_threshold[h]);
+    for (std::size_t h = 0; h < thresholds.size(); ++h)
+      std::printf("  <= %g: %.0f", thresholds[h], r.result.bits_to_threshold[h]);
     std::printf("  final %.4g%s\n", r.result.final_metric, r.result.diverged ? " (diverged)" : "");
   }
 }
 }  // namespace
 
-TEST_CASE("onebit §V-A linear regression: 1-bit GC-DL reaches √(2L̂) ≤ 1000 and ≤ 100 with ≥ 1.5× fewer bits than SGC-DL, "
-          "≤ 40 within a budget SGC-DL does not, and ≥ 10× fewer than ignore-stragglers",
-          "[claims][onebit]") {
+TEST_CASE(
+    "onebit §V-A linear regression: 1-bit GC-DL reaches √(2L̂) ≤ 1000 and ≤ 100 with ≥ 1.5× fewer bits than SGC-DL, "
+    "≤ 40 within a budget SGC-DL does not, and ≥ 10× fewer than ignore-stragglers",
+    "[claims][onebit]") {
   // Budget 6.4e5 bits = 100 SGC-DL messages (the example: 600). Measured: ≤ 1000 at 2788 vs 12800
   // bits (4.6×), ≤ 100 at 70520 vs 128000 (1.8×), ≤ 40 at 468876 (SGC-DL: 889600, beyond this
   // budget); ignore-stragglers reaches ≤ 1000 only at 484620 (174×).
-  const examples::onebit_setup setup{.seed = 1, .budget = 6400.0 * 100, .thresholds = {1000, 100, 40}, .p = 0.1, .pixel_scale = 1};
+  const examples::onebit_setup setup{
+      .seed = 1, .budget = 6400.0 * 100, .thresholds = {1000, 100, 40}, .p = 0.1, .pixel_scale = 1};
   const auto runs = examples::linear_regression_experiment(setup, nullptr);
   REQUIRE(runs.size() == 3);
   print("linear regression", runs, setup.thresholds);
@@ -49,9 +52,10 @@ TEST_CASE("onebit §V-A linear regression: 1-bit GC-DL reaches √(2L̂) ≤ 100
   CHECK(runs[one_bit].result.final_metric < runs[sgc].result.final_metric);
 }
 
-TEST_CASE("onebit §V-B Rosenbrock: 1-bit GC-DL reaches L̂ ≤ 1e5 with ≥ 10× fewer bits than SGC-DL and L̂ ≤ 1e4 within a budget "
-          "SGC-DL does not, while ignore-stragglers diverges",
-          "[claims][onebit]") {
+TEST_CASE(
+    "onebit §V-B Rosenbrock: 1-bit GC-DL reaches L̂ ≤ 1e5 with ≥ 10× fewer bits than SGC-DL and L̂ ≤ 1e4 within a budget "
+    "SGC-DL does not, while ignore-stragglers diverges",
+    "[claims][onebit]") {
   // Budget 50 SGC-DL messages (64·1001 bits each; the example: 2000). Measured: ≤ 1e5 at 79875 vs
   // 2242240 bits (28×), ≤ 1e4 at 479250 (SGC-DL: not within the budget), ignore-stragglers
   // diverges after 5 iterations (li-skoglund Fig. 6 omits it "due to its convergence failure").
@@ -70,9 +74,10 @@ TEST_CASE("onebit §V-B Rosenbrock: 1-bit GC-DL reaches L̂ ≤ 1e5 with ≥ 10�
   CHECK(runs[one_bit].result.final_metric < runs[sgc].result.final_metric);
 }
 
-TEST_CASE("onebit §V-C Fashion-MNIST logistic regression: 1-bit GC-DL reaches L̂ ≤ 100 with ≥ 10× fewer bits than SGC-DL and "
-          "L̂ ≤ 60 within a budget SGC-DL does not",
-          "[claims][onebit]") {
+TEST_CASE(
+    "onebit §V-C Fashion-MNIST logistic regression: 1-bit GC-DL reaches L̂ ≤ 100 with ≥ 10× fewer bits than SGC-DL and "
+    "L̂ ≤ 60 within a budget SGC-DL does not",
+    "[claims][onebit]") {
   // Budget 50 SGC-DL messages (64·784 bits each; the example: 2000). Measured: ≤ 100 at 5088 vs
   // 451584 bits (89×), ≤ 60 at 46640 (SGC-DL: not within the budget). Ignore-stragglers 1-bit
   // (d_i = 1) needs *fewer* bits than 1-bit GC-DL here (4240, 31376) — no claim is made about it.

@@ -40,9 +40,10 @@ std::pair<int, std::string> capture_stdout(Program&& program) {
 }
 }  // namespace
 
-TEST_CASE("polynomial quickstart: relative error at rounding level (≤ 1e-14, README: 3.9e-16) and exactly the four "
-          "adversaries excluded — workers 2, 4, 3 of relays 0, 1, 2 and relay 1",
-          "[claims][quickstart]") {
+TEST_CASE(
+    "polynomial quickstart: relative error at rounding level (≤ 1e-14, README: 3.9e-16) and exactly the four "
+    "adversaries excluded — workers 2, 4, 3 of relays 0, 1, 2 and relay 1",
+    "[claims][quickstart]") {
   const auto [code, out] = capture_stdout([] { return polynomial_quickstart_main(); });
   INFO(out);
   CHECK(code == 0);

@@ -18,9 +18,10 @@ enum row { two_stage = 0, fast_reserve = 1, cyclic = 2, fractional = 3, uncoded 
 }
 
 // The timing part is cheap (no gradients), so it runs at README's own setting: 2000 epochs, seed 1.
-TEST_CASE("tsdcfl: over README's 2000 epochs TSDCFL's mean epoch time is ≥ 25 % below cyclic repetition and within 5 % of "
-          "fractional repetition — README: 33.1 vs 47.3 and 33.4 ms",
-          "[claims][tsdcfl]") {
+TEST_CASE(
+    "tsdcfl: over README's 2000 epochs TSDCFL's mean epoch time is ≥ 25 % below cyclic repetition and within 5 % of "
+    "fractional repetition — README: 33.1 vs 47.3 and 33.4 ms",
+    "[claims][tsdcfl]") {
   const auto rows = tsdcfl::compare_epoch_times(tsdcfl::cluster{}, 2000, 1, 0.25);
   REQUIRE(rows.size() == 5);
   CHECK(rows[two_stage].name == "TSDCFL");
@@ -28,9 +29,10 @@ TEST_CASE("tsdcfl: over README's 2000 epochs TSDCFL's mean epoch time is ≥ 25 
   CHECK(rows[fractional].name == "fractional repetition");
   CHECK(rows[uncoded].name == "uncoded (wait for all)");
   const double t = rows[two_stage].mean(), cr = rows[cyclic].mean(), fr = rows[fractional].mean(), un = rows[uncoded].mean();
-  std::printf("claims tsdcfl: mean ms/epoch TSDCFL %.2f, FR %.2f, CR %.2f, uncoded %.2f (TSDCFL/CR %.3f, TSDCFL/FR %.3f); "
-              "median TSDCFL %.2f, FR %.2f\n",
-              t, fr, cr, un, t / cr, t / fr, rows[two_stage].percentile(0.5), rows[fractional].percentile(0.5));
+  std::printf(
+      "claims tsdcfl: mean ms/epoch TSDCFL %.2f, FR %.2f, CR %.2f, uncoded %.2f (TSDCFL/CR %.3f, TSDCFL/FR %.3f); "
+      "median TSDCFL %.2f, FR %.2f\n",
+      t, fr, cr, un, t / cr, t / fr, rows[two_stage].percentile(0.5), rows[fractional].percentile(0.5));
   // The claim: "TSDCFL is 30 % faster than cyclic repetition and on par with fractional repetition".
   CHECK(t <= 0.75 * cr);
   CHECK(std::abs(t / fr - 1) <= 0.05);
@@ -46,22 +48,25 @@ TEST_CASE("tsdcfl: over README's 2000 epochs TSDCFL's mean epoch time is ≥ 25 
   CHECK(un == Approx(40.3).epsilon(0.03));
 }
 
-TEST_CASE("tsdcfl: about half the redundant computation — ≥ 70 % of TSDCFL's computed partitions are useful, ≤ 50 % of CR's "
-          "and FR's (README: 79 % vs 39–45 %)",
-          "[claims][tsdcfl]") {
+TEST_CASE(
+    "tsdcfl: about half the redundant computation — ≥ 70 % of TSDCFL's computed partitions are useful, ≤ 50 % of CR's "
+    "and FR's (README: 79 % vs 39–45 %)",
+    "[claims][tsdcfl]") {
   const Index epochs = 2000;
   const auto rows = tsdcfl::compare_epoch_times(tsdcfl::cluster{}, epochs, 1, 0.25);
   const auto useful = [&](row r) { return rows[r].useful_share / static_cast<double>(epochs); };
-  std::printf("claims tsdcfl: useful share TSDCFL %.3f, CR %.3f, FR %.3f\n", useful(two_stage), useful(cyclic), useful(fractional));
+  std::printf("claims tsdcfl: useful share TSDCFL %.3f, CR %.3f, FR %.3f\n", useful(two_stage), useful(cyclic),
+              useful(fractional));
   CHECK(useful(two_stage) >= 0.70);
   CHECK(useful(cyclic) <= 0.50);
   CHECK(useful(fractional) <= 0.50);
   CHECK(useful(two_stage) >= 1.5 * std::max(useful(cyclic), useful(fractional)));
 }
 
-TEST_CASE("tsdcfl: training with every scheme's decoded gradient gives the same accuracy every epoch, and TSDCFL finishes "
-          "≥ 20 % sooner than cyclic repetition (examples/tsdcfl.cpp header)",
-          "[claims][tsdcfl]") {
+TEST_CASE(
+    "tsdcfl: training with every scheme's decoded gradient gives the same accuracy every epoch, and TSDCFL finishes "
+    "≥ 20 % sooner than cyclic repetition (examples/tsdcfl.cpp header)",
+    "[claims][tsdcfl]") {
   // CI size: 1200 training / 500 test images (the example's --smoke data), 30 epochs.
   const tsdcfl::cluster c{};
   const auto train_raw = examples::load_fashion_mnist("train", 1200);
@@ -76,10 +81,11 @@ TEST_CASE("tsdcfl: training with every scheme's decoded gradient gives the same 
     worst = std::max(worst, r.worst_error);
     for (std::size_t e = 0; e < r.accuracy.size(); ++e) spread = std::max(spread, std::abs(r.accuracy[e] - runs[0].accuracy[e]));
   }
-  std::printf("claims tsdcfl: training spread %.1e, worst gradient error %.1e, time TSDCFL %.0f ms, CR %.0f ms, FR %.0f ms, "
-              "uncoded %.0f ms, final accuracy %.4f\n",
-              spread, worst, runs[0].clock_ms.back(), runs[1].clock_ms.back(), runs[2].clock_ms.back(), runs[3].clock_ms.back(),
-              runs[0].accuracy.back());
+  std::printf(
+      "claims tsdcfl: training spread %.1e, worst gradient error %.1e, time TSDCFL %.0f ms, CR %.0f ms, FR %.0f ms, "
+      "uncoded %.0f ms, final accuracy %.4f\n",
+      spread, worst, runs[0].clock_ms.back(), runs[1].clock_ms.back(), runs[2].clock_ms.back(), runs[3].clock_ms.back(),
+      runs[0].accuracy.back());
   CHECK(worst <= 1e-12);
   CHECK(spread <= 1e-12);
   CHECK(runs[0].accuracy.back() > runs[0].accuracy.front() + 0.3);  // it did learn

@@ -57,12 +57,12 @@ struct encoded_gradients {
 /// What happened over a set of straggler patterns.
 struct sweep_stats {
   Index patterns = 0;
-  Index decoded = 0;           ///< decode returned a sum within the error bound (the others are in `wrong`)
-  Index refused = 0;           ///< decode threw not_decodable
-  Index refused_uncovered = 0; ///< ... on a pattern whose stragglers hold every copy of a partition
-  Index uncovered = 0;         ///< patterns whose stragglers hold every copy of some partition
-  Index wrong = 0;             ///< decode returned a sum beyond the bound, or threw anything else
-  double worst_error = 0;      ///< over every sum decode returned (within the bound or not)
+  Index decoded = 0;            ///< decode returned a sum within the error bound (the others are in `wrong`)
+  Index refused = 0;            ///< decode threw not_decodable
+  Index refused_uncovered = 0;  ///< ... on a pattern whose stragglers hold every copy of a partition
+  Index uncovered = 0;          ///< patterns whose stragglers hold every copy of some partition
+  Index wrong = 0;              ///< decode returned a sum beyond the bound, or threw anything else
+  double worst_error = 0;       ///< over every sum decode returned (within the bound or not)
   std::vector<Index> worst_stragglers, first_wrong, first_refused;
   std::string first_wrong_what;
 };
@@ -71,9 +71,8 @@ struct sweep_stats {
 inline bool uncovers_a_partition(const assignment& support, const std::vector<Index>& stragglers) {
   for (Index k = 0; k < support.partitions(); ++k) {
     const auto holders = support.holders_of(k);
-    if (std::all_of(holders.begin(), holders.end(), [&](Index h) {
-          return std::find(stragglers.begin(), stragglers.end(), h) != stragglers.end();
-        }))
+    if (std::all_of(holders.begin(), holders.end(),
+                    [&](Index h) { return std::find(stragglers.begin(), stragglers.end(), h) != stragglers.end(); }))
       return true;
   }
   return false;
@@ -82,8 +81,8 @@ inline bool uncovers_a_partition(const assignment& support, const std::vector<In
 /// Decode from all nodes except `stragglers` (responders passed in the order given by
 /// `responder_order`, when non-empty a permutation seed) and record the outcome in `stats`.
 template <class Scalar>
-void decode_without(const linear_code<Scalar>& code, const encoded_gradients<Scalar>& data,
-                    const std::vector<Index>& stragglers, sweep_stats& stats, std::uint64_t shuffle_seed = 0) {
+void decode_without(const linear_code<Scalar>& code, const encoded_gradients<Scalar>& data, const std::vector<Index>& stragglers,
+                    sweep_stats& stats, std::uint64_t shuffle_seed = 0) {
   const pattern responders = pattern::all_except(code.nodes(), stragglers);
   std::vector<Index> ids = responders.ids();
   if (shuffle_seed != 0) {
@@ -143,8 +142,8 @@ sweep_stats sweep_up_to(const linear_code<Scalar>& code, const encoded_gradients
 /// `count` uniformly random patterns of exactly `stragglers` stragglers, responders passed in a
 /// random order.
 template <class Scalar>
-sweep_stats sweep_random(const linear_code<Scalar>& code, const encoded_gradients<Scalar>& data, Index stragglers,
-                         Index count, std::uint64_t seed) {
+sweep_stats sweep_random(const linear_code<Scalar>& code, const encoded_gradients<Scalar>& data, Index stragglers, Index count,
+                         std::uint64_t seed) {
   sweep_stats stats;
   std::mt19937_64 rng(seed);
   std::vector<Index> all(static_cast<std::size_t>(code.nodes()));
@@ -170,8 +169,8 @@ inline std::string to_string(const std::vector<Index>& v) {
 
 /// One line per measured parameter set, so the worst errors show in the test log.
 inline void report(const char* what, const std::string& params, const sweep_stats& st) {
-  std::printf("[gradcode worst error] %-22s %-40s patterns %6lld decoded %6lld refused %6lld wrong %4lld  worst %.3e\n",
-              what, params.c_str(), static_cast<long long>(st.patterns), static_cast<long long>(st.decoded),
+  std::printf("[gradcode worst error] %-22s %-40s patterns %6lld decoded %6lld refused %6lld wrong %4lld  worst %.3e\n", what,
+              params.c_str(), static_cast<long long>(st.patterns), static_cast<long long>(st.decoded),
               static_cast<long long>(st.refused), static_cast<long long>(st.wrong), st.worst_error);
   std::fflush(stdout);
 }
@@ -192,10 +191,9 @@ sweep_stats check_every_tolerated_pattern(const linear_code<Scalar>& code, const
   report(what, params + " " + scalar_name<Scalar>(), st);
   double expected = 0;
   for (Index f = 0; f <= code.tolerance(); ++f) expected += binomial(code.nodes(), f);
-  INFO(what << " " << params << " <" << scalar_name<Scalar>() << ">, d = " << d << ", data seed " << seed
-            << ": worst error " << st.worst_error << " with stragglers " << to_string(st.worst_stragglers)
-            << "; first refused " << to_string(st.first_refused) << "; first wrong " << to_string(st.first_wrong) << " "
-            << st.first_wrong_what);
+  INFO(what << " " << params << " <" << scalar_name<Scalar>() << ">, d = " << d << ", data seed " << seed << ": worst error "
+            << st.worst_error << " with stragglers " << to_string(st.worst_stragglers) << "; first refused "
+            << to_string(st.first_refused) << "; first wrong " << to_string(st.first_wrong) << " " << st.first_wrong_what);
   CHECK(static_cast<double>(st.patterns) == expected);
   CHECK(st.wrong == 0);
   CHECK(st.worst_error <= error_bound<Scalar>());
@@ -221,14 +219,14 @@ sweep_stats check_every_tolerated_pattern(const linear_code<Scalar>& code, const
 /// the bound or throws not_decodable, and every pattern that loses all copies of a partition
 /// throws. Returns the counts for code-specific expectations.
 template <class Scalar>
-sweep_stats check_one_more_straggler(const linear_code<Scalar>& code, const char* what, const std::string& params,
-                                     Index d = 64, std::uint64_t seed = 20240602) {
+sweep_stats check_one_more_straggler(const linear_code<Scalar>& code, const char* what, const std::string& params, Index d = 64,
+                                     std::uint64_t seed = 20240602) {
   const encoded_gradients<Scalar> data(code, d, seed);
   const sweep_stats st = sweep_exactly(code, data, code.tolerance() + 1);
   report(what, params + " s+1 " + scalar_name<Scalar>(), st);
-  INFO(what << " " << params << " <" << scalar_name<Scalar>() << "> with s + 1 stragglers: " << st.decoded
-            << " decoded, " << st.refused << " refused (" << st.uncovered << " lose a whole partition); first wrong "
-            << to_string(st.first_wrong) << " " << st.first_wrong_what);
+  INFO(what << " " << params << " <" << scalar_name<Scalar>() << "> with s + 1 stragglers: " << st.decoded << " decoded, "
+            << st.refused << " refused (" << st.uncovered << " lose a whole partition); first wrong " << to_string(st.first_wrong)
+            << " " << st.first_wrong_what);
   CHECK(static_cast<double>(st.patterns) == binomial(code.nodes(), code.tolerance() + 1));
   CHECK(st.wrong == 0);
   CHECK(st.decoded + st.refused == st.patterns);
@@ -240,11 +238,11 @@ sweep_stats check_one_more_straggler(const linear_code<Scalar>& code, const char
 /// `count` random patterns of exactly s stragglers (seeded; --rng-seed overrides).
 /// `must_decode`: every pattern must decode (else: decode correctly or throw not_decodable).
 template <class Scalar>
-sweep_stats check_random_patterns(const linear_code<Scalar>& code, const char* what, const std::string& params,
-                                  Index count, bool must_decode, Index d = 64, std::uint64_t fallback_seed = 0x9c0de) {
+sweep_stats check_random_patterns(const linear_code<Scalar>& code, const char* what, const std::string& params, Index count,
+                                  bool must_decode, Index d = 64, std::uint64_t fallback_seed = 0x9c0de) {
   const std::uint64_t seed = test_seed(fallback_seed);
-  INFO(what << " " << params << " <" << scalar_name<Scalar>() << ">: " << count << " random patterns of s = "
-            << code.tolerance() << " stragglers, d = " << d << ", seed " << seed << " (--rng-seed overrides)");
+  INFO(what << " " << params << " <" << scalar_name<Scalar>() << ">: " << count << " random patterns of s = " << code.tolerance()
+            << " stragglers, d = " << d << ", seed " << seed << " (--rng-seed overrides)");
   const encoded_gradients<Scalar> data(code, d, seed);
   const sweep_stats st = sweep_random(code, data, code.tolerance(), count, seed + 1);
   report(what, params + " " + scalar_name<Scalar>(), st);

@@ -34,8 +34,7 @@ double max_difference(const gradcode::sparse_matrix<double>& a, const gradcode::
 
 }  // namespace
 
-TEST_CASE("construction: is_cyclic_block_support recognises exactly the cyclic block support of (n, K, s)",
-          "[construction]") {
+TEST_CASE("construction: is_cyclic_block_support recognises exactly the cyclic block support of (n, K, s)", "[construction]") {
   CHECK(gradcode::is_cyclic_block_support(cyclic_block_support(7, 7, 2), 2));
   CHECK(gradcode::is_cyclic_block_support(cyclic_block_support(6, 15, 3), 3));
   CHECK_FALSE(gradcode::is_cyclic_block_support(cyclic_block_support(7, 7, 2), 1));  // other s
@@ -53,8 +52,8 @@ TEST_CASE("construction: automatic picks cyclic MDS on the cyclic support when n
     Index n, K, s;
     bool mds;
   };
-  for (const auto& [n, K, s, mds] : std::vector<entry>{{7, 7, 2, true}, {6, 14, 3, true}, {12, 12, 5, true}, {6, 6, 2, false},
-                                                      {8, 8, 0, false}, {10, 23, 4, false}}) {
+  for (const auto& [n, K, s, mds] : std::vector<entry>{
+           {7, 7, 2, true}, {6, 14, 3, true}, {12, 12, 5, true}, {6, 6, 2, false}, {8, 8, 0, false}, {10, 23, 4, false}}) {
     INFO("n = " << n << ", K = " << K << ", s = " << s);
     const auto support = cyclic_block_support(n, K, s);
     const auto B = encoding_for(support, s, construction::automatic, 5);
@@ -84,8 +83,9 @@ TEST_CASE("construction: forcing null_space on a cyclic support gives the null-s
 
 TEST_CASE("construction: forcing cyclic_mds where it does not apply throws invalid_parameters", "[construction][errors]") {
   const assignment arbitrary(6, {{0, 1, 2}, {0, 3}, {1, 4, 5}, {2, 3, 4}, {0, 5}, {1, 2, 3, 4, 5}, {0, 1}});
-  CHECK_THROWS_MATCHES(encoding_for(arbitrary, 2, construction::cyclic_mds), gradcode::invalid_parameters,
-                       what_contains("cyclic MDS construction forced on n = 7, s = 2, which needs the cyclic block support and n − s odd"));
+  CHECK_THROWS_MATCHES(
+      encoding_for(arbitrary, 2, construction::cyclic_mds), gradcode::invalid_parameters,
+      what_contains("cyclic MDS construction forced on n = 7, s = 2, which needs the cyclic block support and n − s odd"));
   CHECK_THROWS_MATCHES(encoding_for(cyclic_block_support(6, 6, 2), 2, construction::cyclic_mds), gradcode::invalid_parameters,
                        what_contains("n = 6, s = 2"));
   CHECK_NOTHROW(encoding_for(cyclic_block_support(7, 7, 2), 2, construction::cyclic_mds));
@@ -94,18 +94,22 @@ TEST_CASE("construction: forcing cyclic_mds where it does not apply throws inval
   CHECK(max_difference(B, gradcode::null_space_encoding(arbitrary, 2, 3)) == 0.0);
 }
 
-TEST_CASE("construction: tandon_random is cyclic repetition's only: encoding_for and HGC refuse it with invalid_parameters naming HGC",
-          "[construction][errors]") {
+TEST_CASE(
+    "construction: tandon_random is cyclic repetition's only: encoding_for and HGC refuse it with invalid_parameters naming HGC",
+    "[construction][errors]") {
   const auto support = cyclic_block_support(7, 7, 2);
   CHECK_THROWS_MATCHES(encoding_for(support, 2, construction::tandon_random), gradcode::invalid_parameters,
                        what_contains("construction::tandon_random (Tandon et al. 2017, Algorithm 2) is defined for "
                                      "cyclic_repetition_code only; HGC (hgc_params::method)"));
   CHECK_THROWS_WITH(encoding_for(support, 2, construction::tandon_random),
                     Catch::Matchers::StartsWith("gradcode::invalid_parameters: construction::tandon_random"));
-  CHECK_THROWS_MATCHES(
-      gradcode::hgc_code<double>({.workers = {3, 3, 3}, .partitions = 9, .edge_tolerance = 1, .worker_tolerance = 1,
-                                  .method = construction::tandon_random}),
-      gradcode::invalid_parameters, what_contains("HGC (hgc_params::method) and encoding_for take construction::automatic"));
+  CHECK_THROWS_MATCHES(gradcode::hgc_code<double>({.workers = {3, 3, 3},
+                                                   .partitions = 9,
+                                                   .edge_tolerance = 1,
+                                                   .worker_tolerance = 1,
+                                                   .method = construction::tandon_random}),
+                       gradcode::invalid_parameters,
+                       what_contains("HGC (hgc_params::method) and encoding_for take construction::automatic"));
   CHECK_THROWS_MATCHES(encoding_for(support, 2, static_cast<construction>(9)), gradcode::invalid_parameters,
                        what_contains("construction(9) is not a construction"));
   // The family that supports it builds Algorithm 2's B (b_i(i) = 1 on the node's own block).

@@ -22,18 +22,16 @@ namespace {
 
 struct mds_case {
   Index n, K, s;
-  std::string str() const {
-    return "n=" + std::to_string(n) + " K=" + std::to_string(K) + " s=" + std::to_string(s);
-  }
+  std::string str() const { return "n=" + std::to_string(n) + " K=" + std::to_string(K) + " s=" + std::to_string(s); }
   gradcode::cyclic_mds_params params() const { return {.nodes = n, .partitions = K, .tolerance = s}; }
 };
 
 // n − s odd throughout; s = 0, s = n − 1, K = n, K > n (and not a multiple of n), prime and
 // composite n.
 const std::vector<mds_case> mds_cases = {
-    {1, 1, 0},   {5, 5, 0},   {5, 5, 2},   {6, 6, 1},   {6, 6, 3},   {6, 6, 5},    {7, 7, 2},   {7, 7, 4},
-    {9, 9, 6},   {10, 10, 3}, {10, 23, 5}, {11, 11, 4}, {11, 11, 8}, {12, 12, 1},  {12, 12, 3}, {12, 12, 5},
-    {12, 12, 7}, {12, 12, 9}, {12, 12, 11}, {12, 30, 5},
+    {1, 1, 0},   {5, 5, 0},   {5, 5, 2},   {6, 6, 1},   {6, 6, 3},    {6, 6, 5},   {7, 7, 2},
+    {7, 7, 4},   {9, 9, 6},   {10, 10, 3}, {10, 23, 5}, {11, 11, 4},  {11, 11, 8}, {12, 12, 1},
+    {12, 12, 3}, {12, 12, 5}, {12, 12, 7}, {12, 12, 9}, {12, 12, 11}, {12, 30, 5},
 };
 
 }  // namespace
@@ -48,7 +46,8 @@ TEST_CASE("cyclic MDS: the generator has the s roots ω^t centred on n/2, real c
       double sum = 0;
       for (double v : c) sum += v;
       CHECK(sum == Approx(1.0).epsilon(1e-12));
-      for (Index j = 0; j <= s; ++j) CHECK(c[static_cast<std::size_t>(j)] == Approx(c[static_cast<std::size_t>(s - j)]).margin(1e-12));
+      for (Index j = 0; j <= s; ++j)
+        CHECK(c[static_cast<std::size_t>(j)] == Approx(c[static_cast<std::size_t>(s - j)]).margin(1e-12));
       const auto eval = [&](Index t) {
         const auto x = std::polar(1.0, 2 * std::numbers::pi * static_cast<double>(t) / static_cast<double>(n));
         std::complex<double> v = 0, p = 1;
@@ -60,8 +59,9 @@ TEST_CASE("cyclic MDS: the generator has the s roots ω^t centred on n/2, real c
     }
 }
 
-TEST_CASE("cyclic MDS: known generators are (1,1,1)/3 for n = 3, s = 2 and (1,1)/2 for n = 4, s = 1 and (1,φ,1)/(2+φ) for n = 5, s = 2",
-          "[cyclic_mds][kat]") {
+TEST_CASE(
+    "cyclic MDS: known generators are (1,1,1)/3 for n = 3, s = 2 and (1,1)/2 for n = 4, s = 1 and (1,φ,1)/(2+φ) for n = 5, s = 2",
+    "[cyclic_mds][kat]") {
   // g(x) = (x^n − 1)/(x − 1) when s = n − 1; g(x) = x + 1 for the single root −1 (n = 4, t = 2);
   // g(x) = x² − 2cos(4π/5)x + 1 = x² + φx + 1 for n = 5, T = {2, 3}.
   const double phi = (1 + std::sqrt(5.0)) / 2;
@@ -81,8 +81,8 @@ TEST_CASE("cyclic MDS: known generators are (1,1,1)/3 for n = 3, s = 2 and (1,1)
     for (Index t = 0; t <= 2; ++t) CHECK(B(i, (i + t) % 5) == Approx(g52[static_cast<std::size_t>(t)]).epsilon(1e-14));
 }
 
-TEMPLATE_TEST_CASE("cyclic MDS: every pattern of at most s stragglers decodes the exact sum (n ≤ 12)",
-                   "[cyclic_mds][exhaustive]", float, double) {
+TEMPLATE_TEST_CASE("cyclic MDS: every pattern of at most s stragglers decodes the exact sum (n ≤ 12)", "[cyclic_mds][exhaustive]",
+                   float, double) {
   for (const auto& c : mds_cases) {
     const cyclic_mds_code<TestType> code(c.params());
     gradcode::test::check_every_tolerated_pattern<TestType>(code, "cyclic_mds", c.str());
@@ -115,8 +115,7 @@ TEST_CASE("cyclic MDS: with s + 1 stragglers it never returns a wrong sum, and r
   }
 }
 
-TEST_CASE("cyclic MDS: at n ≈ 50 with s ≤ 4, 1000 random patterns of s stragglers decode the exact sum",
-          "[cyclic_mds][random]") {
+TEST_CASE("cyclic MDS: at n ≈ 50 with s ≤ 4, 1000 random patterns of s stragglers decode the exact sum", "[cyclic_mds][random]") {
   // Measured (this test, seed 0x9c0de): worst relative error 4e-13 at n = 49, s = 4; the worst
   // amplification Σ|a_j|‖b_j‖₁ over patterns grows from 50 (n = 50, s = 1) to ~1e4 (s = 3).
   const std::vector<mds_case> large = {{50, 50, 1}, {51, 51, 2}, {50, 100, 3}, {49, 49, 4}};
@@ -164,7 +163,8 @@ TEST_CASE("cyclic MDS: invalid parameters throw invalid_parameters naming the co
 // ~0 before the normalisation divided by it), n = 0 divided by zero, and a huge s looped s² times.
 TEST_CASE("cyclic MDS: the public generator rejects (n, s) without a real cyclic MDS code", "[cyclic_mds][errors]") {
   CHECK_THROWS_MATCHES(gradcode::cyclic_mds_generator(6, 2), gradcode::invalid_parameters, what_contains("n − s odd"));
-  CHECK_THROWS_MATCHES(gradcode::cyclic_mds_generator(7, 7), gradcode::invalid_parameters, what_contains("s = 7 must be in [0, n = 7)"));
+  CHECK_THROWS_MATCHES(gradcode::cyclic_mds_generator(7, 7), gradcode::invalid_parameters,
+                       what_contains("s = 7 must be in [0, n = 7)"));
   CHECK_THROWS_AS(gradcode::cyclic_mds_generator(7, -2), gradcode::invalid_parameters);
   CHECK_THROWS_AS(gradcode::cyclic_mds_generator(0, 0), gradcode::invalid_parameters);
   CHECK_THROWS_MATCHES(gradcode::cyclic_mds_generator(Index{1} << 40, (Index{1} << 40) - 3), gradcode::invalid_parameters,

@@ -32,8 +32,8 @@ struct cr_case {
   construction method = construction::null_space;  // tandon_random: Tandon et al.'s Algorithm 2 with a Gaussian H
   bool random_h() const { return method == construction::tandon_random; }
   std::string str() const {
-    return "n=" + std::to_string(n) + " K=" + std::to_string(K) + " s=" + std::to_string(s) + " seed=" + std::to_string(seed) + " " +
-           gradcode::construction_name(method);
+    return "n=" + std::to_string(n) + " K=" + std::to_string(K) + " s=" + std::to_string(s) + " seed=" + std::to_string(seed) +
+           " " + gradcode::construction_name(method);
   }
   gradcode::cyclic_repetition_params params() const {
     return {.nodes = n, .partitions = K, .tolerance = s, .seed = seed, .method = method};
@@ -42,8 +42,8 @@ struct cr_case {
 
 // s = 0, s = n − 1, K = n, K > n (and not a multiple of n), several seeds.
 const std::vector<cr_case> cr_cases = {
-    {1, 1, 0},   {5, 5, 0},    {5, 5, 1},      {7, 7, 3},      {8, 8, 7},       {10, 10, 2}, {10, 25, 4},
-    {12, 12, 1}, {12, 12, 3},  {12, 12, 6},    {12, 12, 11},   {12, 40, 5},     {11, 11, 5, 7}, {12, 12, 4, 99},
+    {1, 1, 0},   {5, 5, 0},   {5, 5, 1},   {7, 7, 3},    {8, 8, 7},   {10, 10, 2},    {10, 25, 4},
+    {12, 12, 1}, {12, 12, 3}, {12, 12, 6}, {12, 12, 11}, {12, 40, 5}, {11, 11, 5, 7}, {12, 12, 4, 99},
 };
 // Algorithm 2 literally (random H); its conditioning is the paper's, so these are checked in double.
 const std::vector<cr_case> tandon_cases = {
@@ -106,7 +106,8 @@ TEST_CASE("cyclic repetition: the default construction is construction::null_spa
   }
   // Algorithm 2 fixes b_i(i) = 1; the spectral B normalises 1ᵀb_k = 1 instead, so they differ.
   const cyclic_repetition_code<double> spectral({.nodes = 7, .partitions = 7, .tolerance = 3});
-  const cyclic_repetition_code<double> tandon({.nodes = 7, .partitions = 7, .tolerance = 3, .method = construction::tandon_random});
+  const cyclic_repetition_code<double> tandon(
+      {.nodes = 7, .partitions = 7, .tolerance = 3, .method = construction::tandon_random});
   CHECK(gradcode::matrix<double>(spectral.encoding_matrix() - tandon.encoding_matrix()).cwiseAbs().maxCoeff() > 1e-3);
 }
 
@@ -172,8 +173,7 @@ TEMPLATE_TEST_CASE("cyclic repetition: 1000 random patterns of s stragglers deco
   }
 }
 
-TEST_CASE("cyclic repetition: invalid parameters throw invalid_parameters naming the constraint",
-          "[cyclic_repetition][errors]") {
+TEST_CASE("cyclic repetition: invalid parameters throw invalid_parameters naming the constraint", "[cyclic_repetition][errors]") {
   using code = cyclic_repetition_code<double>;
   CHECK_THROWS_MATCHES(code({.nodes = 6, .partitions = 5, .tolerance = 1}), gradcode::invalid_parameters,
                        what_contains("K = 5 partitions for n = 6 nodes; the cyclic support needs K >= n"));

@@ -22,15 +22,13 @@ namespace {
 
 struct fr_case {
   Index n, K, s;
-  std::string str() const {
-    return "n=" + std::to_string(n) + " K=" + std::to_string(K) + " s=" + std::to_string(s);
-  }
+  std::string str() const { return "n=" + std::to_string(n) + " K=" + std::to_string(K) + " s=" + std::to_string(s); }
   gradcode::fractional_repetition_params params() const { return {.nodes = n, .partitions = K, .tolerance = s}; }
 };
 
 // s = 0, s = n − 1, K = n, K > n, K < n (K ≥ n/(s+1)), K not a multiple of the group count.
 const std::vector<fr_case> fr_cases = {
-    {1, 1, 0},   {4, 4, 0},   {6, 6, 1},   {6, 6, 2},   {6, 6, 5},    {8, 20, 3},  {9, 9, 2},    {10, 10, 4},
+    {1, 1, 0},   {4, 4, 0},   {6, 6, 1},   {6, 6, 2},   {6, 6, 5},    {8, 20, 3},  {9, 9, 2},  {10, 10, 4},
     {12, 12, 1}, {12, 12, 2}, {12, 12, 3}, {12, 12, 5}, {12, 12, 11}, {12, 30, 3}, {12, 4, 2}, {12, 7, 2},
 };
 
@@ -90,17 +88,21 @@ TEST_CASE("fractional repetition: invalid parameters throw invalid_parameters na
   // (s + 1) ∤ n is a code now (mixed group sizes), but its cyclic groups need K >= n.
   CHECK_NOTHROW(code({.nodes = 6, .partitions = 6, .tolerance = 3}));
   CHECK_NOTHROW(code({.nodes = 7, .partitions = 7, .tolerance = 1}));
-  CHECK_THROWS_MATCHES(code({.nodes = 10, .partitions = 9, .tolerance = 2}), gradcode::invalid_parameters,
-                       what_contains("K = 9 partitions for n = 10 nodes, s = 2: when (s + 1) does not divide n the groups of more "
-                                     "than s + 1 nodes are cyclic codes and need K >= n (K = 10 fits)"));
+  CHECK_THROWS_MATCHES(
+      code({.nodes = 10, .partitions = 9, .tolerance = 2}), gradcode::invalid_parameters,
+      what_contains("K = 9 partitions for n = 10 nodes, s = 2: when (s + 1) does not divide n the groups of more "
+                    "than s + 1 nodes are cyclic codes and need K >= n (K = 10 fits)"));
   CHECK_THROWS_MATCHES(code({.nodes = 7, .partitions = 3, .tolerance = 1}), gradcode::invalid_parameters,
                        what_contains("need K >= n (K = 7 fits)"));
   CHECK_NOTHROW(code({.nodes = 9, .partitions = 3, .tolerance = 2}));  // (s + 1) | n: K >= n/(s+1) is enough
-  CHECK_THROWS_MATCHES(code({.nodes = 10, .partitions = 10, .tolerance = 2, .max_amplification = -1}), gradcode::invalid_parameters,
+  CHECK_THROWS_MATCHES(code({.nodes = 10, .partitions = 10, .tolerance = 2, .max_amplification = -1}),
+                       gradcode::invalid_parameters,
                        what_contains("max_amplification = -1 must be >= 0 (0: no limit; e.g. 50 for float)"));
-  CHECK_THROWS_MATCHES(code({.nodes = 10, .partitions = 10, .tolerance = 2, .max_amplification = std::numeric_limits<double>::quiet_NaN()}),
-                       gradcode::invalid_parameters, what_contains("max_amplification = nan must be >= 0"));
-  CHECK_THROWS_MATCHES(code({.nodes = 9, .partitions = 9, .tolerance = 2, .max_amplification = -0.5}), gradcode::invalid_parameters,
+  CHECK_THROWS_MATCHES(
+      code({.nodes = 10, .partitions = 10, .tolerance = 2, .max_amplification = std::numeric_limits<double>::quiet_NaN()}),
+      gradcode::invalid_parameters, what_contains("max_amplification = nan must be >= 0"));
+  CHECK_THROWS_MATCHES(code({.nodes = 9, .partitions = 9, .tolerance = 2, .max_amplification = -0.5}),
+                       gradcode::invalid_parameters,
                        what_contains("max_amplification = -0.5 must be >= 0"));  // checked even when (s + 1) | n
   CHECK_THROWS_MATCHES(code({.nodes = 6, .partitions = 2, .tolerance = 1}), gradcode::invalid_parameters,
                        what_contains("K = 2 partitions for 3 groups; need K >= n/(s+1) = 3"));
@@ -120,8 +122,21 @@ using layout = gradcode::fractional_repetition_group::layout;
 // q = ⌊n/(s+1)⌋ groups of ⌊n/q⌋ or ⌈n/q⌉ nodes: q = 1 (plain cyclic code of n nodes), groups of
 // s + 2 and s + 3 beside classic ones, K = n, K = c·n, K not a multiple of n.
 const std::vector<fr_case> mixed_cases = {
-    {2, 2, 0} /* divisible, control */, {3, 3, 1},  {5, 5, 1},   {7, 7, 1},   {7, 7, 2},   {8, 8, 4},  {10, 10, 2},
-    {10, 20, 3}, {11, 11, 3}, {11, 17, 2}, {13, 13, 2}, {13, 13, 3}, {14, 14, 4}, {16, 16, 5}, {12, 25, 4},
+    {2, 2, 0} /* divisible, control */,
+    {3, 3, 1},
+    {5, 5, 1},
+    {7, 7, 1},
+    {7, 7, 2},
+    {8, 8, 4},
+    {10, 10, 2},
+    {10, 20, 3},
+    {11, 11, 3},
+    {11, 17, 2},
+    {13, 13, 2},
+    {13, 13, 3},
+    {14, 14, 4},
+    {16, 16, 5},
+    {12, 25, 4},
 };
 
 Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
@@ -168,8 +183,10 @@ TEST_CASE("fractional repetition, (s + 1) ∤ n: ⌊n/(s+1)⌋ balanced groups o
     }
     CHECK(total == c.K * (c.s + 1));
   }
-  CHECK_THROWS_AS(fractional_repetition_code<double>({.nodes = 7, .partitions = 7, .tolerance = 2}).group(2), gradcode::invalid_input);
-  CHECK_THROWS_AS(fractional_repetition_code<double>({.nodes = 7, .partitions = 7, .tolerance = 2}).group_of(7), gradcode::invalid_input);
+  CHECK_THROWS_AS(fractional_repetition_code<double>({.nodes = 7, .partitions = 7, .tolerance = 2}).group(2),
+                  gradcode::invalid_input);
+  CHECK_THROWS_AS(fractional_repetition_code<double>({.nodes = 7, .partitions = 7, .tolerance = 2}).group_of(7),
+                  gradcode::invalid_input);
 }
 
 TEMPLATE_TEST_CASE("fractional repetition, (s + 1) ∤ n: every pattern of at most s stragglers decodes the exact sum",
@@ -198,27 +215,29 @@ TEST_CASE("fractional repetition at scale: n = 100 and 200, s = 10, no float ref
   // 11): 1.12; the 12-node cyclic group alone has worst A 16.0 (exhaustive over C(12, 10)).
   for (const Index n : {Index{100}, Index{200}}) {
     INFO("n = " << n);
-    const fractional_repetition_code<float> code({.nodes = n, .partitions = n, .tolerance = 10,
-                                                  .max_amplification = std::numeric_limits<double>::infinity()});
+    const fractional_repetition_code<float> code(
+        {.nodes = n, .partitions = n, .tolerance = 10, .max_amplification = std::numeric_limits<double>::infinity()});
     CHECK(code.replicated_groups() == 0);  // +∞: measured, never replicated
     CHECK(code.group_amplification_exhaustive());
     CHECK(code.worst_group_amplification() == Approx(16.0).epsilon(0.01));
     const auto r = gradcode::condition_of(code, {.samples = 200});
-    std::printf("[gradcode condition] fractional repetition n = %lld s = 10: worst A %.3g, median %.3g, float refused %lld of %lld; "
-                "worst group A %.3g\n",
-                static_cast<long long>(n), r.worst, r.median, static_cast<long long>(r.refused_float),
-                static_cast<long long>(r.patterns), code.worst_group_amplification());
+    std::printf(
+        "[gradcode condition] fractional repetition n = %lld s = 10: worst A %.3g, median %.3g, float refused %lld of %lld; "
+        "worst group A %.3g\n",
+        static_cast<long long>(n), r.worst, r.median, static_cast<long long>(r.refused_float), static_cast<long long>(r.patterns),
+        code.worst_group_amplification());
     CHECK(!r.exhaustive);
     CHECK(r.patterns == 200);
     CHECK(r.not_spanning == 0);
     CHECK(r.refused_float == 0);
     CHECK(r.refused_double == 0);
     CHECK(r.worst < 1.25);
-    CHECK(r.worst <= code.worst_group_amplification());  // the decode splits by group
+    CHECK(r.worst <= code.worst_group_amplification());       // the decode splits by group
     for (Index i = 0; i < n; ++i) CHECK(code.load(i) == 11);  // s + 1 = ⌈K(s+1)/n⌉ at K = n, like cyclic repetition
     // Every decode in float on 200 random patterns, and the worst kind of pattern: all s stragglers
     // inside the largest (cyclic) group, every one of its C(12, 10) = 66 such patterns.
-    gradcode::test::check_random_patterns<float>(code, "fractional_repetition", "n=" + std::to_string(n) + " K=n s=10", 200, true);
+    gradcode::test::check_random_patterns<float>(code, "fractional_repetition", "n=" + std::to_string(n) + " K=n s=10", 200,
+                                                 true);
     const gradcode::test::encoded_gradients<float> data(code, 32, 7);
     gradcode::test::sweep_stats st;
     const auto& g0 = code.group(0);

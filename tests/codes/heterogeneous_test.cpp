@@ -58,9 +58,7 @@ const std::vector<het_case> het_cases = {
 };
 
 /// The user-given support of the arbitrary-support tests: n = 7, K = 6, replication 3 or 4, s = 2.
-assignment user_support() {
-  return assignment(6, {{0, 1, 2}, {0, 3}, {1, 4, 5}, {2, 3, 4}, {0, 5}, {1, 2, 3, 4, 5}, {0, 1}});
-}
+assignment user_support() { return assignment(6, {{0, 1, 2}, {0, 3}, {1, 4, 5}, {2, 3, 4}, {0, 5}, {1, 2, 3, 4, 5}, {0, 1}}); }
 
 /// Random support: every partition on s + 1 + (0..extra) random distinct nodes.
 assignment random_support(Index n, Index K, Index s, Index extra, std::uint64_t seed) {
@@ -192,8 +190,10 @@ TEST_CASE("heterogeneous: invalid parameters throw invalid_parameters naming the
                        what_contains("node 1 has capacity -2"));
   // A support that cannot tolerate s: partition 2 sits on one node only.
   const assignment thin(3, {{0, 1}, {1, 2}, {0}});
-  CHECK_THROWS_MATCHES(code(thin, 1), gradcode::invalid_parameters,
-                       what_contains("partition 2 is held by 1 nodes; tolerating s = 1 stragglers needs every partition on >= 2 nodes (s <= 0 would fit)"));
+  CHECK_THROWS_MATCHES(
+      code(thin, 1), gradcode::invalid_parameters,
+      what_contains(
+          "partition 2 is held by 1 nodes; tolerating s = 1 stragglers needs every partition on >= 2 nodes (s <= 0 would fit)"));
   CHECK_THROWS_MATCHES(code(user_support(), 3), gradcode::invalid_parameters,
                        what_contains("needs every partition on >= 4 nodes (s <= 2 would fit)"));
   CHECK_THROWS_MATCHES(code(user_support(), 7), gradcode::invalid_parameters, what_contains("needs s < n = 7"));

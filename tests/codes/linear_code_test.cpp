@@ -82,8 +82,8 @@ constexpr double kernel_tolerance() {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("linear code: encode equals the dense oracle B·g for every node of every code", "[linear_code][oracle]",
-                   float, double) {
+TEMPLATE_TEST_CASE("linear code: encode equals the dense oracle B·g for every node of every code", "[linear_code][oracle]", float,
+                   double) {
   for (const auto& [name, code] : sample_codes<TestType>()) {
     INFO(name);
     const Index d = 2500;  // three kernel blocks, the last one partial
@@ -124,8 +124,8 @@ TEST_CASE("linear code: encode reads only the partitions the node holds", "[line
   CHECK(thrown_node([&] { code.encode(4, partials); }) == 4);
 }
 
-TEMPLATE_TEST_CASE("linear code: the plan's coefficients satisfy aᵀB_F = 1ᵀ and vanish outside F", "[linear_code][plan]",
-                   float, double) {
+TEMPLATE_TEST_CASE("linear code: the plan's coefficients satisfy aᵀB_F = 1ᵀ and vanish outside F", "[linear_code][plan]", float,
+                   double) {
   for (const auto& [name, code] : sample_codes<TestType>()) {
     INFO(name);
     const matrix<double> B = matrix<double>(code.encoding_matrix());
@@ -134,7 +134,8 @@ TEMPLATE_TEST_CASE("linear code: the plan's coefficients satisfy aᵀB_F = 1ᵀ 
       const auto plan = code.plan(p);
       REQUIRE(plan->responders() == p);
       for (Index s : stragglers) CHECK(plan->coefficient(s) == 0.0);
-      const double residual = (B.transpose() * plan->coefficients() - vector<double>::Ones(code.partitions())).cwiseAbs().maxCoeff();
+      const double residual =
+          (B.transpose() * plan->coefficients() - vector<double>::Ones(code.partitions())).cwiseAbs().maxCoeff();
       CHECK(residual <= 1e-9);
       CHECK(plan->residual() <= code.options().residual_tolerance);
       CHECK(plan->amplification() >= 1 - 1e-9);  // Σ|a_j|‖b_j‖₁ ≥ ‖1‖₁ = K, and amplification is that / K
@@ -168,9 +169,8 @@ TEMPLATE_TEST_CASE("linear code: a plan from the cache is the same object and eq
     INFO(name);
     const linear_code<TestType> fresh(code);  // copies start with an empty cache
     CHECK(fresh.cached_plans() == 0);
-    const linear_code<TestType> uncached(
-        gradcode::code_definition{code.support(), code.encoding_matrix(), code.tolerance()},
-        gradcode::decode_options{.plan_cache_size = 0});
+    const linear_code<TestType> uncached(gradcode::code_definition{code.support(), code.encoding_matrix(), code.tolerance()},
+                                         gradcode::decode_options{.plan_cache_size = 0});
     std::size_t expected = code.cached_plans();
     gradcode::test::for_each_subset(code.nodes(), code.tolerance(), [&](const std::vector<Index>& stragglers) {
       const auto p = pattern::all_except(code.nodes(), stragglers);
@@ -200,7 +200,7 @@ TEST_CASE("linear code: the plan cache keeps at most plan_cache_size plans, most
   const auto a = code.plan(p01);
   const auto b = code.plan(p02);
   CHECK(code.plan(p01).get() == a.get());  // p01 is now the most recent
-  code.plan(p12);                           // evicts p02
+  code.plan(p12);                          // evicts p02
   CHECK(code.cached_plans() == 2);
   CHECK(code.plan(p01).get() == a.get());
   CHECK(code.plan(p02).get() != b.get());
@@ -262,8 +262,7 @@ TEMPLATE_TEST_CASE("linear code: decode into a caller's buffer (Eigen::Map over 
   const std::vector<Index> ids{4, 0, 2};
   const matrix<TestType> received = messages_of(code, partials, ids);
   std::vector<TestType> buffer(100, TestType(-1));
-  code.decode(ids, Eigen::Map<const matrix<TestType>>(received.data(), 100, 3),
-              Eigen::Map<vector<TestType>>(buffer.data(), 100));
+  code.decode(ids, Eigen::Map<const matrix<TestType>>(received.data(), 100, 3), Eigen::Map<vector<TestType>>(buffer.data(), 100));
   const vector<TestType> returned = code.decode(ids, received);
   CHECK((Eigen::Map<vector<TestType>>(buffer.data(), 100) - returned).cwiseAbs().maxCoeff() == TestType(0));
 }
@@ -343,9 +342,9 @@ TEMPLATE_TEST_CASE("linear code: mismatched dimensions throw invalid_input namin
   SECTION("encode_held with a column too many") {
     const Index load = code.load(3);
     const matrix<TestType> held = random_matrix<TestType>(64, load + 1, 19);
-    CHECK_THROWS_MATCHES(code.encode_held(3, held, out), gradcode::invalid_input,
-                         what_contains("node 3 holds " + std::to_string(load) + " partitions, got " +
-                                       std::to_string(load + 1) + " columns"));
+    CHECK_THROWS_MATCHES(
+        code.encode_held(3, held, out), gradcode::invalid_input,
+        what_contains("node 3 holds " + std::to_string(load) + " partitions, got " + std::to_string(load + 1) + " columns"));
   }
   SECTION("decode with more ids than message columns") {
     const std::vector<Index> ids{0, 1, 2};
@@ -408,9 +407,9 @@ TEMPLATE_TEST_CASE("linear code: a NaN or Inf in a message throws invalid_input 
   const Index node = ids[static_cast<std::size_t>(column)];
   INFO("bad value " << bad << " at element " << element << " of node " << node);
   vector<TestType> out(d);
-  CHECK_THROWS_MATCHES(code.decode(ids, received, out), gradcode::invalid_input,
-                       what_contains("message of node " + std::to_string(node) + " has a non-finite value at element " +
-                                     std::to_string(element)));
+  CHECK_THROWS_MATCHES(
+      code.decode(ids, received, out), gradcode::invalid_input,
+      what_contains("message of node " + std::to_string(node) + " has a non-finite value at element " + std::to_string(element)));
   CHECK(thrown_node([&] { code.decode(ids, received, out); }) == node);
 }
 
@@ -424,7 +423,8 @@ TEST_CASE("linear code: a definition whose matrix disagrees with its support is 
   }
   SECTION("B has the wrong shape") {
     def.encoding.resize(3, 3);
-    CHECK_THROWS_MATCHES(linear_code<double>(def), gradcode::invalid_parameters, what_contains("the assignment has n = 3 nodes and K = 2"));
+    CHECK_THROWS_MATCHES(linear_code<double>(def), gradcode::invalid_parameters,
+                         what_contains("the assignment has n = 3 nodes and K = 2"));
   }
   SECTION("B has a non-finite entry") {
     def.encoding.coeffRef(2, 1) = std::numeric_limits<double>::infinity();
@@ -473,10 +473,11 @@ TEMPLATE_TEST_CASE("linear code: however ill-conditioned the code, decode return
       ++refused;
     }
   }
-  std::printf("[gradcode conditioning] linear_code<%s> rows (1,0),(1,eps), eps = 1e-1..1e-10: %lld decoded, %lld refused, "
-              "%lld beyond the bound; worst accepted error %.3e at eps = %.1e (amplification %.2e)\n",
-              gradcode::test::scalar_name<TestType>(), static_cast<long long>(decoded), static_cast<long long>(refused),
-              static_cast<long long>(wrong), worst_accepted, worst_eps, worst_amplification);
+  std::printf(
+      "[gradcode conditioning] linear_code<%s> rows (1,0),(1,eps), eps = 1e-1..1e-10: %lld decoded, %lld refused, "
+      "%lld beyond the bound; worst accepted error %.3e at eps = %.1e (amplification %.2e)\n",
+      gradcode::test::scalar_name<TestType>(), static_cast<long long>(decoded), static_cast<long long>(refused),
+      static_cast<long long>(wrong), worst_accepted, worst_eps, worst_amplification);
   INFO("worst accepted relative error " << worst_accepted << " at eps = " << worst_eps << ", amplification "
                                         << worst_amplification << " (accepted up to "
                                         << gradcode::test::error_bound<TestType>() / std::numeric_limits<TestType>::epsilon()
@@ -539,16 +540,17 @@ TEST_CASE("linear code: decode_options with a NaN, infinite, negative or ≥ 1 f
   const gradcode::cyclic_repetition_params params{.nodes = 8, .partitions = 8, .tolerance = 2};
   for (double bad : {inf, nan, -1e-9, 1.0, 1e9}) {
     INFO("residual_tolerance = " << bad);
-    CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<double>(params, {.residual_tolerance = bad}), gradcode::invalid_parameters,
-                         what_contains("decode_options.residual_tolerance"));
+    CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<double>(params, {.residual_tolerance = bad}),
+                         gradcode::invalid_parameters, what_contains("decode_options.residual_tolerance"));
   }
   for (double bad : {inf, nan, 1.0}) {
     INFO("max_relative_error = " << bad);
-    CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<float>(params, {.max_relative_error = bad}), gradcode::invalid_parameters,
-                         what_contains("decode_options.max_relative_error"));
+    CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<float>(params, {.max_relative_error = bad}),
+                         gradcode::invalid_parameters, what_contains("decode_options.max_relative_error"));
   }
   CHECK_THROWS_AS(linear_code<double>(sum_code_definition(), {.residual_tolerance = inf}), gradcode::invalid_parameters);
-  CHECK_THROWS_AS(gradcode::heterogeneous_code<float>({.capacities = {1, 1, 1}, .partitions = 3, .tolerance = 1}, {.max_relative_error = nan}),
+  CHECK_THROWS_AS(gradcode::heterogeneous_code<float>({.capacities = {1, 1, 1}, .partitions = 3, .tolerance = 1},
+                                                      {.max_relative_error = nan}),
                   gradcode::invalid_parameters);
   // Documented values stay valid: 0 and negative max_relative_error select the default.
   CHECK(gradcode::cyclic_repetition_code<float>(params, {.max_relative_error = -1}).max_relative_error() == 1e-4);
@@ -614,8 +616,7 @@ TEST_CASE("linear code: float partials of 1e-30 (small but normal) still decode 
 
 // Regression (issue 13): with `out` aliasing an input the streaming kernel read back partial
 // results and returned a wrong message or sum without an error.
-TEST_CASE("linear code: encode or decode into a buffer that overlaps its input throws invalid_input",
-          "[linear_code][errors]") {
+TEST_CASE("linear code: encode or decode into a buffer that overlaps its input throws invalid_input", "[linear_code][errors]") {
   const gradcode::cyclic_mds_code<double> code({.nodes = 7, .partitions = 7, .tolerance = 2});
   matrix<double> partials = random_matrix<double>(32, 7, 44);
   CHECK_THROWS_MATCHES(code.encode(0, partials, partials.col(3)), gradcode::invalid_input,
@@ -636,8 +637,10 @@ TEST_CASE("linear code: the returning encode and decode validate before allocati
   const Eigen::Map<const matrix<float>> lying(&dummy, Index{1} << 40, 0);  // 2^40 rows, no columns
   CHECK_THROWS_MATCHES(code.encode(2, lying), gradcode::invalid_input, what_contains("partials have 0 columns"));
   CHECK_THROWS_AS(code.encode(9, lying), gradcode::invalid_input);
-  CHECK_THROWS_MATCHES(code.decode(std::vector<Index>{}, lying), gradcode::not_decodable, what_contains("0 of 5 nodes responded"));
-  CHECK_THROWS_MATCHES(code.decode(std::vector<Index>{1}, lying), gradcode::invalid_input, what_contains("1 node ids for 0 messages"));
+  CHECK_THROWS_MATCHES(code.decode(std::vector<Index>{}, lying), gradcode::not_decodable,
+                       what_contains("0 of 5 nodes responded"));
+  CHECK_THROWS_MATCHES(code.decode(std::vector<Index>{1}, lying), gradcode::invalid_input,
+                       what_contains("1 node ids for 0 messages"));
 }
 
 // Regression (issue 13): K = 1e9 or n near 2^40 allocated supports and dense solves before any
@@ -647,14 +650,17 @@ TEST_CASE("codes: sizes past limits::max_partitions or max_dense_entries throw i
   const Index huge = Index{1} << 62;
   CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<double>({.nodes = 4, .partitions = 1'000'000'000, .tolerance = 1}),
                        gradcode::invalid_parameters, what_contains("exceeds limits::max_dense_entries"));
-  CHECK_THROWS_AS(gradcode::cyclic_mds_code<double>({.nodes = 5, .partitions = huge, .tolerance = 2}), gradcode::invalid_parameters);
-  CHECK_THROWS_MATCHES(gradcode::fractional_repetition_code<double>({.nodes = Index{1} << 40, .partitions = 1, .tolerance = (Index{1} << 40) - 1}),
-                       gradcode::invalid_parameters, what_contains("exceeds limits::max_nodes"));
+  CHECK_THROWS_AS(gradcode::cyclic_mds_code<double>({.nodes = 5, .partitions = huge, .tolerance = 2}),
+                  gradcode::invalid_parameters);
+  CHECK_THROWS_MATCHES(
+      gradcode::fractional_repetition_code<double>({.nodes = Index{1} << 40, .partitions = 1, .tolerance = (Index{1} << 40) - 1}),
+      gradcode::invalid_parameters, what_contains("exceeds limits::max_nodes"));
   CHECK_THROWS_MATCHES(gradcode::fractional_repetition_code<float>({.nodes = 4, .partitions = 1'000'000'000, .tolerance = 1}),
                        gradcode::invalid_parameters, what_contains("limits::max_partitions"));
   CHECK_THROWS_MATCHES(gradcode::heterogeneous_code<double>({.capacities = {1, 1, 1}, .partitions = huge, .tolerance = 2}),
                        gradcode::invalid_parameters, what_contains("limits::max_partitions"));
-  CHECK_THROWS_MATCHES(gradcode::heterogeneous_code<double>({.capacities = std::vector<double>(64, 1.0), .partitions = Index{1} << 21, .tolerance = 1}),
+  CHECK_THROWS_MATCHES(gradcode::heterogeneous_code<double>(
+                           {.capacities = std::vector<double>(64, 1.0), .partitions = Index{1} << 21, .tolerance = 1}),
                        gradcode::invalid_parameters, what_contains("n × K = 64 × 2097152 exceeds limits::max_dense_entries"));
   // Inside the limits the same codes build.
   CHECK(gradcode::heterogeneous_code<double>({.capacities = {1, 1, 1}, .partitions = 1000, .tolerance = 2}).partitions() == 1000);

@@ -81,8 +81,7 @@ TEST_CASE("null space: the same seed gives the same B, another seed another B", 
   CHECK((a - c).cwiseAbs().maxCoeff() > 1e-3);
 }
 
-TEST_CASE("null space: a support with a partition on fewer than s + 1 nodes throws invalid_parameters",
-          "[null_space][errors]") {
+TEST_CASE("null space: a support with a partition on fewer than s + 1 nodes throws invalid_parameters", "[null_space][errors]") {
   CHECK_THROWS_MATCHES(null_space_encoding(cyclic_support(6, 1), 2), gradcode::invalid_parameters,
                        what_contains("is held by 2 nodes; tolerating s = 2 stragglers needs every partition on >= 3 nodes"));
   CHECK_THROWS_MATCHES(null_space_encoding(cyclic_support(6, 1), 6), gradcode::invalid_parameters,

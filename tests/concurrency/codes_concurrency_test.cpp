@@ -39,7 +39,8 @@ namespace {
 template <class Scalar>
 std::vector<std::pair<std::string, linear_code<Scalar>>> shared_codes(const decode_options& o) {
   std::vector<std::pair<std::string, linear_code<Scalar>>> out;
-  out.emplace_back("cyclic repetition n = 10 s = 2", gradcode::cyclic_repetition_code<Scalar>({.nodes = 10, .partitions = 10, .tolerance = 2}, o));
+  out.emplace_back("cyclic repetition n = 10 s = 2",
+                   gradcode::cyclic_repetition_code<Scalar>({.nodes = 10, .partitions = 10, .tolerance = 2}, o));
   out.emplace_back("fractional repetition n = 9 s = 2",
                    gradcode::fractional_repetition_code<Scalar>({.nodes = 9, .partitions = 9, .tolerance = 2}, o));
   out.emplace_back("cyclic MDS n = 9 s = 2", gradcode::cyclic_mds_code<Scalar>({.nodes = 9, .partitions = 9, .tolerance = 2}, o));
@@ -51,8 +52,8 @@ std::vector<std::pair<std::string, linear_code<Scalar>>> shared_codes(const deco
 
 struct pattern_job {
   std::vector<Index> stragglers;
-  bool tolerated = true;  ///< at most s stragglers: must decode (in double)
-  std::uint64_t seed = 0; ///< responder order (mixed with the thread index)
+  bool tolerated = true;   ///< at most s stragglers: must decode (in double)
+  std::uint64_t seed = 0;  ///< responder order (mixed with the thread index)
 };
 
 /// Every pattern of ≤ s stragglers and every third pattern of s + 1, shared out to the threads.
@@ -82,10 +83,11 @@ outcome decode_job(const linear_code<Scalar>& code, const gradcode::test::encode
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("linear codes: 4 threads decoding one shared code with their own overlapping straggler patterns get the "
-                   "exact sum or the serial outcome — cyclic repetition and fractional repetition and cyclic MDS and "
-                   "heterogeneous — under the default and a 2-entry and no plan cache",
-                   "[concurrency][linear_code][threads]", float, double) {
+TEMPLATE_TEST_CASE(
+    "linear codes: 4 threads decoding one shared code with their own overlapping straggler patterns get the "
+    "exact sum or the serial outcome — cyclic repetition and fractional repetition and cyclic MDS and "
+    "heterogeneous — under the default and a 2-entry and no plan cache",
+    "[concurrency][linear_code][threads]", float, double) {
   using Scalar = TestType;
   const std::uint64_t seed = gradcode::test::test_seed(1301);
   for (const std::size_t cache : gradcode::test::cache_sizes()) {
@@ -108,7 +110,8 @@ TEMPLATE_TEST_CASE("linear codes: 4 threads decoding one shared code with their 
           tolerated_refused += jobs[t][j].tolerated && concurrent[t][j].kind != outcome_kind::decoded;
       }
       INFO(name << " <" << gradcode::test::scalar_name<Scalar>() << ">, plan cache " << cache << ", seed " << seed);
-      gradcode::test::check_summary(summary, name + " <" + gradcode::test::scalar_name<Scalar>() + "> cache " + std::to_string(cache), expected_jobs);
+      gradcode::test::check_summary(
+          summary, name + " <" + gradcode::test::scalar_name<Scalar>() + "> cache " + std::to_string(cache), expected_jobs);
       // double decodes every tolerated pattern; float may refuse one the serial run refuses too
       // (amplification beyond float, checked by tests/codes), which `differ` already compares.
       if constexpr (sizeof(Scalar) >= sizeof(double)) CHECK(tolerated_refused == 0);
@@ -118,9 +121,10 @@ TEMPLATE_TEST_CASE("linear codes: 4 threads decoding one shared code with their 
   }
 }
 
-TEST_CASE("linear codes: plan() and decodable() and decode() racing on the same patterns from 8 threads agree with a "
-          "serial solve — one shared cached plan per pattern — and a refused pattern is never cached",
-          "[concurrency][linear_code][plan][threads]") {
+TEST_CASE(
+    "linear codes: plan() and decodable() and decode() racing on the same patterns from 8 threads agree with a "
+    "serial solve — one shared cached plan per pattern — and a refused pattern is never cached",
+    "[concurrency][linear_code][plan][threads]") {
   const std::uint64_t seed = gradcode::test::test_seed(1302);
   const Index n = 12, s = 3;
   // Tolerated patterns, plus one whose stragglers hold every copy of a partition (refused).
@@ -176,7 +180,9 @@ TEST_CASE("linear codes: plan() and decodable() and decode() racing on the same 
             } else if (which == 1) {
               if (code.decodable(patterns[p]) != ok) fail(where + ": decodable() is wrong");
             } else {
-              const outcome o = gradcode::test::attempt([&] { return decode_job(code, data, static_cast<std::size_t>(t), {stragglers[p], ok, rng()}); });
+              const outcome o = gradcode::test::attempt([&] {
+                return decode_job(code, data, static_cast<std::size_t>(t), {stragglers[p], ok, rng()});
+              });
               if (o.kind != (ok ? outcome_kind::decoded : outcome_kind::not_decodable))
                 fail(where + ": decode() gave " + gradcode::test::kind_name(o.kind) + " " + o.what);
               if (o.kind == outcome_kind::decoded) r.worst = std::max(r.worst, o.error);

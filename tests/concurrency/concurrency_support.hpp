@@ -36,22 +36,28 @@ namespace gradcode::test {
 inline constexpr int concurrency_threads = 4;
 
 enum class outcome_kind {
-  decoded,         ///< returned a result (its error is in outcome::error)
+  decoded,  ///< returned a result (its error is in outcome::error)
   not_decodable,
   corrupted_result,
   invalid_input,
-  misreported,     ///< decoded, but a report (e.g. the located adversaries) is wrong
-  other,           ///< any other exception: always a failure
+  misreported,  ///< decoded, but a report (e.g. the located adversaries) is wrong
+  other,        ///< any other exception: always a failure
 };
 
 inline const char* kind_name(outcome_kind k) {
   switch (k) {
-    case outcome_kind::decoded: return "decoded";
-    case outcome_kind::not_decodable: return "not_decodable";
-    case outcome_kind::corrupted_result: return "corrupted_result";
-    case outcome_kind::invalid_input: return "invalid_input";
-    case outcome_kind::misreported: return "misreported";
-    case outcome_kind::other: return "other exception";
+    case outcome_kind::decoded:
+      return "decoded";
+    case outcome_kind::not_decodable:
+      return "not_decodable";
+    case outcome_kind::corrupted_result:
+      return "corrupted_result";
+    case outcome_kind::invalid_input:
+      return "invalid_input";
+    case outcome_kind::misreported:
+      return "misreported";
+    case outcome_kind::other:
+      return "other exception";
   }
   return "?";
 }
@@ -122,9 +128,9 @@ std::vector<std::vector<outcome>> run_serially(const std::vector<std::vector<Job
 /// What a concurrent run did against its serial reference.
 struct concurrency_summary {
   Index jobs = 0, decoded = 0, refused = 0;
-  Index differ = 0;         ///< jobs whose outcome kind differs from the serial run's
-  Index bad = 0;            ///< decoded beyond the bound, misreported, or another exception
-  double worst_error = 0;   ///< over every decoded result
+  Index differ = 0;        ///< jobs whose outcome kind differs from the serial run's
+  Index bad = 0;           ///< decoded beyond the bound, misreported, or another exception
+  double worst_error = 0;  ///< over every decoded result
   std::string first_problem;
 };
 
@@ -132,8 +138,7 @@ inline concurrency_summary compare(const std::vector<std::vector<outcome>>& conc
                                    const std::vector<std::vector<outcome>>& serial, double bound) {
   concurrency_summary s;
   auto note = [&](std::size_t t, std::size_t j, const std::string& what) {
-    if (s.first_problem.empty())
-      s.first_problem = "thread " + std::to_string(t) + " job " + std::to_string(j) + ": " + what;
+    if (s.first_problem.empty()) s.first_problem = "thread " + std::to_string(t) + " job " + std::to_string(j) + ": " + what;
   };
   for (std::size_t t = 0; t < concurrent.size(); ++t) {
     if (concurrent[t].size() != serial[t].size()) {
@@ -155,7 +160,9 @@ inline concurrency_summary compare(const std::vector<std::vector<outcome>>& conc
         ++s.refused;
       }
       if (c.kind != r.kind)
-        ++s.differ, note(t, j, std::string(kind_name(c.kind)) + " (" + c.what + ") but serially " + kind_name(r.kind) + " (" + r.what + ")");
+        ++s.differ,
+            note(t, j,
+                 std::string(kind_name(c.kind)) + " (" + c.what + ") but serially " + kind_name(r.kind) + " (" + r.what + ")");
       else if (c.kind == outcome_kind::decoded && c.what != r.what)
         ++s.differ, note(t, j, "decoded to fingerprint " + c.what + ", serially " + r.what);
     }
@@ -165,8 +172,8 @@ inline concurrency_summary compare(const std::vector<std::vector<outcome>>& conc
 
 /// The assertions every concurrency test makes on a run (main thread only).
 inline void check_summary(const concurrency_summary& s, const std::string& what, Index expected_jobs) {
-  std::printf("[gradcode concurrency] %-44s jobs %5lld decoded %5lld refused %4lld differ %lld bad %lld  worst %.3e\n", what.c_str(),
-              static_cast<long long>(s.jobs), static_cast<long long>(s.decoded), static_cast<long long>(s.refused),
+  std::printf("[gradcode concurrency] %-44s jobs %5lld decoded %5lld refused %4lld differ %lld bad %lld  worst %.3e\n",
+              what.c_str(), static_cast<long long>(s.jobs), static_cast<long long>(s.decoded), static_cast<long long>(s.refused),
               static_cast<long long>(s.differ), static_cast<long long>(s.bad), s.worst_error);
   std::fflush(stdout);
   INFO(what << ": " << s.jobs << " jobs, " << s.decoded << " decoded, " << s.refused << " refused, worst relative error "

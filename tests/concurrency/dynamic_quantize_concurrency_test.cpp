@@ -148,10 +148,11 @@ outcome run_iteration(const gradcode::gc_dl<Scalar>& scheme, const matrix<Scalar
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("two-stage: 4 threads decoding one shared stage-2 code with their own stage-2 straggler patterns get the "
-                   "exact sum or the serial outcome and decodable() agrees with decode() under the default and a 2-entry "
-                   "and no plan cache",
-                   "[concurrency][two_stage][threads]", float, double) {
+TEMPLATE_TEST_CASE(
+    "two-stage: 4 threads decoding one shared stage-2 code with their own stage-2 straggler patterns get the "
+    "exact sum or the serial outcome and decodable() agrees with decode() under the default and a 2-entry "
+    "and no plan cache",
+    "[concurrency][two_stage][threads]", float, double) {
   using Scalar = TestType;
   const std::uint64_t seed = gradcode::test::test_seed(1305);
   const auto setup = make_epoch(seed);
@@ -192,17 +193,20 @@ TEMPLATE_TEST_CASE("two-stage: 4 threads decoding one shared stage-2 code with t
         tolerated_refused += jobs[t][j].tolerated && concurrent[t][j].kind != outcome_kind::decoded;
     }
     INFO("two-stage M = 10 K = 20 M1 = 6 M_c = 2 s = 2 <" << gradcode::test::scalar_name<Scalar>() << ">, plan cache " << cache
-                                                         << ", seed " << seed);
-    gradcode::test::check_summary(summary, std::string("two-stage <") + gradcode::test::scalar_name<Scalar>() + "> cache " + std::to_string(cache), expected_jobs);
+                                                          << ", seed " << seed);
+    gradcode::test::check_summary(
+        summary, std::string("two-stage <") + gradcode::test::scalar_name<Scalar>() + "> cache " + std::to_string(cache),
+        expected_jobs);
     if constexpr (sizeof(Scalar) >= sizeof(double)) CHECK(tolerated_refused == 0);
     CHECK(two.code().cached_plans() <= cache);
     if (cache >= 4096) CHECK(two.code().cached_plans() == twin.code().cached_plans());
   }
 }
 
-TEMPLATE_TEST_CASE("two-stage: 4 threads each building stage 2 from one shared stage-1 code with their own finished workers "
-                   "and tolerance get the code a serial build gives and decode the exact sum",
-                   "[concurrency][two_stage][threads]", float, double) {
+TEMPLATE_TEST_CASE(
+    "two-stage: 4 threads each building stage 2 from one shared stage-1 code with their own finished workers "
+    "and tolerance get the code a serial build gives and decode the exact sum",
+    "[concurrency][two_stage][threads]", float, double) {
   using Scalar = TestType;
   const std::uint64_t seed = gradcode::test::test_seed(1306);
   const auto setup = make_epoch(seed);
@@ -254,13 +258,15 @@ TEMPLATE_TEST_CASE("two-stage: 4 threads each building stage 2 from one shared s
   Index expected_jobs = 0;
   for (const auto& j : jobs) expected_jobs += static_cast<Index>(j.size());
   INFO("two-stage M = 10 K = 20 M1 = 6 <" << gradcode::test::scalar_name<Scalar>() << ">, seed " << seed);
-  gradcode::test::check_summary(summary, std::string("two-stage epochs <") + gradcode::test::scalar_name<Scalar>() + ">", expected_jobs);
+  gradcode::test::check_summary(summary, std::string("two-stage epochs <") + gradcode::test::scalar_name<Scalar>() + ">",
+                                expected_jobs);
   if constexpr (sizeof(Scalar) >= sizeof(double)) CHECK(summary.decoded == expected_jobs);  // every job is tolerated
 }
 
-TEMPLATE_TEST_CASE("gc_dl: 4 threads stepping and decoding overlapping iterations of one shared scheme get bit for bit "
-                   "the serial ĝ — 1-bit GC-DL and SGC-DL — and SGC-DL with p = 0 the exact sum",
-                   "[concurrency][gc_dl][threads]", float, double) {
+TEMPLATE_TEST_CASE(
+    "gc_dl: 4 threads stepping and decoding overlapping iterations of one shared scheme get bit for bit "
+    "the serial ĝ — 1-bit GC-DL and SGC-DL — and SGC-DL with p = 0 the exact sum",
+    "[concurrency][gc_dl][threads]", float, double) {
   using Scalar = TestType;
   const std::uint64_t seed = gradcode::test::test_seed(1307);
   const Index w = 200, samples = 30;  // w not a multiple of 64: the last word is partial
@@ -280,22 +286,28 @@ TEMPLATE_TEST_CASE("gc_dl: 4 threads stepping and decoding overlapping iteration
     for (std::uint64_t t = 0; t < 40; ++t) all.push_back({t, t % 2 == 1});
     const auto jobs = gradcode::test::share_out(all, gradcode::test::concurrency_threads, seed);
     auto run_on = [&](const gradcode::gc_dl<Scalar>& c) {
-      return [shared = &c, &gradients, &truth](std::size_t, const iteration_job& job) { return run_iteration(*shared, gradients, truth, job); };
+      return [shared = &c, &gradients, &truth](std::size_t, const iteration_job& job) {
+        return run_iteration(*shared, gradients, truth, job);
+      };
     };
     const auto serial = gradcode::test::run_serially(jobs, run_on(twin));
     const auto concurrent = gradcode::test::run_concurrently(jobs, run_on(scheme));
     const auto summary = gradcode::test::compare(concurrent, serial, gradcode::test::error_bound<Scalar>());
     Index expected_jobs = 0;
     for (const auto& j : jobs) expected_jobs += static_cast<Index>(j.size());
-    INFO(gradcode::method_name(sc.method) << " p = " << sc.p << " <" << gradcode::test::scalar_name<Scalar>() << ">, seed " << seed);
-    gradcode::test::check_summary(summary, std::string(gradcode::method_name(sc.method)) + " <" + gradcode::test::scalar_name<Scalar>() + ">", expected_jobs);
+    INFO(gradcode::method_name(sc.method) << " p = " << sc.p << " <" << gradcode::test::scalar_name<Scalar>() << ">, seed "
+                                          << seed);
+    gradcode::test::check_summary(
+        summary, std::string(gradcode::method_name(sc.method)) + " <" + gradcode::test::scalar_name<Scalar>() + ">",
+        expected_jobs);
     CHECK(summary.decoded == expected_jobs);
   }
 }
 
-TEMPLATE_TEST_CASE("one-bit quantizer: 4 threads quantizing interleaved word-aligned ranges of one message into one shared "
-                   "buffer give the bits of a single quantize()",
-                   "[concurrency][one_bit][threads]", float, double) {
+TEMPLATE_TEST_CASE(
+    "one-bit quantizer: 4 threads quantizing interleaved word-aligned ranges of one message into one shared "
+    "buffer give the bits of a single quantize()",
+    "[concurrency][one_bit][threads]", float, double) {
   using Scalar = TestType;
   const std::uint64_t seed = gradcode::test::test_seed(1308);
   const Index w = 64 * 40 + 17;  // 41 words, the last one partial

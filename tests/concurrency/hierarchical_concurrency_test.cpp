@@ -76,13 +76,15 @@ std::vector<hgc_job> hgc_rounds(const std::vector<Index>& workers, Index se, Ind
     if (r == 5) {
       std::vector<Index> order(static_cast<std::size_t>(n));
       std::iota(order.begin(), order.end(), Index{0});
-      std::stable_sort(order.begin(), order.end(),
-                       [&](Index x, Index y) { return workers[static_cast<std::size_t>(x)] > workers[static_cast<std::size_t>(y)]; });
+      std::stable_sort(order.begin(), order.end(), [&](Index x, Index y) {
+        return workers[static_cast<std::size_t>(x)] > workers[static_cast<std::size_t>(y)];
+      });
       job.straggling_edges.assign(order.begin(), order.begin() + se + 1);
       std::sort(job.straggling_edges.begin(), job.straggling_edges.end());
     }
     for (Index e = 0; e < n; ++e)
-      job.straggling_workers.push_back(random_subset(workers[static_cast<std::size_t>(e)], static_cast<Index>(rng() % (sw + 1)), rng));
+      job.straggling_workers.push_back(
+          random_subset(workers[static_cast<std::size_t>(e)], static_cast<Index>(rng() % (sw + 1)), rng));
     if (beyond && r % 12 == 11) {
       const Index e = static_cast<Index>(rng() % static_cast<std::uint64_t>(n));
       job.straggling_workers[static_cast<std::size_t>(e)] = random_subset(workers[static_cast<std::size_t>(e)], sw + 1, rng);
@@ -98,7 +100,8 @@ struct hgc_data {
   std::vector<matrix<Scalar>> messages;  ///< per edge, d × m_i: every worker's G_ij
   vector<double> exact;
 
-  hgc_data(const hgc_code<Scalar>& code, Index d, std::uint64_t seed) : partials(random_partials<Scalar>(d, code.partitions(), seed)) {
+  hgc_data(const hgc_code<Scalar>& code, Index d, std::uint64_t seed)
+      : partials(random_partials<Scalar>(d, code.partitions(), seed)) {
     exact = partials.template cast<double>().rowwise().sum();
     for (Index e = 0; e < code.edges(); ++e) {
       matrix<Scalar> m(d, code.workers(e));
@@ -123,7 +126,8 @@ outcome hgc_round(const hgc_code<Scalar>& code, const hgc_data<Scalar>& data, st
     auto ids = pattern::all_except(code.workers(e), job.straggling_workers[static_cast<std::size_t>(e)]).ids();
     std::shuffle(ids.begin(), ids.end(), rng);
     matrix<Scalar> received(d, static_cast<Index>(ids.size()));
-    for (std::size_t j = 0; j < ids.size(); ++j) received.col(static_cast<Index>(j)) = data.messages[static_cast<std::size_t>(e)].col(ids[j]);
+    for (std::size_t j = 0; j < ids.size(); ++j)
+      received.col(static_cast<Index>(j)) = data.messages[static_cast<std::size_t>(e)].col(ids[j]);
     if (!code.edge_decodable(e, pattern::from_ids(code.workers(e), ids))) continue;  // the edge sends nothing
     code.edge_decode(e, ids, received, results.col(static_cast<Index>(delivered.size())));
     edge_amplification = std::max(edge_amplification, code.edge_amplification(e, ids));
@@ -182,11 +186,15 @@ void corrupt(int attack, std::uint64_t seed, Eigen::Ref<vector<Scalar>> m) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal;
   switch (attack) {
-    case 0: m.array() += Scalar(1); break;
+    case 0:
+      m.array() += Scalar(1);
+      break;
     case 1:
       for (Index i = 0; i < m.size(); ++i) m[i] = static_cast<Scalar>(10 * normal(rng));
       break;
-    default: m[static_cast<Index>(rng() % static_cast<std::uint64_t>(m.size()))] += Scalar(1000); break;
+    default:
+      m[static_cast<Index>(rng() % static_cast<std::uint64_t>(m.size()))] += Scalar(1000);
+      break;
   }
 }
 
@@ -203,7 +211,9 @@ outcome polynomial_round(const polynomial_hgc<Scalar>& code, const matrix<Scalar
   f.corrupt_worker = [&](worker_id w, Eigen::Ref<vector<Scalar>> m) {
     corrupt<Scalar>(job.attack, job.seed + 1000 * static_cast<std::uint64_t>(w.edge) + static_cast<std::uint64_t>(w.worker), m);
   };
-  f.corrupt_relay = [&](Index r, Eigen::Ref<vector<Scalar>> m) { corrupt<Scalar>(job.attack, job.seed + 77 * static_cast<std::uint64_t>(r), m); };
+  f.corrupt_relay = [&](Index r, Eigen::Ref<vector<Scalar>> m) {
+    corrupt<Scalar>(job.attack, job.seed + 77 * static_cast<std::uint64_t>(r), m);
+  };
   const auto result = code.simulate_round(partials, f);
   outcome o{outcome_kind::decoded, relative_error(result.gradient, exact), {}};
   if (result.server.corrupted != job.bad_relays) o = {outcome_kind::misreported, o.error, "server located the wrong relays"};
@@ -216,10 +226,11 @@ outcome polynomial_round(const polynomial_hgc<Scalar>& code, const matrix<Scalar
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("hgc: 4 threads running rounds on one shared code — edge_decode of every live edge then master_decode — "
-                   "with their own straggler patterns get the exact sum or the serial outcome under the default and a "
-                   "2-entry and no plan cache",
-                   "[concurrency][hgc][threads]", float, double) {
+TEMPLATE_TEST_CASE(
+    "hgc: 4 threads running rounds on one shared code — edge_decode of every live edge then master_decode — "
+    "with their own straggler patterns get the exact sum or the serial outcome under the default and a "
+    "2-entry and no plan cache",
+    "[concurrency][hgc][threads]", float, double) {
   using Scalar = TestType;
   const std::uint64_t seed = gradcode::test::test_seed(1303);
   const std::vector<Index> workers{3, 4, 5, 4};
@@ -242,9 +253,11 @@ TEMPLATE_TEST_CASE("hgc: 4 threads running rounds on one shared code — edge_de
       for (std::size_t j = 0; j < jobs[t].size(); ++j)
         tolerated_refused += jobs[t][j].tolerated && concurrent[t][j].kind != outcome_kind::decoded;
     }
-    INFO("HGC m = {3,4,5,4} K = 16 s_e = s_w = 1 <" << gradcode::test::scalar_name<Scalar>() << ">, plan cache " << cache << ", seed "
-                                                    << seed);
-    gradcode::test::check_summary(summary, std::string("hgc <") + gradcode::test::scalar_name<Scalar>() + "> cache " + std::to_string(cache), expected_jobs);
+    INFO("HGC m = {3,4,5,4} K = 16 s_e = s_w = 1 <" << gradcode::test::scalar_name<Scalar>() << ">, plan cache " << cache
+                                                    << ", seed " << seed);
+    gradcode::test::check_summary(
+        summary, std::string("hgc <") + gradcode::test::scalar_name<Scalar>() + "> cache " + std::to_string(cache),
+        expected_jobs);
     if constexpr (sizeof(Scalar) >= sizeof(double)) CHECK(tolerated_refused == 0);
     CHECK(summary.refused > 0);  // the rounds beyond the tolerance were refused, concurrently too
     CHECK(code.edge_layer().cached_plans() <= cache);
@@ -256,10 +269,11 @@ TEMPLATE_TEST_CASE("hgc: 4 threads running rounds on one shared code — edge_de
   }
 }
 
-TEMPLATE_TEST_CASE("polynomial HGC: 4 threads running rounds on one shared code with their own stragglers and adversaries at "
-                   "both layers get the exact sum and locate every adversary — or the serial outcome — under the default "
-                   "and a 2-entry and no plan cache",
-                   "[concurrency][polynomial][adversary][threads]", float, double) {
+TEMPLATE_TEST_CASE(
+    "polynomial HGC: 4 threads running rounds on one shared code with their own stragglers and adversaries at "
+    "both layers get the exact sum and locate every adversary — or the serial outcome — under the default "
+    "and a 2-entry and no plan cache",
+    "[concurrency][polynomial][adversary][threads]", float, double) {
   using Scalar = TestType;
   const std::uint64_t seed = gradcode::test::test_seed(1304);
   const Index n = 6, s = 1, a = 1;
@@ -269,14 +283,19 @@ TEMPLATE_TEST_CASE("polynomial HGC: 4 threads running rounds on one shared code 
   for (const std::size_t cache : gradcode::test::cache_sizes()) {
     gradcode::robust_options options;
     options.plan_cache_size = cache;
-    const polynomial_hgc<Scalar> code({.dimension = 96, .clusters = clusters, .relay_stragglers = s, .relay_adversaries = a,
-                                       .worker_stragglers = {s}, .worker_adversaries = {a}},
+    const polynomial_hgc<Scalar> code({.dimension = 96,
+                                       .clusters = clusters,
+                                       .relay_stragglers = s,
+                                       .relay_adversaries = a,
+                                       .worker_stragglers = {s},
+                                       .worker_adversaries = {a}},
                                       options);
     REQUIRE(code.relay_parts() == 2);
     const polynomial_hgc<Scalar> twin(code);
     const matrix<Scalar> partials = random_partials<Scalar>(code.dimension(), code.partitions(), seed);
     const vector<double> exact = partials.template cast<double>().rowwise().sum();
-    const auto jobs = gradcode::test::share_out(polynomial_rounds(n, n, s, a, 48, seed), gradcode::test::concurrency_threads, seed);
+    const auto jobs =
+        gradcode::test::share_out(polynomial_rounds(n, n, s, a, 48, seed), gradcode::test::concurrency_threads, seed);
     auto run_on = [&](const polynomial_hgc<Scalar>& c) {
       return [shared = &c, &partials, &exact](std::size_t, const polynomial_job& job) {
         return polynomial_round(*shared, partials, exact, job);
@@ -294,8 +313,10 @@ TEMPLATE_TEST_CASE("polynomial HGC: 4 threads running rounds on one shared code 
       }
     }
     INFO("polynomial HGC N1 = N2 = 6 r = 5 s = a = 1 <" << gradcode::test::scalar_name<Scalar>() << ">, plan cache " << cache
-                                                       << ", seed " << seed);
-    gradcode::test::check_summary(summary, std::string("polynomial <") + gradcode::test::scalar_name<Scalar>() + "> cache " + std::to_string(cache), expected_jobs);
+                                                        << ", seed " << seed);
+    gradcode::test::check_summary(
+        summary, std::string("polynomial <") + gradcode::test::scalar_name<Scalar>() + "> cache " + std::to_string(cache),
+        expected_jobs);
     CHECK(tolerated_refused == 0);
     CHECK(beyond_decoded == 0);  // fewer than K messages at the server or a relay: not_decodable
     CHECK(code.server_code().cached_plans() <= cache);

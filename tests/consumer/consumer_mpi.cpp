@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // A user program of the optional MPI transport: compiles and links against gradcode::mpi from
 // the installed package (built, not run: running needs mpirun).
+#include <mpi.h>
 #include <gradcode/mpi/hgc_runner.hpp>
 #include <gradcode/mpi/polynomial_runner.hpp>
-#include <mpi.h>
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);

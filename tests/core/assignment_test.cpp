@@ -21,9 +21,9 @@ using gradcode::Index;
 using gradcode::proportional_loads;
 
 namespace {
-using gradcode::test::what_contains;
-using gradcode::test::thrown_node;
 using gradcode::test::test_seed;
+using gradcode::test::thrown_node;
+using gradcode::test::what_contains;
 
 /// The exact water-filled shares the loads must round: nodes whose proportional share of what is
 /// left exceeds the cap are fixed at the cap, the rest share the remainder in proportion.
@@ -85,8 +85,10 @@ TEST_CASE("assignment: require_replication accepts s < min replication and names
   CHECK(a.min_replication() == 2);
   CHECK_NOTHROW(a.require_replication(0));
   CHECK_NOTHROW(a.require_replication(1));
-  CHECK_THROWS_MATCHES(a.require_replication(2), gradcode::invalid_parameters,
-                       what_contains("partition 1 is held by 2 nodes; tolerating s = 2 stragglers needs every partition on >= 3 nodes (s <= 1 would fit)"));
+  CHECK_THROWS_MATCHES(
+      a.require_replication(2), gradcode::invalid_parameters,
+      what_contains(
+          "partition 1 is held by 2 nodes; tolerating s = 2 stragglers needs every partition on >= 3 nodes (s <= 1 would fit)"));
   CHECK_THROWS_MATCHES(a.require_replication(4), gradcode::invalid_parameters,
                        what_contains("s = 4 needs s < n = 4 (at least one node must respond); s <= 3 would fit"));
   CHECK_THROWS_MATCHES(a.require_replication(-1), gradcode::invalid_parameters, what_contains("s = -1 is negative"));
@@ -215,8 +217,7 @@ TEST_CASE("proportional loads: invalid weights or an over-full total throw inval
                        what_contains("must be positive and finite"));
 }
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 // Regression (issue 13): the accessors used vector::at, so a bad id threw std::out_of_range.
 TEST_CASE("assignment: partitions_of, holders_of and load with an id out of range throw invalid_input naming it",
@@ -257,12 +258,14 @@ TEST_CASE("assignment: K past limits::max_partitions or loads past limits::max_s
 // overflowed: ∞/∞ shares were cast to Index (UB) and the loads came out equal, not proportional.
 TEST_CASE("proportional loads: capacities up to DBL_MAX give the loads of their ratios", "[assignment][loads]") {
   const double big = std::numeric_limits<double>::max();
-  CHECK(proportional_loads(6, std::vector<double>{1e308, 5e307, 5e307}, 6) == proportional_loads(6, std::vector<double>{2, 1, 1}, 6));
+  CHECK(proportional_loads(6, std::vector<double>{1e308, 5e307, 5e307}, 6) ==
+        proportional_loads(6, std::vector<double>{2, 1, 1}, 6));
   CHECK(proportional_loads(12, std::vector<double>{big, big, big / 2}, 12) == std::vector<Index>{5, 5, 2});
   CHECK(proportional_loads(12, std::vector<double>{1e308, 1e308, 1e308}, 4) == std::vector<Index>{4, 4, 4});
   // Tiny and huge together: the tiny node's share is ~0, and nothing is NaN.
   CHECK(proportional_loads(10, std::vector<double>{big, 1e-300}, 10) == std::vector<Index>{10, 0});
-  CHECK(proportional_loads(7, std::vector<double>{std::numeric_limits<double>::denorm_min(), big}, 5) == std::vector<Index>{2, 5});
+  CHECK(proportional_loads(7, std::vector<double>{std::numeric_limits<double>::denorm_min(), big}, 5) ==
+        std::vector<Index>{2, 5});
 }
 
 // Regression (issue 13): cap·n overflowed Index (signed overflow, UB): with cap = INT64_MAX the

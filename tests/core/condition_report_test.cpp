@@ -31,8 +31,8 @@ TEST_CASE("condition_report: one straggler beyond the tolerance leaves patterns 
   // Fractional repetition, groups of s + 1 = 3: losing a whole group loses its partitions.
   const gradcode::fractional_repetition_code<double> code({.nodes = 12, .partitions = 12, .tolerance = 2});
   const auto r = gradcode::condition_of(code, {.stragglers = 3});
-  CHECK(r.patterns == 220);  // C(12, 3)
-  CHECK(r.not_spanning == 4);         // one pattern per group
+  CHECK(r.patterns == 220);    // C(12, 3)
+  CHECK(r.not_spanning == 4);  // one pattern per group
   CHECK(r.refused_float == 4);
   CHECK(r.refused_double == 4);
 }
@@ -62,13 +62,13 @@ TEST_CASE("condition_report: its refusal counts equal the code's own plan refusa
   CHECK(r.p90 >= r.median);
   CHECK(r.median >= 1);
   WARN("cyclic repetition n = 40, s = 4: worst amplification " << r.worst << ", median " << r.median << ", float refuses "
-                                                             << r.refused_float << " of 200");
+                                                               << r.refused_float << " of 200");
 }
 
 TEST_CASE("condition_report: exhaustive enumeration visits every k-subset once", "[condition]") {
   std::vector<std::vector<Index>> seen;
-  const bool all = gradcode::detail::for_straggler_patterns(
-      7, 3, {}, [&](const std::vector<Index>& gone) { seen.push_back(gone); });
+  const bool all =
+      gradcode::detail::for_straggler_patterns(7, 3, {}, [&](const std::vector<Index>& gone) { seen.push_back(gone); });
   CHECK(all);
   REQUIRE(seen.size() == 35);
   std::sort(seen.begin(), seen.end());

@@ -25,8 +25,8 @@ using gradcode::pattern;
 using gradcode::vector;
 
 namespace {
-using gradcode::test::what_contains;
 using gradcode::test::thrown_node;
+using gradcode::test::what_contains;
 
 /// A plan over `n` nodes for responders `ids` with random coefficients (zero elsewhere).
 template <class T>
@@ -78,7 +78,8 @@ TEST_CASE("decoding plan: apply reads messages through any outer stride (a block
   const auto block = big.block(10, 1, 50, 2);
   vector<double> out(50);
   plan.apply(ids, block, out);
-  const vector<double> oracle = plan.coefficient(3) * big.col(1).segment(10, 50) + plan.coefficient(1) * big.col(2).segment(10, 50);
+  const vector<double> oracle =
+      plan.coefficient(3) * big.col(1).segment(10, 50) + plan.coefficient(1) * big.col(2).segment(10, 50);
   CHECK((out - oracle).cwiseAbs().maxCoeff() <= 1e-14);
 }
 
@@ -116,9 +117,9 @@ TEMPLATE_TEST_CASE("decoding plan: a NaN or Inf message throws invalid_input nam
   messages(element, column) = GENERATE(std::numeric_limits<TestType>::quiet_NaN(), std::numeric_limits<TestType>::infinity());
   const Index node = ids[static_cast<std::size_t>(column)];
   vector<TestType> out(d);
-  CHECK_THROWS_MATCHES(plan.apply(ids, messages, out), gradcode::invalid_input,
-                       what_contains("message of node " + std::to_string(node) + " has a non-finite value at element " +
-                                     std::to_string(element)));
+  CHECK_THROWS_MATCHES(
+      plan.apply(ids, messages, out), gradcode::invalid_input,
+      what_contains("message of node " + std::to_string(node) + " has a non-finite value at element " + std::to_string(element)));
   CHECK(thrown_node([&] { plan.apply(ids, messages, out); }) == node);
 }
 
@@ -196,8 +197,9 @@ TEST_CASE("decoding plan: an output that overlaps the messages throws invalid_in
 // Regression (issue 13): float messages in the subnormal range round absolutely (half of
 // denorm_min per product, whatever the result's size), which the 4·ε·amplification estimate
 // does not see; a decode of subnormal partials came back off by 1e-2 with no exception.
-TEST_CASE("decoding plan: float sums too small for the absolute rounding floor throw invalid_input, normal-range and zero sums decode",
-          "[decoding_plan][errors][subnormal]") {
+TEST_CASE(
+    "decoding plan: float sums too small for the absolute rounding floor throw invalid_input, normal-range and zero sums decode",
+    "[decoding_plan][errors][subnormal]") {
   std::mt19937_64 rng(56);
   const std::vector<Index> ids{0, 1, 2};
   const auto plan = random_plan<float>(3, ids, rng);

@@ -42,8 +42,7 @@ TEST_CASE("decoding solver: the identity rows decode with a = 1, zero residual, 
   CHECK(sol.ok(1e-9, 1e8));
 }
 
-TEST_CASE("decoding solver: a decodable pattern has a tiny residual, a non-decodable one an O(1) residual",
-          "[decoding_solver]") {
+TEST_CASE("decoding solver: a decodable pattern has a tiny residual, a non-decodable one an O(1) residual", "[decoding_solver]") {
   SECTION("fractional repetition n = 4, s = 1: one node per group decodes") {
     // Rows: groups {0,1} send g0 + g1, {2,3} send g2 + g3.
     const auto B = rows_of({{1, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 1, 1}, {0, 0, 1, 1}});
@@ -90,14 +89,16 @@ TEST_CASE("decoding solver: random full-rank rows (f ≥ K) decode, random rows 
     for (Index i = 0; i < rows.size(); ++i) rows.data()[i] = normal(rng);
     const auto good = solve_decoding_coefficients(rows);
     worst_good = std::max(worst_good, good.residual);
-    CHECK((rows.transpose() * good.coefficients - vector<double>::Ones(K)).cwiseAbs().maxCoeff() == Approx(good.residual).margin(1e-12));
+    CHECK((rows.transpose() * good.coefficients - vector<double>::Ones(K)).cwiseAbs().maxCoeff() ==
+          Approx(good.residual).margin(1e-12));
     if (K >= 2) {
       const Index f = std::uniform_int_distribution<Index>(1, K - 1)(rng);
       const auto bad = solve_decoding_coefficients(rows.topRows(f));
       best_bad = std::min(best_bad, bad.residual);
     }
   }
-  std::printf("[gradcode solver] random rows: worst residual when decodable %.2e, smallest when not %.2e\n", worst_good, best_bad);
+  std::printf("[gradcode solver] random rows: worst residual when decodable %.2e, smallest when not %.2e\n", worst_good,
+              best_bad);
   CHECK(worst_good <= 1e-10);
   CHECK(best_bad > 1e-6);  // far above the 1e-9 acceptance tolerance
 }
@@ -149,8 +150,8 @@ TEST_CASE("decoding solver: a target whose length is not K throws invalid_input"
   const matrix<double> rows = matrix<double>::Identity(3, 4);
   const vector<double> short_target = vector<double>::Ones(3);
   CHECK_THROWS_AS(solve_decoding_coefficients(rows, short_target), gradcode::invalid_input);
-  CHECK_THROWS_WITH(solve_decoding_coefficients(rows, short_target), Catch::Matchers::Contains("target has length 3") &&
-                                                                         Catch::Matchers::Contains("K = 4 columns"));
+  CHECK_THROWS_WITH(solve_decoding_coefficients(rows, short_target),
+                    Catch::Matchers::Contains("target has length 3") && Catch::Matchers::Contains("K = 4 columns"));
   const vector<double> empty(0);
   CHECK_THROWS_AS(solve_decoding_coefficients(matrix<double>(0, 2), empty), gradcode::invalid_input);
 }

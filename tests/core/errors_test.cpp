@@ -5,8 +5,8 @@
 
 #include <stdexcept>
 #include <string>
-#include <vector>
 #include <type_traits>
+#include <vector>
 
 #include <gradcode/core/errors.hpp>
 

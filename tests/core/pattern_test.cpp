@@ -24,8 +24,8 @@ TEST_CASE("pattern: from_ids keeps the set, counts it, and keys equal sets equal
 #include <unordered_set>
 
 namespace {
-using gradcode::test::what_contains;
 using gradcode::test::thrown_node;
+using gradcode::test::what_contains;
 
 /// Exception matcher: what() contains `part` (Catch 2.13's Contains matches strings only).
 }  // namespace
@@ -115,7 +115,8 @@ TEST_CASE("pattern: node counts below 0 or above limits::max_nodes throw invalid
   CHECK_THROWS_MATCHES(pattern(-200), gradcode::invalid_parameters, what_contains("node count -200 is negative"));
   CHECK_THROWS_MATCHES(pattern(std::numeric_limits<Index>::min()), gradcode::invalid_parameters, what_contains("is negative"));
   CHECK_THROWS_MATCHES(pattern(Index{1} << 62), gradcode::invalid_parameters, what_contains("exceeds limits::max_nodes"));
-  CHECK_THROWS_MATCHES(pattern(gradcode::limits::max_nodes + 1), gradcode::invalid_parameters, what_contains("limits::max_nodes"));
+  CHECK_THROWS_MATCHES(pattern(gradcode::limits::max_nodes + 1), gradcode::invalid_parameters,
+                       what_contains("limits::max_nodes"));
   CHECK_THROWS_AS(pattern::from_ids(-5, std::vector<Index>{}), gradcode::invalid_parameters);
   const pattern largest(gradcode::limits::max_nodes);  // the limit itself is accepted (2 MiB of bits)
   CHECK(largest.nodes() == gradcode::limits::max_nodes);

@@ -152,8 +152,7 @@ TEST_CASE("span verifier: f below 1 or above n throws invalid_parameters", "[spa
                        what_contains("f = 6 responders outside [1, n = 5]"));
 }
 
-TEST_CASE("span verifier: binomial and next_combination enumerate C(n, k) subsets in lexicographic order",
-          "[span_verifier]") {
+TEST_CASE("span verifier: binomial and next_combination enumerate C(n, k) subsets in lexicographic order", "[span_verifier]") {
   CHECK(gradcode::detail::binomial(10, 3) == 120);
   CHECK(gradcode::detail::binomial(5, 0) == 1);
   CHECK(gradcode::detail::binomial(5, 6) == 0);

@@ -69,8 +69,10 @@ TEST_CASE("history: a persistent i.i.d. straggler process is predicted at its me
 
 TEST_CASE("history: invalid parameters and observations throw typed errors", "[history][errors]") {
   CHECK_THROWS_MATCHES(worker_history({}), gradcode::invalid_parameters, what_contains("no workers"));
-  CHECK_THROWS_MATCHES(worker_history({1, 0}), gradcode::invalid_parameters, what_contains("worker 1 has initial throughput W = 0"));
-  CHECK_THROWS_MATCHES(worker_history({1, 1}, {.smoothing = 0}), gradcode::invalid_parameters, what_contains("smoothing alpha = 0"));
+  CHECK_THROWS_MATCHES(worker_history({1, 0}), gradcode::invalid_parameters,
+                       what_contains("worker 1 has initial throughput W = 0"));
+  CHECK_THROWS_MATCHES(worker_history({1, 1}, {.smoothing = 0}), gradcode::invalid_parameters,
+                       what_contains("smoothing alpha = 0"));
   CHECK_THROWS_MATCHES(worker_history({1, 1}, {.smoothing = 0.3, .straggler_ratio = 1}), gradcode::invalid_parameters,
                        what_contains("straggler_ratio = 1 must be in (0, 1)"));
   worker_history h({1, 1});
@@ -78,11 +80,14 @@ TEST_CASE("history: invalid parameters and observations throw typed errors", "[h
                        what_contains("1 observations for M = 2 workers"));
   CHECK_THROWS_MATCHES(h.observe_epoch(std::vector<worker_observation>{{1, 1}, {-1, 1}}), gradcode::invalid_input,
                        what_contains("worker 1 reports -1 partitions"));
-  CHECK_THROWS_MATCHES(h.record_straggler_count(3), gradcode::invalid_input, what_contains("straggler count 3 outside [0, M = 2]"));
+  CHECK_THROWS_MATCHES(h.record_straggler_count(3), gradcode::invalid_input,
+                       what_contains("straggler count 3 outside [0, M = 2]"));
 }
 
-TEST_CASE("epoch policy: by default M1 = M - s_hat workers start, T_comp is the predicted stage-1 makespan plus slack, and s fits the held-back workers",
-          "[epoch_policy]") {
+TEST_CASE(
+    "epoch policy: by default M1 = M - s_hat workers start, T_comp is the predicted stage-1 makespan plus slack, and s fits the "
+    "held-back workers",
+    "[epoch_policy]") {
   worker_history h({2, 2, 4, 4, 8, 8}, {.initial_stragglers = 2});
   std::mt19937_64 rng(1);
   const auto d = gradcode::decide_epoch(h, 24, {.selection = gradcode::stage_one_selection::fastest}, rng);
@@ -91,7 +96,8 @@ TEST_CASE("epoch policy: by default M1 = M - s_hat workers start, T_comp is the 
   CHECK(d.stage_one_workers == std::vector<Index>{2, 3, 4, 5});
   // loads 24·(4,4,8,8)/24 = 4, 4, 8, 8: makespan 1 (every worker 1 time unit), T_comp = 1.25.
   CHECK(d.deadline == Approx(1.25));
-  const auto slow = gradcode::decide_epoch(h, 24, {.selection = gradcode::stage_one_selection::slowest, .deadline_offset = 0.5}, rng);
+  const auto slow =
+      gradcode::decide_epoch(h, 24, {.selection = gradcode::stage_one_selection::slowest, .deadline_offset = 0.5}, rng);
   CHECK(slow.stage_one_workers == std::vector<Index>{0, 1, 2, 3});
   CHECK(slow.deadline == Approx(1.25 * 2 + 0.5));  // loads 4,4,8,8 on W 2,2,4,4
   // An explicit M1 leaving one worker in reserve caps s at 1.
@@ -100,7 +106,8 @@ TEST_CASE("epoch policy: by default M1 = M - s_hat workers start, T_comp is the 
   CHECK(tight.straggler_tolerance == 1);
   CHECK(tight.deadline == 3);
   // The decision builds a two-stage code whose stage-2 tolerance is feasible for any finished set.
-  const gradcode::two_stage_code<double> epoch({.throughputs = h.throughputs(), .partitions = 24, .stage_one_workers = tight.stage_one_workers});
+  const gradcode::two_stage_code<double> epoch(
+      {.throughputs = h.throughputs(), .partitions = 24, .stage_one_workers = tight.stage_one_workers});
   CHECK_NOTHROW(epoch.stage_two(std::vector<Index>{}, tight.straggler_tolerance));
 }
 
@@ -115,8 +122,10 @@ TEST_CASE("epoch policy: random selection draws every worker over many epochs", 
                        what_contains("M1 = 7 outside [0, M = 6]"));
 }
 
-TEST_CASE("history: rates near DBL_MAX or zero keep every W_m positive and finite, and a rate beyond the double range throws invalid_input naming the worker",
-          "[history][errors][extreme]") {
+TEST_CASE(
+    "history: rates near DBL_MAX or zero keep every W_m positive and finite, and a rate beyond the double range throws "
+    "invalid_input naming the worker",
+    "[history][errors][extreme]") {
   constexpr double big = std::numeric_limits<double>::max();
   worker_history h({big, big, std::numeric_limits<double>::denorm_min()}, {.smoothing = 0.3});
   // Worker 2 computed nothing: its rate floor 1e-6·W underflows to 0 for a subnormal W.
@@ -138,8 +147,10 @@ TEST_CASE("history: rates near DBL_MAX or zero keep every W_m positive and finit
   CHECK(g.straggler_counts().empty());
 }
 
-TEST_CASE("epoch policy: throughputs near DBL_MAX give the loads of their ratios, and a T_comp beyond the double range throws invalid_parameters",
-          "[epoch_policy][errors][extreme]") {
+TEST_CASE(
+    "epoch policy: throughputs near DBL_MAX give the loads of their ratios, and a T_comp beyond the double range throws "
+    "invalid_parameters",
+    "[epoch_policy][errors][extreme]") {
   const std::vector<double> ratio = {2, 2, 4, 4, 8, 8};
   std::vector<double> huge;
   for (double r : ratio) huge.push_back(std::ldexp(r, 1020));  // Σ W overflows double

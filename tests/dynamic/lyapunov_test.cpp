@@ -82,8 +82,10 @@ run_result run(double V, Index slots, std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("lyapunov: every slot keeps the queues non-negative, sum v <= T L(t), v_m <= min(T, E_m/p_m, Q_m/r_m), the battery within [0, capacity] and H, Q under V/ln2 + D, + 2D",
-          "[lyapunov][invariants]") {
+TEST_CASE(
+    "lyapunov: every slot keeps the queues non-negative, sum v <= T L(t), v_m <= min(T, E_m/p_m, Q_m/r_m), the battery within "
+    "[0, capacity] and H, Q under V/ln2 + D, + 2D",
+    "[lyapunov][invariants]") {
   for (double V : {0.0, 1.0, 20.0, 300.0}) {
     INFO("V = " << V);
     lyapunov_scheduler sched(params(V));
@@ -135,10 +137,21 @@ TEST_CASE("lyapunov: every slot keeps the queues non-negative, sum v <= T L(t), 
 
 TEST_CASE("lyapunov: P4 and P5 follow their closed forms", "[lyapunov][kat]") {
   // One worker, no channel (L = 0) so only y, d and the queues move.
-  gradcode::lyapunov_params p{.transmit_power = {1}, .energy_per_cycle = {0}, .cycles_per_bit = {0}, .battery_capacity = {10},
-                              .slot_length = 1, .tradeoff = 4};
+  gradcode::lyapunov_params p{.transmit_power = {1},
+                              .energy_per_cycle = {0},
+                              .cycles_per_bit = {0},
+                              .battery_capacity = {10},
+                              .slot_length = 1,
+                              .tradeoff = 4};
   lyapunov_scheduler sched(p);
-  slot_observation o{.arrivals = {3}, .capacity = {1}, .harvest = {0}, .cpu_cycles = {0}, .new_cycles = {}, .active = {}, .channels = 0, .server_cycles = 0};
+  slot_observation o{.arrivals = {3},
+                     .capacity = {1},
+                     .harvest = {0},
+                     .cpu_cycles = {0},
+                     .new_cycles = {},
+                     .active = {},
+                     .channels = 0,
+                     .server_cycles = 0};
   auto d = sched.step(o);  // H = 0: y = D; Q = 0 < H = 0 is false: d = 0
   CHECK(d.auxiliary[0] == 3);
   CHECK(d.admitted[0] == 0);
@@ -158,16 +171,34 @@ TEST_CASE("lyapunov: P4 and P5 follow their closed forms", "[lyapunov][kat]") {
 
 TEST_CASE("lyapunov: the channel knapsack serves the largest weights first within T L(t), backlog and energy",
           "[lyapunov][kat]") {
-  gradcode::lyapunov_params p{.transmit_power = {1, 1, 1}, .energy_per_cycle = {0, 0, 0}, .cycles_per_bit = {0, 0, 0},
-                              .battery_capacity = {10, 10, 10}, .slot_length = 1, .tradeoff = 50};
+  gradcode::lyapunov_params p{.transmit_power = {1, 1, 1},
+                              .energy_per_cycle = {0, 0, 0},
+                              .cycles_per_bit = {0, 0, 0},
+                              .battery_capacity = {10, 10, 10},
+                              .slot_length = 1,
+                              .tradeoff = 50};
   lyapunov_scheduler sched(p, {.battery_target_fraction = 0.0, .initial_battery = {10, 10, 0.3}});
   // Fill the backlogs: Q = 0, 0, 0 → admit (Q < H after the first slot).
-  slot_observation fill{.arrivals = {4, 1, 3}, .capacity = {1, 1, 1}, .harvest = {0, 0, 0}, .cpu_cycles = {0, 0, 0}, .new_cycles = {}, .active = {}, .channels = 0, .server_cycles = 0};
+  slot_observation fill{.arrivals = {4, 1, 3},
+                        .capacity = {1, 1, 1},
+                        .harvest = {0, 0, 0},
+                        .cpu_cycles = {0, 0, 0},
+                        .new_cycles = {},
+                        .active = {},
+                        .channels = 0,
+                        .server_cycles = 0};
   sched.step(fill);
   sched.step(fill);
   REQUIRE(sched.backlog() == std::vector<double>{4, 1, 3});
   // Weights Q·r + (E − θ)·p: 4·1 + 10, 1·3 + 10, 3·2 + 0.3 → order 0 (14), 1 (13), 2 (6.3).
-  slot_observation o{.arrivals = {0, 0, 0}, .capacity = {1, 3, 2}, .harvest = {0, 0, 0}, .cpu_cycles = {0, 0, 0}, .new_cycles = {}, .active = {}, .channels = 2, .server_cycles = 0};
+  slot_observation o{.arrivals = {0, 0, 0},
+                     .capacity = {1, 3, 2},
+                     .harvest = {0, 0, 0},
+                     .cpu_cycles = {0, 0, 0},
+                     .new_cycles = {},
+                     .active = {},
+                     .channels = 2,
+                     .server_cycles = 0};
   const auto d = sched.decide(o);
   CHECK(d.channel_time[0] == 1);                // min(T = 1, E/p = 10, Q/r = 4)
   CHECK(d.channel_time[1] == Approx(1.0 / 3));  // Q/r = 1/3
@@ -177,8 +208,10 @@ TEST_CASE("lyapunov: the channel knapsack serves the largest weights first withi
   CHECK(d.transmitted[2] == Approx(0.6));
 }
 
-TEST_CASE("lyapunov: the perturbed battery stores harvest below theta, not above, never beyond capacity — the printed rule never stores",
-          "[lyapunov][energy]") {
+TEST_CASE(
+    "lyapunov: the perturbed battery stores harvest below theta, not above, never beyond capacity — the printed rule never "
+    "stores",
+    "[lyapunov][energy]") {
   auto p = params(10);
   lyapunov_scheduler sched(p, {.battery_target_fraction = 0.5, .initial_battery = {0, 5, 9.9, 10, 15, 19.5}});
   workload w(5);
@@ -233,8 +266,10 @@ TEST_CASE("lyapunov: the time-average utility sum log2(1 + mean d) grows with V"
   CHECK(utilities.back() > utilities.front() + 0.4);
 }
 
-TEST_CASE("lyapunov: on a fixed-seed run of 40000 slots every queue's time average stays bounded (second half no larger than the first)",
-          "[lyapunov][stability]") {
+TEST_CASE(
+    "lyapunov: on a fixed-seed run of 40000 slots every queue's time average stays bounded (second half no larger than the "
+    "first)",
+    "[lyapunov][stability]") {
   const double V = 50;
   const auto r = run(V, 40000, gradcode::test::test_seed(33));
   const auto& a = r.first_half;
@@ -297,7 +332,8 @@ TEST_CASE("lyapunov: a hand-made decision with NaN, negative or inconsistent ent
   // NaN passes every "<" and ">" test: max(0, Q + NaN − c) silently reset the backlog to 0.
   auto d = good;
   d.admitted[1] = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("finite, non-negative entries") && what_contains("worker 1"));
+  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input,
+                       what_contains("finite, non-negative entries") && what_contains("worker 1"));
   unchanged();
   d = good;
   d.auxiliary[2] = -5;  // would lower H below what the admissions justify
@@ -309,7 +345,8 @@ TEST_CASE("lyapunov: a hand-made decision with NaN, negative or inconsistent ent
   REQUIRE(sender < static_cast<std::size_t>(scheduled_workers));
   d = good;
   d.upload_energy[sender] = 0;  // transmits without paying the energy of (9)
-  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("e_up = p v (9) for worker " + std::to_string(sender)));
+  CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input,
+                       what_contains("e_up = p v (9) for worker " + std::to_string(sender)));
   d = good;
   d.executed_cycles[0] = o.cpu_cycles[0] + 1;  // more cycles than the CPU had
   CHECK_THROWS_MATCHES(sched.apply(o, d), gradcode::invalid_input, what_contains("f <= min(f^max, R) for worker 0"));
@@ -325,30 +362,49 @@ TEST_CASE("lyapunov: a hand-made decision with NaN, negative or inconsistent ent
   CHECK_NOTHROW(sched.apply(o, good));
 }
 
-TEST_CASE("lyapunov: a queue pushed beyond the double range throws invalid_input naming the worker and the queue, the state unchanged",
-          "[lyapunov][errors][extreme]") {
+TEST_CASE(
+    "lyapunov: a queue pushed beyond the double range throws invalid_input naming the worker and the queue, the state unchanged",
+    "[lyapunov][errors][extreme]") {
   lyapunov_scheduler sched(params(1));
-  slot_observation o{.arrivals = std::vector<double>(scheduled_workers, 0.0), .capacity = std::vector<double>(scheduled_workers, 1.0),
-                     .harvest = std::vector<double>(scheduled_workers, 0.0), .cpu_cycles = std::vector<double>(scheduled_workers, 0.0),
-                     .new_cycles = std::vector<double>(scheduled_workers, 0.0), .active = {}, .channels = 1, .server_cycles = 0};
+  slot_observation o{.arrivals = std::vector<double>(scheduled_workers, 0.0),
+                     .capacity = std::vector<double>(scheduled_workers, 1.0),
+                     .harvest = std::vector<double>(scheduled_workers, 0.0),
+                     .cpu_cycles = std::vector<double>(scheduled_workers, 0.0),
+                     .new_cycles = std::vector<double>(scheduled_workers, 0.0),
+                     .active = {},
+                     .channels = 1,
+                     .server_cycles = 0};
   o.new_cycles[3] = 1e308;  // R_3 = 1e308, then 2e308 = inf by (12)
   sched.step(o);
   REQUIRE(sched.cycles_backlog()[3] == 1e308);
-  CHECK_THROWS_MATCHES(sched.step(o), gradcode::invalid_input, what_contains("cycle backlog R (12) of worker 3 overflows double"));
+  CHECK_THROWS_MATCHES(sched.step(o), gradcode::invalid_input,
+                       what_contains("cycle backlog R (12) of worker 3 overflows double"));
   CHECK(sched.cycles_backlog()[3] == 1e308);
   CHECK(sched.statistics().slots == 1);
 
   // Q = 1e200 against r = 1e200: the P7 weight Q·r is beyond double and cannot be ranked.
-  gradcode::lyapunov_params p{.transmit_power = {1}, .energy_per_cycle = {0}, .cycles_per_bit = {0}, .battery_capacity = {10},
-                              .slot_length = 1, .tradeoff = 4};
+  gradcode::lyapunov_params p{.transmit_power = {1},
+                              .energy_per_cycle = {0},
+                              .cycles_per_bit = {0},
+                              .battery_capacity = {10},
+                              .slot_length = 1,
+                              .tradeoff = 4};
   lyapunov_scheduler one(p);
-  slot_observation fill{.arrivals = {1e200}, .capacity = {1}, .harvest = {0}, .cpu_cycles = {0}, .new_cycles = {}, .active = {}, .channels = 0, .server_cycles = 0};
+  slot_observation fill{.arrivals = {1e200},
+                        .capacity = {1},
+                        .harvest = {0},
+                        .cpu_cycles = {0},
+                        .new_cycles = {},
+                        .active = {},
+                        .channels = 0,
+                        .server_cycles = 0};
   one.step(fill);  // H = D
   one.step(fill);  // Q < H: admits D
   REQUIRE(one.backlog()[0] == 1e200);
   fill.capacity = {1e200};
   fill.channels = 1;
-  CHECK_THROWS_MATCHES(one.decide(fill), gradcode::invalid_input, what_contains("P7 weight") && what_contains("worker 0 overflows double"));
+  CHECK_THROWS_MATCHES(one.decide(fill), gradcode::invalid_input,
+                       what_contains("P7 weight") && what_contains("worker 0 overflows double"));
   fill.capacity = {1};
   CHECK_NOTHROW(one.decide(fill));
 }

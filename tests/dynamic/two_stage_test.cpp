@@ -54,8 +54,8 @@ struct epoch_case {
       if (i) w += ',';
       w += gradcode::detail::format_g(throughputs[i]);
     }
-    return w + "} K=" + std::to_string(K) + " stage1=" + list(stage_one) + " finished=" + list(finished) + " s=" + std::to_string(s) +
-           " seed=" + std::to_string(seed);
+    return w + "} K=" + std::to_string(K) + " stage1=" + list(stage_one) + " finished=" + list(finished) +
+           " s=" + std::to_string(s) + " seed=" + std::to_string(seed);
   }
 };
 
@@ -190,8 +190,9 @@ void decode_patterns(const gradcode::two_stage_code<Scalar>& epoch, const gradco
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("two-stage: every pattern of at most s stage-2 stragglers decodes the exact full gradient (random epochs, M <= 9)",
-                   "[two_stage][exhaustive]", float, double) {
+TEMPLATE_TEST_CASE(
+    "two-stage: every pattern of at most s stage-2 stragglers decodes the exact full gradient (random epochs, M <= 9)",
+    "[two_stage][exhaustive]", float, double) {
   std::mt19937_64 rng(gradcode::test::test_seed(2024));
   sweep total;
   Index epochs = 0;
@@ -229,9 +230,11 @@ TEST_CASE("two-stage: with s + 1 stage-2 stragglers it returns the exact sum or 
   sweep total;
   for (Index M = 3; M <= 8; ++M)
     for (int rep = 0; rep < 6; ++rep) {
-      const auto c = random_case(M, std::uniform_int_distribution<Index>(2, 20)(rng), 3, rng, static_cast<std::uint64_t>(rep + 9));
+      const auto c =
+          random_case(M, std::uniform_int_distribution<Index>(2, 20)(rng), 3, rng, static_cast<std::uint64_t>(rep + 9));
       INFO(c.str());
-      const gradcode::two_stage_code<double> epoch({.throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one});
+      const gradcode::two_stage_code<double> epoch(
+          {.throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one});
       const auto two = epoch.stage_two(c.finished, c.s);
       if (!two.coded() || c.s + 1 >= static_cast<Index>(two.stage_two_workers().size())) continue;
       sweep st;
@@ -241,7 +244,8 @@ TEST_CASE("two-stage: with s + 1 stage-2 stragglers it returns the exact sum or 
       total.patterns += st.patterns;
       total.refused += st.refused;
     }
-  WARN("two-stage, s + 1 stragglers: " << total.patterns << " patterns, " << total.refused << " refused with not_decodable, 0 wrong");
+  WARN("two-stage, s + 1 stragglers: " << total.patterns << " patterns, " << total.refused
+                                       << " refused with not_decodable, 0 wrong");
   CHECK(total.refused > 0);  // every remaining partition sits on exactly s + 1 stage-2 workers
 }
 
@@ -264,7 +268,8 @@ TEMPLATE_TEST_CASE("two-stage: 300 random patterns of s stage-2 stragglers decod
     c.K = b.K;
     c.s = b.s;
     INFO("M=" << b.M << " K=" << b.K << " M1=" << b.m1 << " M_c=" << b.finished << " s=" << b.s);
-    const gradcode::two_stage_code<TestType> epoch({.throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one});
+    const gradcode::two_stage_code<TestType> epoch(
+        {.throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one});
     const auto two = epoch.stage_two(c.finished, c.s);
     REQUIRE(two.coded());
     CHECK(static_cast<Index>(two.stage_two_workers().size()) == b.M - b.finished);
@@ -280,7 +285,8 @@ TEMPLATE_TEST_CASE("two-stage: 300 random patterns of s stage-2 stragglers decod
   }
 }
 
-TEST_CASE("two-stage: the seed of B2 sits in two_stage_params, and the same seed reproduces the same B2", "[two_stage][structure]") {
+TEST_CASE("two-stage: the seed of B2 sits in two_stage_params, and the same seed reproduces the same B2",
+          "[two_stage][structure]") {
   CHECK(gradcode::two_stage_params{}.seed == 1);
   std::mt19937_64 rng(gradcode::test::test_seed(1404));
   Index compared = 0;
@@ -322,15 +328,18 @@ TEST_CASE("two-stage: stage-1 blocks are disjoint, cover all K partitions and fo
   CHECK((epoch.encode_stage_one(2, g) - g.middleCols(epoch.stage_one_first(2), 9).rowwise().sum()).norm() == 0);
 }
 
-TEST_CASE("two-stage: new workers' loads follow eq. (16) — proportional to W_m within rounding — and every remaining partition sits on s + 1 stage-2 workers",
-          "[two_stage][structure]") {
+TEST_CASE(
+    "two-stage: new workers' loads follow eq. (16) — proportional to W_m within rounding — and every remaining partition sits on "
+    "s + 1 stage-2 workers",
+    "[two_stage][structure]") {
   std::mt19937_64 rng(gradcode::test::test_seed(16));
   Index checked = 0;
   for (int rep = 0; rep < 200; ++rep) {
     const Index M = std::uniform_int_distribution<Index>(3, 12)(rng);
     const auto c = random_case(M, std::uniform_int_distribution<Index>(1, 60)(rng), M, rng, 1);
     INFO(c.str());
-    const gradcode::two_stage_code<double> epoch({.throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one});
+    const gradcode::two_stage_code<double> epoch(
+        {.throughputs = c.throughputs, .partitions = c.K, .stage_one_workers = c.stage_one});
     const auto two = epoch.stage_two(c.finished, c.s);
     if (!two.coded()) continue;
     const Index R = two.remaining();
@@ -346,11 +355,13 @@ TEST_CASE("two-stage: new workers' loads follow eq. (16) — proportional to W_m
     }
     // eq. (16): Σ n_m = (K − K_c)(s + 1) − Σ_l n_l = R·s, n_m ≈ R·s·W_m / Σ W (no cap at R active).
     double wsum = 0;
-    for (std::size_t j = static_cast<std::size_t>(unfinished); j < workers.size(); ++j) wsum += c.throughputs[static_cast<std::size_t>(workers[j])];
+    for (std::size_t j = static_cast<std::size_t>(unfinished); j < workers.size(); ++j)
+      wsum += c.throughputs[static_cast<std::size_t>(workers[j])];
     Index total = 0;
     bool capped = false;
     for (std::size_t j = static_cast<std::size_t>(unfinished); j < workers.size(); ++j)
-      capped = capped || static_cast<double>(R * c.s) * c.throughputs[static_cast<std::size_t>(workers[j])] / wsum > static_cast<double>(R);
+      capped = capped ||
+               static_cast<double>(R * c.s) * c.throughputs[static_cast<std::size_t>(workers[j])] / wsum > static_cast<double>(R);
     for (std::size_t j = static_cast<std::size_t>(unfinished); j < workers.size(); ++j) {
       const Index m = workers[j];
       const double share = static_cast<double>(R * c.s) * c.throughputs[static_cast<std::size_t>(m)] / wsum;
@@ -383,16 +394,15 @@ TEST_CASE("two-stage: when the finished workers cover all K partitions (K_c = K)
   const auto sum = two.decode(ids, msgs);
   CHECK((sum - g.rowwise().sum()).norm() <= 1e-12 * g.rowwise().sum().norm());
   gradcode::vector<double> out(6);
-  CHECK(two.decode(ids, msgs, std::vector<Index>{}, gradcode::matrix<double>(6, 0), out).used ==
-        std::vector<Index>{1, 3});
+  CHECK(two.decode(ids, msgs, std::vector<Index>{}, gradcode::matrix<double>(6, 0), out).used == std::vector<Index>{1, 3});
   CHECK(two.decodable(std::vector<Index>{}));
   CHECK(two.decodable(gradcode::pattern::from_ids(4, ids)));
   CHECK_FALSE(two.decodable(gradcode::pattern::from_ids(4, std::vector<Index>{3})));
   CHECK(two.load(0) == 0);
   CHECK_THROWS_MATCHES(two.encode_stage_two(0, g), gradcode::invalid_input, what_contains("stage 2 is not coded"));
   CHECK_THROWS_MATCHES(two.encode(0, g, out), gradcode::invalid_input, what_contains("stage 2 is not coded"));
-  CHECK_THROWS_MATCHES(two.decode(ids, msgs, std::vector<Index>{0}, gradcode::matrix<double>(6, 1), out),
-                       gradcode::invalid_input, what_contains("stage 2 is not coded (K_c = K), yet 1 stage-2 results"));
+  CHECK_THROWS_MATCHES(two.decode(ids, msgs, std::vector<Index>{0}, gradcode::matrix<double>(6, 1), out), gradcode::invalid_input,
+                       what_contains("stage 2 is not coded (K_c = K), yet 1 stage-2 results"));
   gradcode::matrix<double> three(6, 3);
   three << msgs, gradcode::matrix<double>::Zero(6, 1);
   CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{3, 1, 0}, three), gradcode::invalid_input,
@@ -441,8 +451,7 @@ TEST_CASE("two-stage: a worker's stage-2 message from its held partitions equals
   }
 }
 
-TEST_CASE("two-stage: invalid parameters and bad call data throw typed errors naming the constraint",
-          "[two_stage][errors]") {
+TEST_CASE("two-stage: invalid parameters and bad call data throw typed errors naming the constraint", "[two_stage][errors]") {
   using code = gradcode::two_stage_code<double>;
   CHECK_THROWS_MATCHES(code({.throughputs = {}, .partitions = 3, .stage_one_workers = {0}}), gradcode::invalid_parameters,
                        what_contains("no workers"));
@@ -458,10 +467,12 @@ TEST_CASE("two-stage: invalid parameters and bad call data throw typed errors na
                        what_contains("stage-1 worker 1 is listed twice"));
 
   const code epoch({.throughputs = {1, 1, 1, 1, 1}, .partitions = 10, .stage_one_workers = {0, 1, 2}});
-  CHECK_THROWS_MATCHES(epoch.stage_two(std::vector<Index>{0}, 3), gradcode::invalid_parameters,
-                       what_contains("cannot tolerate s = 3 stragglers: each of the K - K_c = 6 remaining partitions needs s = 3 "
-                                     "further copies on distinct new workers, and only M - M1 = 2 workers were held back (s <= 2 would fit)"));
-  CHECK_THROWS_MATCHES(epoch.stage_two(std::vector<Index>{0}, -1), gradcode::invalid_parameters, what_contains("s = -1 is negative"));
+  CHECK_THROWS_MATCHES(
+      epoch.stage_two(std::vector<Index>{0}, 3), gradcode::invalid_parameters,
+      what_contains("cannot tolerate s = 3 stragglers: each of the K - K_c = 6 remaining partitions needs s = 3 "
+                    "further copies on distinct new workers, and only M - M1 = 2 workers were held back (s <= 2 would fit)"));
+  CHECK_THROWS_MATCHES(epoch.stage_two(std::vector<Index>{0}, -1), gradcode::invalid_parameters,
+                       what_contains("s = -1 is negative"));
   CHECK_THROWS_MATCHES(epoch.stage_two(std::vector<Index>{3}, 1), gradcode::invalid_input,
                        what_contains("worker 3 reported as finished but was not started in stage 1"));
   CHECK_THROWS_MATCHES(epoch.stage_two(std::vector<Index>{0, 0}, 1), gradcode::invalid_input, what_contains("listed twice"));
@@ -486,13 +497,15 @@ TEST_CASE("two-stage: invalid parameters and bad call data throw typed errors na
   CHECK_FALSE(two.decodable(std::vector<Index>{1}));
   CHECK_FALSE(two.decodable(gradcode::pattern::from_ids(5, std::vector<Index>{0, 1})));
   // Without the finished worker's result its block is on no one: not decodable (one set), a role error (two sets).
-  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{1}, single), gradcode::not_decodable,
-                       what_contains("stage-1 result of finished worker 0 is missing: no other worker holds its partitions 0..3"));
+  CHECK_THROWS_MATCHES(
+      two.decode(std::vector<Index>{1}, single), gradcode::not_decodable,
+      what_contains("stage-1 result of finished worker 0 is missing: no other worker holds its partitions 0..3"));
   CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{}, gradcode::matrix<double>(4, 0), std::vector<Index>{1}, single, out),
                        gradcode::invalid_input, what_contains("stage-1 result of finished worker 0 is missing"));
   CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0}, one, std::vector<Index>{0}, single, out), gradcode::invalid_input,
                        what_contains("worker 0 is not a stage-2 worker"));
-  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0, 0}, pair), gradcode::invalid_input, what_contains("node 0 appears twice"));
+  CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0, 0}, pair), gradcode::invalid_input,
+                       what_contains("node 0 appears twice"));
   CHECK_THROWS_MATCHES(two.decode(std::vector<Index>{0, 5}, pair), gradcode::invalid_input, what_contains("outside"));
   CHECK_THROWS_MATCHES(two.partitions_of(5), gradcode::invalid_input, what_contains("worker id 5 is outside [0, M = 5)"));
   gradcode::matrix<double> bad = one;
@@ -549,7 +562,8 @@ TEST_CASE("two-stage: throughputs near DBL_MAX or subnormal give the blocks, eq.
   }
   // Throughputs 2^1074 apart: the slow worker's share rounds to 0, the loads still sum to K.
   const gradcode::two_stage_code<double> apart(
-      {.throughputs = {std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min(), 1.0}, .partitions = K,
+      {.throughputs = {std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min(), 1.0},
+       .partitions = K,
        .stage_one_workers = {0, 1, 2}});
   CHECK(apart.stage_one_load(0) == K);
   CHECK(apart.stage_one_load(1) == 0);
@@ -567,8 +581,10 @@ TEST_CASE("two-stage: K or a stage-2 support beyond the library limits throws in
                        what_contains("limits::max_support_entries") && what_contains("(s <= 63 would fit)"));
 }
 
-TEST_CASE("two-stage: 200 random throughput vectors spanning the whole double range give loads in [0, K] summing to K and R·s, and decode exactly",
-          "[two_stage][extreme][random]") {
+TEST_CASE(
+    "two-stage: 200 random throughput vectors spanning the whole double range give loads in [0, K] summing to K and R·s, and "
+    "decode exactly",
+    "[two_stage][extreme][random]") {
   std::mt19937_64 rng(gradcode::test::test_seed(41));
   std::uniform_real_distribution<double> mantissa(1.0, 2.0);
   std::uniform_int_distribution<int> exponent(-1074, 1023);
@@ -577,7 +593,8 @@ TEST_CASE("two-stage: 200 random throughput vectors spanning the whole double ra
     epoch_case c = random_case(M, K, 3, rng, static_cast<std::uint64_t>(trial));
     for (auto& w : c.throughputs) w = std::ldexp(mantissa(rng), exponent(rng));  // positive, finite, any magnitude
     INFO(c.str());
-    const gradcode::two_stage_code<double> epoch({.throughputs = c.throughputs, .partitions = K, .stage_one_workers = c.stage_one});
+    const gradcode::two_stage_code<double> epoch(
+        {.throughputs = c.throughputs, .partitions = K, .stage_one_workers = c.stage_one});
     Index total = 0;
     for (Index m = 0; m < M; ++m) {
       REQUIRE(epoch.stage_one_load(m) >= 0);
@@ -610,12 +627,14 @@ TEST_CASE("two-stage: 200 random throughput vectors spanning the whole double ra
   }
 }
 
-TEMPLATE_TEST_CASE("two-stage: the codec's decode reports the workers used ascending, amplification >= 1 and an estimated error "
-                   "within the code's bound, and the one-set and two-set decodes agree",
-                   "[two_stage][report]", float, double) {
+TEMPLATE_TEST_CASE(
+    "two-stage: the codec's decode reports the workers used ascending, amplification >= 1 and an estimated error "
+    "within the code's bound, and the one-set and two-set decodes agree",
+    "[two_stage][report]", float, double) {
   using Scalar = TestType;
   // M = 7, stage 1 on {0, 2, 3, 5}, {2, 5} finish: stage 2 = {0, 3} (unfinished) + {1, 4, 6} (new), s = 2.
-  const gradcode::two_stage_code<Scalar> epoch({.throughputs = {3, 1, 2, 5, 1, 4, 2}, .partitions = 14, .stage_one_workers = {5, 0, 3, 2}});
+  const gradcode::two_stage_code<Scalar> epoch(
+      {.throughputs = {3, 1, 2, 5, 1, 4, 2}, .partitions = 14, .stage_one_workers = {5, 0, 3, 2}});
   const auto two = epoch.stage_two(std::vector<Index>{5, 2}, 2);
   REQUIRE(two.coded());
   CHECK(two.nodes() == 7);
@@ -634,8 +653,10 @@ TEMPLATE_TEST_CASE("two-stage: the codec's decode reports the workers used ascen
     two.encode(m, g, a);
     two.encode_held(m, held, b);
     CHECK((a - b).norm() <= 1e-5 * (1 + a.norm()));
-    if (m == 2 || m == 5) CHECK(a == epoch.encode_stage_one(m, g));
-    else CHECK(a == two.encode_stage_two(m, g));
+    if (m == 2 || m == 5)
+      CHECK(a == epoch.encode_stage_one(m, g));
+    else
+      CHECK(a == two.encode_stage_two(m, g));
   }
   // Stragglers 3 and 6 (s = 2): ids in arrival order, not sorted.
   const std::vector<Index> ids = {4, 5, 0, 1, 2};
@@ -654,10 +675,11 @@ TEMPLATE_TEST_CASE("two-stage: the codec's decode reports the workers used ascen
   // The stage-2 part alone never amplifies less: the epoch's figure averages it with the exact stage-1 sums.
   std::vector<Index> local;
   for (Index m : {4, 0, 1}) local.push_back(two.stage_two_index(m));
-  CHECK(r.amplification <= two.code().plan(gradcode::pattern::from_ids(two.code().nodes(), local))->amplification() * (1 + 1e-12));
+  CHECK(r.amplification <=
+        two.code().plan(gradcode::pattern::from_ids(two.code().nodes(), local))->amplification() * (1 + 1e-12));
   // The same epoch as two message sets gives the same sum and report.
   gradcode::matrix<Scalar> one(33, 2), second(33, 3);
-  one << msgs.col(2 - 1), msgs.col(4);  // workers 5, 2
+  one << msgs.col(2 - 1), msgs.col(4);              // workers 5, 2
   second << msgs.col(0), msgs.col(2), msgs.col(3);  // workers 4, 0, 1
   gradcode::vector<Scalar> apart(33);
   const auto r2 = two.decode(std::vector<Index>{5, 2}, one, std::vector<Index>{4, 0, 1}, second, apart);
@@ -679,10 +701,12 @@ TEMPLATE_TEST_CASE("two-stage: the codec's decode reports the workers used ascen
   CHECK((out.template cast<double>() - exact).norm() <= gradcode::test::error_bound<Scalar>() * exact.norm());
 }
 
-TEST_CASE("two-stage: every refused decode leaves out untouched: too few stage-2 results, a missing finished worker, bad ids "
-          "and shapes, and a NaN or overflow found mid-stream",
-          "[two_stage][errors][report]") {
-  const gradcode::two_stage_code<double> epoch({.throughputs = {1, 1, 1, 1, 1}, .partitions = 10, .stage_one_workers = {0, 1, 2}});
+TEST_CASE(
+    "two-stage: every refused decode leaves out untouched: too few stage-2 results, a missing finished worker, bad ids "
+    "and shapes, and a NaN or overflow found mid-stream",
+    "[two_stage][errors][report]") {
+  const gradcode::two_stage_code<double> epoch(
+      {.throughputs = {1, 1, 1, 1, 1}, .partitions = 10, .stage_one_workers = {0, 1, 2}});
   const auto two = epoch.stage_two(std::vector<Index>{0}, 2);  // stage 2: 1, 2 (unfinished), 3, 4 (new); needs 2
   const auto g = random_partials<double>(300, 10, 11);
   const std::vector<Index> ids = {0, 3, 4};
@@ -694,7 +718,8 @@ TEST_CASE("two-stage: every refused decode leaves out untouched: too few stage-2
 
   CHECK_THROWS_AS(two.decode(std::vector<Index>{0, 3}, msgs.leftCols(2), out), gradcode::not_decodable);
   CHECK(untouched());
-  CHECK_THROWS_AS(two.decode(std::vector<Index>{3, 4}, msgs.rightCols(2), out), gradcode::not_decodable);  // finished worker 0 missing
+  CHECK_THROWS_AS(two.decode(std::vector<Index>{3, 4}, msgs.rightCols(2), out),
+                  gradcode::not_decodable);  // finished worker 0 missing
   CHECK(untouched());
   CHECK_THROWS_AS(two.decode(std::vector<Index>{0, 3, 3}, msgs, out), gradcode::invalid_input);
   CHECK(untouched());
@@ -706,7 +731,8 @@ TEST_CASE("two-stage: every refused decode leaves out untouched: too few stage-2
   // A NaN near the end of the last message: found only after the pass has computed the elements before it.
   gradcode::matrix<double> nan = msgs;
   nan(297, 2) = std::numeric_limits<double>::quiet_NaN();
-  CHECK_THROWS_MATCHES(two.decode(ids, nan, out), gradcode::invalid_input, what_contains("message of node 4 has a non-finite value at element 297"));
+  CHECK_THROWS_MATCHES(two.decode(ids, nan, out), gradcode::invalid_input,
+                       what_contains("message of node 4 has a non-finite value at element 297"));
   CHECK(untouched());
   gradcode::matrix<double> huge = msgs;
   huge.bottomRows(10).setConstant(std::numeric_limits<double>::max());

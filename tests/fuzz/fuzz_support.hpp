@@ -55,9 +55,9 @@ inline void trace(const char* format, ...) {
   std::fputc('\n', stderr);
 }
 
-#define GRADCODE_FUZZ_REQUIRE(cond, ...)                                          \
-  do {                                                                            \
-    if (!(cond)) ::gradcode::fuzz::violation(__FILE__, __LINE__, __VA_ARGS__);    \
+#define GRADCODE_FUZZ_REQUIRE(cond, ...)                                       \
+  do {                                                                         \
+    if (!(cond)) ::gradcode::fuzz::violation(__FILE__, __LINE__, __VA_ARGS__); \
   } while (0)
 
 /// Marks harness arithmetic (oracles) that is not code under test: excluded from libFuzzer's
@@ -120,11 +120,16 @@ enum class outcome { ok, invalid_parameters, invalid_input, not_decodable, corru
 
 inline const char* name(outcome o) {
   switch (o) {
-    case outcome::ok: return "ok";
-    case outcome::invalid_parameters: return "invalid_parameters";
-    case outcome::invalid_input: return "invalid_input";
-    case outcome::not_decodable: return "not_decodable";
-    case outcome::corrupted_result: return "corrupted_result";
+    case outcome::ok:
+      return "ok";
+    case outcome::invalid_parameters:
+      return "invalid_parameters";
+    case outcome::invalid_input:
+      return "invalid_input";
+    case outcome::not_decodable:
+      return "not_decodable";
+    case outcome::corrupted_result:
+      return "corrupted_result";
   }
   return "?";
 }
@@ -231,17 +236,28 @@ enum class perturbation { none, nan, pos_inf, neg_inf, huge, ulp, relative, zero
 
 inline const char* name(perturbation p) {
   switch (p) {
-    case perturbation::none: return "none";
-    case perturbation::nan: return "NaN";
-    case perturbation::pos_inf: return "+Inf";
-    case perturbation::neg_inf: return "-Inf";
-    case perturbation::huge: return "huge";
-    case perturbation::ulp: return "1 ulp";
-    case perturbation::relative: return "relative";
-    case perturbation::zero: return "zero";
-    case perturbation::other_node: return "other node's message";
-    case perturbation::add_noise: return "add noise";
-    case perturbation::scale: return "scale";
+    case perturbation::none:
+      return "none";
+    case perturbation::nan:
+      return "NaN";
+    case perturbation::pos_inf:
+      return "+Inf";
+    case perturbation::neg_inf:
+      return "-Inf";
+    case perturbation::huge:
+      return "huge";
+    case perturbation::ulp:
+      return "1 ulp";
+    case perturbation::relative:
+      return "relative";
+    case perturbation::zero:
+      return "zero";
+    case perturbation::other_node:
+      return "other node's message";
+    case perturbation::add_noise:
+      return "add noise";
+    case perturbation::scale:
+      return "scale";
   }
   return "?";
 }
@@ -250,9 +266,9 @@ inline const char* name(perturbation p) {
 inline perturbation pick_perturbation(input& in) {
   const auto b = in.byte();
   if (b < 160) return perturbation::none;
-  constexpr perturbation kinds[] = {perturbation::nan,  perturbation::pos_inf,    perturbation::neg_inf,   perturbation::huge,
-                                    perturbation::ulp,  perturbation::relative,   perturbation::zero,      perturbation::other_node,
-                                    perturbation::add_noise, perturbation::scale};
+  constexpr perturbation kinds[] = {
+      perturbation::nan,      perturbation::pos_inf, perturbation::neg_inf,    perturbation::huge,      perturbation::ulp,
+      perturbation::relative, perturbation::zero,    perturbation::other_node, perturbation::add_noise, perturbation::scale};
   return kinds[(b - 160) % (sizeof kinds / sizeof kinds[0])];
 }
 
@@ -267,10 +283,17 @@ bool apply_perturbation(input& in, perturbation p, Col&& col, const Other& other
   const Index e = in.pick(0, d - 1);
   const auto b = in.byte();
   switch (p) {
-    case perturbation::none: break;
-    case perturbation::nan: col[e] = std::numeric_limits<Scalar>::quiet_NaN(); break;
-    case perturbation::pos_inf: col[e] = std::numeric_limits<Scalar>::infinity(); break;
-    case perturbation::neg_inf: col[e] = -std::numeric_limits<Scalar>::infinity(); break;
+    case perturbation::none:
+      break;
+    case perturbation::nan:
+      col[e] = std::numeric_limits<Scalar>::quiet_NaN();
+      break;
+    case perturbation::pos_inf:
+      col[e] = std::numeric_limits<Scalar>::infinity();
+      break;
+    case perturbation::neg_inf:
+      col[e] = -std::numeric_limits<Scalar>::infinity();
+      break;
     case perturbation::huge: {
       // ±2^x with x up to the top of the range (1e155…1e308 in double overflow squared norms).
       constexpr int top = std::numeric_limits<Scalar>::max_exponent - 1;
@@ -279,13 +302,18 @@ bool apply_perturbation(input& in, perturbation p, Col&& col, const Other& other
       break;
     }
     case perturbation::ulp:
-      col[e] = std::nextafter(col[e], b & 1u ? std::numeric_limits<Scalar>::infinity() : -std::numeric_limits<Scalar>::infinity());
+      col[e] =
+          std::nextafter(col[e], b & 1u ? std::numeric_limits<Scalar>::infinity() : -std::numeric_limits<Scalar>::infinity());
       break;
     case perturbation::relative:  // × (1 ± 2^−k), k ∈ [1, 60]: from gross to below rounding
       col[e] = static_cast<Scalar>(static_cast<real>(col[e]) * (1 + (b & 1u ? -1 : 1) * std::ldexp(1.0L, -(1 + (b >> 1) % 60))));
       break;
-    case perturbation::zero: col.setZero(); break;
-    case perturbation::other_node: col = other; break;
+    case perturbation::zero:
+      col.setZero();
+      break;
+    case perturbation::other_node:
+      col = other;
+      break;
     case perturbation::add_noise: {  // every element += 2^−k·(max |message| or 1)·u, u from the input
       real scale = 0;
       for (Index i = 0; i < d; ++i) scale = std::max(scale, std::fabs(static_cast<real>(col[i])));

@@ -34,11 +34,13 @@ void read_as(const gradcode::mpi::wire::message& m) {
   try {
     wire::read_payload<Scalar>(m, std::span<Scalar>(out), elements, "the fuzzer");
   } catch (const gradcode::invalid_input&) {
-    if (m.scalar_bytes == wire::scalar_code<Scalar>()) violated("read_payload refused a payload of its own scalar type and length");
+    if (m.scalar_bytes == wire::scalar_code<Scalar>())
+      violated("read_payload refused a payload of its own scalar type and length");
     return;
   }
   if (m.scalar_bytes != wire::scalar_code<Scalar>()) violated("read_payload accepted another scalar type");
-  if (!out.empty() && std::memcmp(out.data(), m.payload.data(), m.payload.size()) != 0) violated("read_payload changed the payload");
+  if (!out.empty() && std::memcmp(out.data(), m.payload.data(), m.payload.size()) != 0)
+    violated("read_payload changed the payload");
 }
 
 }  // namespace

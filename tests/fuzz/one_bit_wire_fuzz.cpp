@@ -88,8 +88,8 @@ void run_parse(input& in) {
     GRADCODE_FUZZ_REQUIRE(m.length == -3 && m.words.empty(), "1-bit from_wire refused but wrote into out");
     return;
   }
-  GRADCODE_FUZZ_REQUIRE(m.length == w && static_cast<Index>(m.words.size()) == q.word_count(), "1-bit from_wire: w = %lld, %zu words",
-                        static_cast<long long>(m.length), m.words.size());
+  GRADCODE_FUZZ_REQUIRE(m.length == w && static_cast<Index>(m.words.size()) == q.word_count(),
+                        "1-bit from_wire: w = %lld, %zu words", static_cast<long long>(m.length), m.words.size());
   const auto check = fuzz::attempt([&] { q.check_message(m, node); });
   GRADCODE_FUZZ_REQUIRE(check == outcome::ok, "a parsed message fails check_message (%s)", fuzz::name(check));
   std::vector<std::byte> again;
@@ -103,8 +103,8 @@ void run_parse(input& in) {
   for (Index k = 0; k < w; ++k) {
     const bool plus = bytes[sizeof(Scalar) + static_cast<std::size_t>(k / 8)] >> (k % 8) & 1u;
     GRADCODE_FUZZ_REQUIRE(out[k] == (plus ? m.scale : -m.scale) && m.sign(k) == (plus ? 1 : -1),
-                          "dequantize: coordinate %lld is %g, bit %d, scale %g", static_cast<long long>(k), static_cast<double>(out[k]),
-                          plus, static_cast<double>(m.scale));
+                          "dequantize: coordinate %lld is %g, bit %d, scale %g", static_cast<long long>(k),
+                          static_cast<double>(out[k]), plus, static_cast<double>(m.scale));
   }
 }
 
@@ -134,10 +134,10 @@ void run_quantize(input& in) {
   GRADCODE_FUZZ_REQUIRE(got == outcome::ok, "quantize threw %s: %s", fuzz::name(got), what.c_str());
   GRADCODE_FUZZ_REQUIRE(finite, "quantize accepted a NaN/Inf entry");
   // ‖f‖ is summed blockwise (≤ w·ε relative on the squares) and cast to Scalar (½ε).
-  GRADCODE_FUZZ_REQUIRE(std::fabs(static_cast<real>(m.scale) - norm) <=
-                            static_cast<real>(w + 4) * fuzz::epsilon<Scalar>() * norm +
-                                static_cast<real>(std::numeric_limits<Scalar>::denorm_min()),
-                        "quantize: scale %.9g, ‖f‖ = %.9Lg", static_cast<double>(m.scale), norm);
+  GRADCODE_FUZZ_REQUIRE(
+      std::fabs(static_cast<real>(m.scale) - norm) <= static_cast<real>(w + 4) * fuzz::epsilon<Scalar>() * norm +
+                                                          static_cast<real>(std::numeric_limits<Scalar>::denorm_min()),
+      "quantize: scale %.9g, ‖f‖ = %.9Lg", static_cast<double>(m.scale), norm);
   GRADCODE_FUZZ_REQUIRE(!(norm > 0 && m.scale == 0), "quantize sent the zero message for a non-zero f (‖f‖ = %.3Lg)", norm);
   const auto check = fuzz::attempt([&] { q.check_message(m, 0); });
   GRADCODE_FUZZ_REQUIRE(check == outcome::ok, "quantize produced a malformed message (%s)", fuzz::name(check));
@@ -154,16 +154,20 @@ void run_quantize(input& in) {
   for (Index first = 0; first < w; first += chunk) {
     const Index len = std::min(chunk, w - first);
     std::span<std::uint64_t> part(words.data() + first / 64, static_cast<std::size_t>((len + 63) / 64));
-    const auto r = fuzz::attempt([&] { q.quantize_range(std::span<const Scalar>(f.data() + first, static_cast<std::size_t>(len)), m.scale, stream, first, part); });
+    const auto r = fuzz::attempt([&] {
+      q.quantize_range(std::span<const Scalar>(f.data() + first, static_cast<std::size_t>(len)), m.scale, stream, first, part);
+    });
     GRADCODE_FUZZ_REQUIRE(r == outcome::ok, "quantize_range [%lld, %lld) threw %s", static_cast<long long>(first),
                           static_cast<long long>(first + len), fuzz::name(r));
   }
-  GRADCODE_FUZZ_REQUIRE(words == m.words, "quantize_range in chunks of %lld differs from quantize", static_cast<long long>(chunk));
+  GRADCODE_FUZZ_REQUIRE(words == m.words, "quantize_range in chunks of %lld differs from quantize",
+                        static_cast<long long>(chunk));
   // Misaligned or out-of-range chunks are invalid_input.
   const Index bad_first = 1 + in.byte() % 63;
   std::vector<std::uint64_t> one(1);
   const auto r = fuzz::attempt([&] {
-    q.quantize_range(std::span<const Scalar>(f.data(), static_cast<std::size_t>(std::min<Index>(w, 1))), m.scale, stream, bad_first, one);
+    q.quantize_range(std::span<const Scalar>(f.data(), static_cast<std::size_t>(std::min<Index>(w, 1))), m.scale, stream,
+                     bad_first, one);
   });
   GRADCODE_FUZZ_REQUIRE(r == outcome::invalid_input, "quantize_range at first = %lld gave %s", static_cast<long long>(bad_first),
                         fuzz::name(r));
@@ -202,7 +206,8 @@ void run_accumulate(input& in) {
       const auto got = fuzz::attempt([&] { d = q.dequantize(m); });
       GRADCODE_FUZZ_REQUIRE(got == outcome::ok, "dequantize of a well-formed message threw %s", fuzz::name(got));
       for (Index k = 0; k < w; ++k)
-        GRADCODE_FUZZ_REQUIRE(d[k] == static_cast<Scalar>(m.sign(k)) * m.scale, "dequantize coordinate %lld", static_cast<long long>(k));
+        GRADCODE_FUZZ_REQUIRE(d[k] == static_cast<Scalar>(m.sign(k)) * m.scale, "dequantize coordinate %lld",
+                              static_cast<long long>(k));
     } else {
       const auto got = fuzz::attempt([&] { q.check_message(m, 0); });
       GRADCODE_FUZZ_REQUIRE(got == outcome::invalid_input, "check_message of a malformed message gave %s", fuzz::name(got));
@@ -210,7 +215,8 @@ void run_accumulate(input& in) {
   }
   vector<Scalar> out(w);
   const Index e0 = in.byte() % 41 - 20;
-  for (Index k = 0; k < w; ++k) out[k] = static_cast<Scalar>(std::ldexp(static_cast<double>(static_cast<std::int8_t>(in.tail_byte())), static_cast<int>(e0)));
+  for (Index k = 0; k < w; ++k)
+    out[k] = static_cast<Scalar>(std::ldexp(static_cast<double>(static_cast<std::int8_t>(in.tail_byte())), static_cast<int>(e0)));
   const vector<Scalar> before = out;
   std::string what;
   const auto got = fuzz::attempt([&] { q.accumulate(std::span<const one_bit_vector<Scalar>>(messages), out); }, &what);
@@ -250,7 +256,8 @@ void run_accumulate(input& in) {
     GRADCODE_FUZZ_REQUIRE(single == outcome::invalid_input, "accumulate with weight %g gave %s", static_cast<double>(weight),
                           fuzz::name(single));
   else if (single == outcome::ok)
-    GRADCODE_FUZZ_REQUIRE(fuzz::all_finite(one.data(), w), "accumulate(h, %g) returned a non-finite result", static_cast<double>(weight));
+    GRADCODE_FUZZ_REQUIRE(fuzz::all_finite(one.data(), w), "accumulate(h, %g) returned a non-finite result",
+                          static_cast<double>(weight));
   else
     GRADCODE_FUZZ_REQUIRE(single == outcome::invalid_input, "accumulate(h, weight) threw %s", fuzz::name(single));
 }

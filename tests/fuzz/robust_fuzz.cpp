@@ -61,8 +61,8 @@ robust_options pick_options(input& in, std::string& key) {
   robust_options o;
   const auto b = in.byte();
   if (b >= 208) {
-    constexpr double tau[] = {0, 1e-14, 1e-8, 1e-3, -1, std::numeric_limits<double>::infinity(),
-                              std::numeric_limits<double>::quiet_NaN()};
+    constexpr double tau[] = {
+        0, 1e-14, 1e-8, 1e-3, -1, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
     o.corruption_tolerance = tau[in.byte() % std::size(tau)];
     o.projections = in.pick(0, 9);
     o.locate_corrupted = in.byte() >= 32;
@@ -88,15 +88,15 @@ struct rs_call {
   matrix<Scalar> received;
   Index out_length = 0;
   bool count_ok = true, ids_ok = true, rows_ok = true;
-  std::vector<kind> kinds;     ///< per column
-  std::vector<real> error;     ///< per column: ‖received − exact‖_∞ (honest: the sender's rounding)
-  std::vector<real> size;      ///< per column: ‖exact‖_∞, or the sum of |terms| it was computed from when larger
+  std::vector<kind> kinds;  ///< per column
+  std::vector<real> error;  ///< per column: ‖received − exact‖_∞ (honest: the sender's rounding)
+  std::vector<real> size;   ///< per column: ‖exact‖_∞, or the sum of |terms| it was computed from when larger
   /// per column: an honest message whose own rounding reaches τ/10 of its size (subnormal data,
   /// cancellation): a locator cannot tell it from a corruption, so the within-budget rules relax.
   std::vector<bool> noisy;
-  real biggest = 0;            ///< max |received| over finite entries
-  real value_scale = 0;        ///< max |exact value| over the arriving nodes: what the locator's τ is relative to
-  std::vector<real> value;     ///< per column: ‖exact‖_∞
+  real biggest = 0;         ///< max |received| over finite entries
+  real value_scale = 0;     ///< max |exact value| over the arriving nodes: what the locator's τ is relative to
+  std::vector<real> value;  ///< per column: ‖exact‖_∞
 };
 
 /// `sent` (L × n): what each node sent when honest; `exact` (L × n, long double): the exact values;
@@ -110,7 +110,8 @@ rs_call<Scalar> draw_call(input& in, const matrix<Scalar>& sent, const std::vect
   rs_call<Scalar> c;
   real scale = 0;  // the largest honest message of all nodes
   for (Index i = 0; i < n; ++i)
-    for (Index r = 0; r < L; ++r) scale = std::max(scale, std::fabs(exact[static_cast<std::size_t>(i)][static_cast<std::size_t>(r)]));
+    for (Index r = 0; r < L; ++r)
+      scale = std::max(scale, std::fabs(exact[static_cast<std::size_t>(i)][static_cast<std::size_t>(r)]));
   // Changes below min_normal/ε are noise of the subnormal range: no floating-point locator sees
   // them (their projections underflow), so they count as subtle whatever the data's scale.
   const real floor = static_cast<real>(std::numeric_limits<Scalar>::min()) / fuzz::epsilon<Scalar>();
@@ -124,7 +125,8 @@ rs_call<Scalar> draw_call(input& in, const matrix<Scalar>& sent, const std::vect
     if (choice.valid && std::find(c.ids.begin(), c.ids.end(), choice.id) != c.ids.end()) c.ids_ok = false;
     vector<Scalar> m = has ? vector<Scalar>(sent.col(choice.id)) : vector<Scalar>::Zero(L);
     const auto p = fuzz::pick_perturbation(in);
-    const vector<Scalar> other = n > 0 ? vector<Scalar>(sent.col(choice.valid ? (choice.id + 1) % n : 0)) : vector<Scalar>::Zero(L);
+    const vector<Scalar> other =
+        n > 0 ? vector<Scalar>(sent.col(choice.valid ? (choice.id + 1) % n : 0)) : vector<Scalar>::Zero(L);
     const bool changed = fuzz::apply_perturbation<Scalar>(in, p, m, other) || !has;
     kind k = kind::honest;
     real err = 0, sz = 0;
@@ -135,18 +137,26 @@ rs_call<Scalar> draw_call(input& in, const matrix<Scalar>& sent, const std::vect
       for (Index r = 0; r < L; ++r) {
         sz = std::max(sz, std::fabs(x[static_cast<std::size_t>(r)]));
         err = std::max(err, std::fabs(static_cast<real>(m[r]) - x[static_cast<std::size_t>(r)]));
-        if (has) delta = std::max(delta, std::fabs(static_cast<real>(m[r]) - static_cast<real>(sent(r, choice.id))));
-        else delta = std::max(delta, std::fabs(static_cast<real>(m[r]) - x[static_cast<std::size_t>(r)]));
+        if (has)
+          delta = std::max(delta, std::fabs(static_cast<real>(m[r]) - static_cast<real>(sent(r, choice.id))));
+        else
+          delta = std::max(delta, std::fabs(static_cast<real>(m[r]) - x[static_cast<std::size_t>(r)]));
       }
       // Nothing sent (zeros stand in): classified by their distance from the exact value.
-      if (!fuzz::all_finite(m.data(), L)) k = kind::nonfinite;
-      else if (changed && delta > 0) k = delta >= std::max(static_cast<real>(gross) * scale, floor) ? kind::gross : kind::subtle;
+      if (!fuzz::all_finite(m.data(), L))
+        k = kind::nonfinite;
+      else if (changed && delta > 0)
+        k = delta >= std::max(static_cast<real>(gross) * scale, floor) ? kind::gross : kind::subtle;
     } else {
       k = fuzz::all_finite(m.data(), L) ? kind::gross : kind::nonfinite;
     }
-    fuzz::trace("  id %lld%s: %s, %s, error %.3Lg, size %.3Lg", static_cast<long long>(choice.id), choice.valid ? "" : " (invalid)",
-                fuzz::name(p), k == kind::honest ? "honest" : k == kind::subtle ? "subtle" : k == kind::gross ? "gross" : "non-finite", err,
-                sz);
+    fuzz::trace("  id %lld%s: %s, %s, error %.3Lg, size %.3Lg", static_cast<long long>(choice.id),
+                choice.valid ? "" : " (invalid)", fuzz::name(p),
+                k == kind::honest   ? "honest"
+                : k == kind::subtle ? "subtle"
+                : k == kind::gross  ? "gross"
+                                    : "non-finite",
+                err, sz);
     for (Index r = 0; r < L; ++r)
       if (std::isfinite(m[r])) c.biggest = std::max(c.biggest, std::fabs(static_cast<real>(m[r])));
     c.ids.push_back(choice.id);
@@ -189,16 +199,16 @@ rs_call<Scalar> draw_call(input& in, const matrix<Scalar>& sent, const std::vect
 
 struct layer_facts {
   const char* layer;
-  Index dimension;       ///< K of the layer's Reed–Solomon code
-  bool stable_points;    ///< unit circle / Chebyshev: well-conditioned, held to "must decode"
-  bool trust_tau;        ///< τ at least the default: honest rounding is never located
-  bool locate;           ///< robust_options::locate_corrupted
+  Index dimension;     ///< K of the layer's Reed–Solomon code
+  bool stable_points;  ///< unit circle / Chebyshev: well-conditioned, held to "must decode"
+  bool trust_tau;      ///< τ at least the default: honest rounding is never located
+  bool locate;         ///< robust_options::locate_corrupted
 };
 
 /// What one checked robust decode established (for the layer above).
 struct layer_verdict {
   bool ok = false;
-  bool clean = false;    ///< ok, and every used message was honest
+  bool clean = false;  ///< ok, and every used message was honest
 };
 
 /// The properties of one Reed–Solomon decode (RS mode, a relay, or the server). `exact` holds the
@@ -210,8 +220,9 @@ layer_verdict check_decode(const layer_facts& L, outcome got, const std::string&
   const char* w = what.c_str();
   const char* layer = L.layer;
   if (!c.count_ok || !c.ids_ok || !c.rows_ok) {
-    GRADCODE_FUZZ_REQUIRE(got == outcome::invalid_input, "%s: bad ids or shapes (count %d, ids %d, rows %d) gave %s, want invalid_input: %s",
-                          layer, c.count_ok, c.ids_ok, c.rows_ok, fuzz::name(got), w);
+    GRADCODE_FUZZ_REQUIRE(got == outcome::invalid_input,
+                          "%s: bad ids or shapes (count %d, ids %d, rows %d) gave %s, want invalid_input: %s", layer, c.count_ok,
+                          c.ids_ok, c.rows_ok, fuzz::name(got), w);
     return v;
   }
   const auto f = static_cast<Index>(c.ids.size());
@@ -226,28 +237,31 @@ layer_verdict check_decode(const layer_facts& L, outcome got, const std::string&
   }
   const real top = static_cast<real>(std::numeric_limits<Scalar>::max());
   switch (got) {
-    case outcome::ok: break;
+    case outcome::ok:
+      break;
     case outcome::not_decodable:
-      GRADCODE_FUZZ_REQUIRE(f < L.dimension || !within || !L.stable_points || !L.trust_tau || !L.locate,
-                            "%s: not_decodable with %lld messages (K = %lld) within the budget (%lld non-finite, %lld gross, %lld subtle): %s",
-                            layer, static_cast<long long>(f), static_cast<long long>(L.dimension), static_cast<long long>(E),
-                            static_cast<long long>(C), static_cast<long long>(S), w);
+      GRADCODE_FUZZ_REQUIRE(
+          f < L.dimension || !within || !L.stable_points || !L.trust_tau || !L.locate,
+          "%s: not_decodable with %lld messages (K = %lld) within the budget (%lld non-finite, %lld gross, %lld subtle): %s",
+          layer, static_cast<long long>(f), static_cast<long long>(L.dimension), static_cast<long long>(E),
+          static_cast<long long>(C), static_cast<long long>(S), w);
       return v;
     case outcome::corrupted_result:
       GRADCODE_FUZZ_REQUIRE(L.locate, "%s: corrupted_result with locate_corrupted off: %s", layer, w);
       GRADCODE_FUZZ_REQUIRE(!within || S > 0 || !L.trust_tau || !L.stable_points,
-                            "%s: corrupted_result within the budget (%lld messages, K = %lld, %lld non-finite, %lld gross): %s", layer,
-                            static_cast<long long>(f), static_cast<long long>(L.dimension), static_cast<long long>(E),
+                            "%s: corrupted_result within the budget (%lld messages, K = %lld, %lld non-finite, %lld gross): %s",
+                            layer, static_cast<long long>(f), static_cast<long long>(L.dimension), static_cast<long long>(E),
                             static_cast<long long>(C), w);
       return v;
     case outcome::invalid_input:
       // Legitimate for valid calls only as "a non-finite message" with location off, or a sum of
       // finite messages that overflows.
       GRADCODE_FUZZ_REQUIRE((!L.locate && E > 0) || c.biggest * 1e9L * static_cast<real>(f + 1) >= top,
-                            "%s: invalid_input for a valid call (%lld messages, largest %.3Lg): %s", layer, static_cast<long long>(f),
-                            c.biggest, w);
+                            "%s: invalid_input for a valid call (%lld messages, largest %.3Lg): %s", layer,
+                            static_cast<long long>(f), c.biggest, w);
       return v;
-    default: GRADCODE_FUZZ_REQUIRE(false, "%s: decode threw %s: %s", layer, fuzz::name(got), w);
+    default:
+      GRADCODE_FUZZ_REQUIRE(false, "%s: decode threw %s: %s", layer, fuzz::name(got), w);
   }
   // Success.
   GRADCODE_FUZZ_REQUIRE(fuzz::all_finite(out.data(), out.size()), "%s: decode returned non-finite values", layer);
@@ -256,8 +270,8 @@ layer_verdict check_decode(const layer_facts& L, outcome got, const std::string&
   both.insert(both.end(), report.corrupted.begin(), report.corrupted.end());
   std::sort(both.begin(), both.end());
   GRADCODE_FUZZ_REQUIRE(both == all, "%s: used ∪ corrupted is not the set of ids (or they overlap)", layer);
-  GRADCODE_FUZZ_REQUIRE(static_cast<Index>(report.used.size()) >= L.dimension, "%s: interpolated from %zu < K = %lld messages", layer,
-                        report.used.size(), static_cast<long long>(L.dimension));
+  GRADCODE_FUZZ_REQUIRE(static_cast<Index>(report.used.size()) >= L.dimension, "%s: interpolated from %zu < K = %lld messages",
+                        layer, report.used.size(), static_cast<long long>(L.dimension));
   GRADCODE_FUZZ_REQUIRE(std::isfinite(report.amplification) && report.amplification >= 0, "%s: amplification %g", layer,
                         report.amplification);
   Index honest_used = 0;
@@ -283,13 +297,15 @@ layer_verdict check_decode(const layer_facts& L, outcome got, const std::string&
     std::string got_list, want_list;
     for (Index i : report.corrupted) got_list += std::to_string(i) + " ";
     for (Index i : bad) want_list += std::to_string(i) + " ";
-    GRADCODE_FUZZ_REQUIRE(report.corrupted == bad, "%s: within the budget the decoder reported corrupted [%s], the corrupted nodes are [%s]",
-                          layer, got_list.c_str(), want_list.c_str());
+    GRADCODE_FUZZ_REQUIRE(report.corrupted == bad,
+                          "%s: within the budget the decoder reported corrupted [%s], the corrupted nodes are [%s]", layer,
+                          got_list.c_str(), want_list.c_str());
   }
   if (honest_used >= L.dimension && L.locate) {
     // K honest messages pin the polynomial: a kept gross message means an inconsistent set was
     // accepted as clean.
-    GRADCODE_FUZZ_REQUIRE(kept_bad.empty() || noisy_used, "%s: kept the corrupted messages of nodes [%s] although %lld honest ones contradict them (residual %g)",
+    GRADCODE_FUZZ_REQUIRE(kept_bad.empty() || noisy_used,
+                          "%s: kept the corrupted messages of nodes [%s] although %lld honest ones contradict them (residual %g)",
                           layer, kept_bad.c_str(), static_cast<long long>(honest_used), report.residual);
   } else if (L.locate) {
     GRADCODE_FUZZ_REQUIRE(!within, "%s: within the budget only %lld honest messages were used (K = %lld)", layer,
@@ -306,12 +322,14 @@ layer_verdict check_decode(const layer_facts& L, outcome got, const std::string&
   const real slack = 64 * static_cast<real>(f + 2) * (fuzz::epsilon<Scalar>() + fuzz::epsilon<double>()) * largest;
   const real bound = 1.5L * amp * (worst_error + slack) + static_cast<real>(std::numeric_limits<Scalar>::denorm_min()) * amp * 4;
   real err = 0;
-  for (Index i = 0; i < out.size(); ++i) err = std::max(err, std::fabs(static_cast<real>(out[i]) - exact[static_cast<std::size_t>(i)]));
-  GRADCODE_FUZZ_REQUIRE(err <= bound,
-                        "%s: wrong result reported as clean: max error %.3Lg > %.3Lg (amplification %.3g, worst used message error %.3Lg, "
-                        "largest %.3Lg, %zu used of %lld, checked %d)",
-                        layer, err, bound, report.amplification, worst_error, largest, report.used.size(), static_cast<long long>(f),
-                        report.checked);
+  for (Index i = 0; i < out.size(); ++i)
+    err = std::max(err, std::fabs(static_cast<real>(out[i]) - exact[static_cast<std::size_t>(i)]));
+  GRADCODE_FUZZ_REQUIRE(
+      err <= bound,
+      "%s: wrong result reported as clean: max error %.3Lg > %.3Lg (amplification %.3g, worst used message error %.3Lg, "
+      "largest %.3Lg, %zu used of %lld, checked %d)",
+      layer, err, bound, report.amplification, worst_error, largest, report.used.size(), static_cast<long long>(f),
+      report.checked);
   v.ok = true;
   v.clean = honest_used == static_cast<Index>(report.used.size());
   return v;
@@ -340,18 +358,20 @@ void run_reed_solomon(input& in) {
   const auto& entry = cache.get(key, [&] {
     const auto p = make_evaluation_points(fam, n, m);
     const Index w = p.real ? 1 : 2;
-    return std::make_shared<const reed_solomon_code<Scalar>>(reed_solomon_params{p.nodes, p.targets, K, w * units, !p.real}, options);
+    return std::make_shared<const reed_solomon_code<Scalar>>(reed_solomon_params{p.nodes, p.targets, K, w * units, !p.real},
+                                                             options);
   });
   if (entry.made != outcome::ok) {
-    GRADCODE_FUZZ_REQUIRE(entry.made == outcome::invalid_parameters, "Reed–Solomon construction threw %s", fuzz::name(entry.made));
+    GRADCODE_FUZZ_REQUIRE(entry.made == outcome::invalid_parameters, "Reed–Solomon construction threw %s",
+                          fuzz::name(entry.made));
     return;
   }
   require_finite_tolerance(options);
   const auto& code = *entry.code;
   const Index w = code.real() ? 1 : 2, L = code.message_length();
   fuzz::trace("Reed–Solomon <%s>: %s points, n = %lld, K = %lld, m = %lld, L = %lld, τ = %g, P = %lld, locate %d",
-              sizeof(Scalar) == 4 ? "float" : "double", to_string(fam).c_str(), static_cast<long long>(n), static_cast<long long>(K),
-              static_cast<long long>(m), static_cast<long long>(L), options.corruption_tolerance,
+              sizeof(Scalar) == 4 ? "float" : "double", to_string(fam).c_str(), static_cast<long long>(n),
+              static_cast<long long>(K), static_cast<long long>(m), static_cast<long long>(L), options.corruption_tolerance,
               static_cast<long long>(options.projections), options.locate_corrupted);
   // p(x) = Σ_t c_t x^t, c_t ∈ C^units (real when the points are).
   const auto mode = fuzz::pick_mode(in);
@@ -373,7 +393,8 @@ void run_reed_solomon(input& in) {
     real best = 0;
     for (Index u = 0; u < units; ++u) {
       real v = 0;
-      for (Index t = K - 1; t >= 0; --t) v = v * std::abs(creal(x.real(), x.imag())) + std::abs(coef[static_cast<std::size_t>(t)][static_cast<std::size_t>(u)]);
+      for (Index t = K - 1; t >= 0; --t)
+        v = v * std::abs(creal(x.real(), x.imag())) + std::abs(coef[static_cast<std::size_t>(t)][static_cast<std::size_t>(u)]);
       best = std::max(best, v);
     }
     return best;
@@ -383,17 +404,21 @@ void run_reed_solomon(input& in) {
   std::vector<real> magnitude(static_cast<std::size_t>(n));
   for (Index j = 0; j < n; ++j) {
     magnitude[static_cast<std::size_t>(j)] = magnitude_at(code.node_points()[static_cast<std::size_t>(j)]);
-    for (Index u = 0; u < units; ++u) push_unit(exact[static_cast<std::size_t>(j)], eval(code.node_points()[static_cast<std::size_t>(j)], u), w);
-    for (Index r = 0; r < L; ++r) sent(r, j) = static_cast<Scalar>(exact[static_cast<std::size_t>(j)][static_cast<std::size_t>(r)]);
+    for (Index u = 0; u < units; ++u)
+      push_unit(exact[static_cast<std::size_t>(j)], eval(code.node_points()[static_cast<std::size_t>(j)], u), w);
+    for (Index r = 0; r < L; ++r)
+      sent(r, j) = static_cast<Scalar>(exact[static_cast<std::size_t>(j)][static_cast<std::size_t>(r)]);
   }
   if (!fuzz::all_finite(sent.data(), sent.size())) return;  // honest messages must be representable
   std::vector<real> target;
   for (Index l = 0; l < code.targets(); ++l)
     for (Index u = 0; u < units; ++u) push_unit(target, eval(code.target_points()[static_cast<std::size_t>(l)], u), w);
-  const double tau = options.corruption_tolerance > 0 ? options.corruption_tolerance : detail::default_corruption_tolerance<Scalar>();
-  const layer_facts facts{"Reed–Solomon", K, fam != point_family::paper,
-                          options.corruption_tolerance == 0 || options.corruption_tolerance >= detail::default_corruption_tolerance<Scalar>(),
-                          options.locate_corrupted};
+  const double tau =
+      options.corruption_tolerance > 0 ? options.corruption_tolerance : detail::default_corruption_tolerance<Scalar>();
+  const layer_facts facts{
+      "Reed–Solomon", K, fam != point_family::paper,
+      options.corruption_tolerance == 0 || options.corruption_tolerance >= detail::default_corruption_tolerance<Scalar>(),
+      options.locate_corrupted};
   const std::vector<bool> available(static_cast<std::size_t>(n), true);
   const Index out_length = in.byte() < 200 ? code.output_length() : in.pick(0, code.output_length());
   const auto c = draw_call(in, sent, exact, magnitude, available, out_length, std::max(1e-2, 1e3 * tau), tau);
@@ -485,9 +510,10 @@ GRADCODE_FUZZ_ORACLE void worker_oracle(const std::vector<creal>& coef, std::spa
       for (Index l1 = 0; l1 < m1; ++l1)
         for (Index l2 = 0; l2 < m2; ++l2) {
           if (l2 * p2 + u >= p1) continue;
-          const creal term = coef[(kp * static_cast<std::size_t>(m1) + static_cast<std::size_t>(l1)) * static_cast<std::size_t>(m2) +
-                                  static_cast<std::size_t>(l2)] *
-                             units[static_cast<std::size_t>(mine[kp] * total + l1 * p1 + l2 * p2 + u)];
+          const creal term =
+              coef[(kp * static_cast<std::size_t>(m1) + static_cast<std::size_t>(l1)) * static_cast<std::size_t>(m2) +
+                   static_cast<std::size_t>(l2)] *
+              units[static_cast<std::size_t>(mine[kp] * total + l1 * p1 + l2 * p2 + u)];
           v += term;
           mag += std::abs(term);
         }
@@ -532,7 +558,8 @@ void run_polynomial(input& in) {
     return std::make_shared<const polynomial_bundle<Scalar>>(params, options);
   });
   if (entry.made != outcome::ok) {
-    GRADCODE_FUZZ_REQUIRE(entry.made == outcome::invalid_parameters, "polynomial HGC construction threw %s", fuzz::name(entry.made));
+    GRADCODE_FUZZ_REQUIRE(entry.made == outcome::invalid_parameters, "polynomial HGC construction threw %s",
+                          fuzz::name(entry.made));
     return;
   }
   require_finite_tolerance(options);
@@ -542,13 +569,14 @@ void run_polynomial(input& in) {
   if (fuzz::tracing()) {
     std::string ws;
     for (Index m : placement.workers) ws += std::to_string(m) + " ";
-    fuzz::trace("polynomial HGC <%s>: %s points (ordered %d), N2 = [%s], K = %lld, r1 = %lld, r2 = %lld, d = %lld, s1 = %lld, a1 = %lld, "
-                "s2 = %lld, a2 = %lld, m1 = %lld, τ = %g, locate %d",
-                sizeof(Scalar) == 4 ? "float" : "double", to_string(params.points).c_str(), params.order_points, ws.c_str(),
-                static_cast<long long>(K), static_cast<long long>(r1), static_cast<long long>(r2), static_cast<long long>(d),
-                static_cast<long long>(params.relay_stragglers), static_cast<long long>(params.relay_adversaries),
-                static_cast<long long>(s2), static_cast<long long>(params.worker_adversaries[0]), static_cast<long long>(m1),
-                options.corruption_tolerance, options.locate_corrupted);
+    fuzz::trace(
+        "polynomial HGC <%s>: %s points (ordered %d), N2 = [%s], K = %lld, r1 = %lld, r2 = %lld, d = %lld, s1 = %lld, a1 = %lld, "
+        "s2 = %lld, a2 = %lld, m1 = %lld, τ = %g, locate %d",
+        sizeof(Scalar) == 4 ? "float" : "double", to_string(params.points).c_str(), params.order_points, ws.c_str(),
+        static_cast<long long>(K), static_cast<long long>(r1), static_cast<long long>(r2), static_cast<long long>(d),
+        static_cast<long long>(params.relay_stragglers), static_cast<long long>(params.relay_adversaries),
+        static_cast<long long>(s2), static_cast<long long>(params.worker_adversaries[0]), static_cast<long long>(m1),
+        options.corruption_tolerance, options.locate_corrupted);
   }
   const Index C1 = code.relay_message_length();
   const Index w = code.relay_points().real ? 1 : 2, p1 = C1 / w;
@@ -557,7 +585,8 @@ void run_polynomial(input& in) {
   // Unit P of g_k as a complex number (zero padded past d; the imaginary part past d too).
   const Index total = m1 * p1;  // units per gradient, padded
   const std::vector<creal> units = as_units(g, w, total);
-  const double tau = options.corruption_tolerance > 0 ? options.corruption_tolerance : detail::default_corruption_tolerance<Scalar>();
+  const double tau =
+      options.corruption_tolerance > 0 ? options.corruption_tolerance : detail::default_corruption_tolerance<Scalar>();
   const bool trust_tau =
       options.corruption_tolerance == 0 || options.corruption_tolerance >= detail::default_corruption_tolerance<Scalar>();
   const bool stable = params.points != point_family::paper;
@@ -582,8 +611,8 @@ void run_polynomial(input& in) {
       std::string what;
       const auto got = fuzz::attempt([&] { code.encode(wid, g, msg); }, &what);
       real magnitude = 0;  // the dense oracle
-      worker_oracle(bundle.worker[static_cast<std::size_t>(n)][static_cast<std::size_t>(j)], code.worker_partitions(wid), m1, m2, p1, p2,
-                    units, total, w, exact[static_cast<std::size_t>(j)], magnitude);
+      worker_oracle(bundle.worker[static_cast<std::size_t>(n)][static_cast<std::size_t>(j)], code.worker_partitions(wid), m1, m2,
+                    p1, p2, units, total, w, exact[static_cast<std::size_t>(j)], magnitude);
       magnitudes[static_cast<std::size_t>(j)] = magnitude;
       if (got == outcome::invalid_input) {  // finite partials: only an overflowing message may be refused
         GRADCODE_FUZZ_REQUIRE(magnitude >= static_cast<real>(std::numeric_limits<Scalar>::max()) / 4,
@@ -596,9 +625,11 @@ void run_polynomial(input& in) {
       sent.col(j) = msg;
       real diff = 0;
       for (Index r = 0; r < C2; ++r)
-        diff = std::max(diff, std::fabs(static_cast<real>(msg[r]) - exact[static_cast<std::size_t>(j)][static_cast<std::size_t>(r)]));
+        diff = std::max(diff,
+                        std::fabs(static_cast<real>(msg[r]) - exact[static_cast<std::size_t>(j)][static_cast<std::size_t>(r)]));
       const real terms = static_cast<real>(K * m1 * m2 + 2);
-      GRADCODE_FUZZ_REQUIRE(diff <= 4 * terms * fuzz::epsilon<Scalar>() * magnitude + terms * static_cast<real>(std::numeric_limits<Scalar>::denorm_min()),
+      GRADCODE_FUZZ_REQUIRE(diff <= 4 * terms * fuzz::epsilon<Scalar>() * magnitude +
+                                        terms * static_cast<real>(std::numeric_limits<Scalar>::denorm_min()),
                             "polynomial encode of worker (%lld,%lld) differs from the dense oracle by %.3Lg (Σ|terms| %.3Lg)",
                             static_cast<long long>(n), static_cast<long long>(j), diff, magnitude);
     }
@@ -637,10 +668,11 @@ void run_polynomial(input& in) {
     // (anything the server's locator could see counts as an alteration).
     const real size = c.size[j];
     c.kinds[j] = c.error[j] <= 16 * fuzz::epsilon<Scalar>() * size ? kind::honest
-                 : c.error[j] < static_cast<real>(gross) * size   ? kind::subtle
+                 : c.error[j] < static_cast<real>(gross) * size    ? kind::subtle
                                                                    : kind::gross;
   }
-  for (std::size_t j = 0; j < c.ids.size() && j < static_cast<std::size_t>(c.received.cols()); ++j) {  // a relay's rounding, amplified
+  for (std::size_t j = 0; j < c.ids.size() && j < static_cast<std::size_t>(c.received.cols());
+       ++j) {  // a relay's rounding, amplified
     if (c.kinds[j] == kind::honest) c.noisy[j] = c.error[j] > 0.1L * static_cast<real>(tau) * c.value_scale;
   }
   vector<Scalar> out = vector<Scalar>::Zero(c.out_length);
@@ -664,11 +696,12 @@ void run_polynomial(input& in) {
     err += e * e;
   }
   err = std::sqrt(err);
-  GRADCODE_FUZZ_REQUIRE(err <= target * scale,
-                        "polynomial HGC: honest round decoded with relative error %.3Lg > %.0Lg (‖ĝ − g‖ = %.3Lg, Σ‖g_k‖ = %.3Lg; "
-                        "%s points, N1 = %lld, server amplification %.3g, checked %d)",
-                        scale > 0 ? err / scale : err, target, err, scale, to_string(params.points).c_str(),
-                        static_cast<long long>(n1c), report.amplification, report.checked);
+  GRADCODE_FUZZ_REQUIRE(
+      err <= target * scale,
+      "polynomial HGC: honest round decoded with relative error %.3Lg > %.0Lg (‖ĝ − g‖ = %.3Lg, Σ‖g_k‖ = %.3Lg; "
+      "%s points, N1 = %lld, server amplification %.3g, checked %d)",
+      scale > 0 ? err / scale : err, target, err, scale, to_string(params.points).c_str(), static_cast<long long>(n1c),
+      report.amplification, report.checked);
 }
 
 }  // namespace

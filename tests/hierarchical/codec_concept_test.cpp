@@ -40,7 +40,8 @@ using gradcode::test::run_round;
 using gradcode::test::scalar_name;
 
 static_assert(gradcode::codec<gradcode::linear_code<float>> && gradcode::codec<gradcode::linear_code<double>>);
-static_assert(gradcode::codec<gradcode::cyclic_repetition_code<double>> && gradcode::codec<gradcode::fractional_repetition_code<float>>);
+static_assert(gradcode::codec<gradcode::cyclic_repetition_code<double>> &&
+              gradcode::codec<gradcode::fractional_repetition_code<float>>);
 static_assert(gradcode::codec<gradcode::heterogeneous_code<float>> && gradcode::codec<gradcode::cyclic_mds_code<double>>);
 static_assert(gradcode::hierarchical_codec<hgc_code<float>> && gradcode::hierarchical_codec<hgc_code<double>>);
 static_assert(gradcode::hierarchical_codec<polynomial_hgc<float>> && gradcode::hierarchical_codec<polynomial_hgc<double>>);
@@ -80,26 +81,28 @@ double every_pattern(const C& code, Index d, std::mt19937_64& rng, int& rounds, 
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("codec concept: one round written against hierarchical_codec decodes the exact sum for HGC and the "
-                   "polynomial code on every pattern of one straggling edge and one straggling worker per edge",
-                   "[codec][hierarchical]", float, double) {
+TEMPLATE_TEST_CASE(
+    "codec concept: one round written against hierarchical_codec decodes the exact sum for HGC and the "
+    "polynomial code on every pattern of one straggling edge and one straggling worker per edge",
+    "[codec][hierarchical]", float, double) {
   std::mt19937_64 rng(71);
   int rounds = 0;
   const hgc_code<TestType> hgc({.workers = {3, 3, 3}, .partitions = 6, .edge_tolerance = 1, .worker_tolerance = 1});
   const double hgc_worst = every_pattern(hgc, 10, rng, rounds, true);
-  const gradcode::polynomial_placement placement{.workers = {3, 3, 3}, .partitions = 6, .relay_replication = 2,
-                                                 .worker_replication = {2}};
-  const polynomial_hgc<TestType> poly({.dimension = 12, .clusters = gradcode::place_partitions(placement), .relay_stragglers = 1,
-                                       .worker_stragglers = {1}});
+  const gradcode::polynomial_placement placement{
+      .workers = {3, 3, 3}, .partitions = 6, .relay_replication = 2, .worker_replication = {2}};
+  const polynomial_hgc<TestType> poly(
+      {.dimension = 12, .clusters = gradcode::place_partitions(placement), .relay_stragglers = 1, .worker_stragglers = {1}});
   const double poly_worst = every_pattern(poly, 12, rng, rounds, false);
   std::printf("codec concept <%s>: %d rounds, worst relative error HGC %.2e, polynomial %.2e\n", scalar_name<TestType>(), rounds,
               hgc_worst, poly_worst);
   CHECK(rounds == 2 * 4 * 4 * 4);
 }
 
-TEST_CASE("codec concept: a master decode refused on too few edges, on a compounded estimate over budget, or on a report "
-          "count that does not match leaves out untouched",
-          "[codec][hierarchical]") {
+TEST_CASE(
+    "codec concept: a master decode refused on too few edges, on a compounded estimate over budget, or on a report "
+    "count that does not match leaves out untouched",
+    "[codec][hierarchical]") {
   std::mt19937_64 rng(72);
   const hgc_code<double> code({.workers = {3, 3, 3}, .partitions = 6, .edge_tolerance = 1, .worker_tolerance = 1});
   const auto g = random_partials<double>(8, 6, rng);

@@ -646,18 +646,18 @@ TEST_CASE(
   const round_data<double> data(code, 40, 99);
   Index rounds = 0;
   double worst = 0;
-  for_each_tolerated_round(code, [&](const std::vector<Index>& dead, const std::vector<Index>& live,
-                                     const std::vector<std::vector<Index>>& slow) {
-    std::vector<edge_outcome<double>> outcomes;
-    for (std::size_t t = 0; t < live.size(); ++t) outcomes.push_back(decode_edge(code, data, live[t], slow[t]));
-    std::vector<const vector<double>*> results;
-    for (const auto& o : outcomes) results.push_back(&o.result);
-    const vector<double> a = code.simulate_round(data.partials, worker_ids(live, slow), dead),
-                         b = decode_master(code, live, results);
-    worst = std::max(worst, data.relative_error(a));
-    CHECK((a - b).cwiseAbs().maxCoeff() <= 1e-12 * data.exact.cwiseAbs().maxCoeff());
-    ++rounds;
-  });
+  for_each_tolerated_round(
+      code, [&](const std::vector<Index>& dead, const std::vector<Index>& live, const std::vector<std::vector<Index>>& slow) {
+        std::vector<edge_outcome<double>> outcomes;
+        for (std::size_t t = 0; t < live.size(); ++t) outcomes.push_back(decode_edge(code, data, live[t], slow[t]));
+        std::vector<const vector<double>*> results;
+        for (const auto& o : outcomes) results.push_back(&o.result);
+        const vector<double> a = code.simulate_round(data.partials, worker_ids(live, slow), dead),
+                             b = decode_master(code, live, results);
+        worst = std::max(worst, data.relative_error(a));
+        CHECK((a - b).cwiseAbs().maxCoeff() <= 1e-12 * data.exact.cwiseAbs().maxCoeff());
+        ++rounds;
+      });
   std::printf("[gradcode worst error] hgc simulate_round  m={3,4,5} K=10 s_e=1 s_w=2 rounds %lld worst %.3e\n",
               static_cast<long long>(rounds), worst);
   CHECK(rounds == tolerated_patterns({3, 4, 5}, 1, 2));
@@ -672,53 +672,53 @@ TEST_CASE(
   const round_data<float> data(code, 40, 7);
   Index rounds = 0, refused = 0;
   double worst = 0;
-  for_each_tolerated_round(code, [&](const std::vector<Index>& dead, const std::vector<Index>& live,
-                                     const std::vector<std::vector<Index>>& slow) {
-    ++rounds;
-    matrix<float> results(data.partials.rows(), static_cast<Index>(live.size()));
-    double edge_amplification = 1;
-    bool edges_ok = true;
-    for (std::size_t t = 0; t < live.size(); ++t) {
-      const auto outcome = decode_edge(code, data, live[t], slow[t]);
-      if (!outcome.decoded) {
-        edges_ok = false;
-        continue;
-      }
-      results.col(static_cast<Index>(t)) = outcome.result;
-      const auto ids = pattern::all_except(code.workers(live[t]), slow[t]).ids();
-      edge_amplification = std::max(edge_amplification, code.edge_amplification(live[t], ids));
-    }
-    bool simulated_ok = true, explicit_ok = edges_ok;
-    vector<float> a, b(data.partials.rows());
-    try {
-      a = code.simulate_round(data.partials, worker_ids(live, slow), dead);
-    } catch (const not_decodable&) {
-      simulated_ok = false;
-    }
-    if (edges_ok) {
-      try {
-        code.master_decode(live, results, b, edge_amplification);
-      } catch (const not_decodable&) {
-        explicit_ok = false;
-      }
-    }
-    CHECK(simulated_ok == explicit_ok);
-    if (simulated_ok && explicit_ok) {
-      CHECK((a - b).cwiseAbs().maxCoeff() == 0.0f);
-      worst = std::max(worst, data.relative_error(b));
-    } else {
-      ++refused;
-    }
-  });
-  std::printf("[gradcode worst error] hgc explicit path with edge amplifications, float m={3,4,5} rounds %lld refused %lld worst %.3e\n",
-              static_cast<long long>(rounds), static_cast<long long>(refused), worst);
+  for_each_tolerated_round(
+      code, [&](const std::vector<Index>& dead, const std::vector<Index>& live, const std::vector<std::vector<Index>>& slow) {
+        ++rounds;
+        matrix<float> results(data.partials.rows(), static_cast<Index>(live.size()));
+        double edge_amplification = 1;
+        bool edges_ok = true;
+        for (std::size_t t = 0; t < live.size(); ++t) {
+          const auto outcome = decode_edge(code, data, live[t], slow[t]);
+          if (!outcome.decoded) {
+            edges_ok = false;
+            continue;
+          }
+          results.col(static_cast<Index>(t)) = outcome.result;
+          const auto ids = pattern::all_except(code.workers(live[t]), slow[t]).ids();
+          edge_amplification = std::max(edge_amplification, code.edge_amplification(live[t], ids));
+        }
+        bool simulated_ok = true, explicit_ok = edges_ok;
+        vector<float> a, b(data.partials.rows());
+        try {
+          a = code.simulate_round(data.partials, worker_ids(live, slow), dead);
+        } catch (const not_decodable&) {
+          simulated_ok = false;
+        }
+        if (edges_ok) {
+          try {
+            code.master_decode(live, results, b, edge_amplification);
+          } catch (const not_decodable&) {
+            explicit_ok = false;
+          }
+        }
+        CHECK(simulated_ok == explicit_ok);
+        if (simulated_ok && explicit_ok) {
+          CHECK((a - b).cwiseAbs().maxCoeff() == 0.0f);
+          worst = std::max(worst, data.relative_error(b));
+        } else {
+          ++refused;
+        }
+      });
+  std::printf(
+      "[gradcode worst error] hgc explicit path with edge amplifications, float m={3,4,5} rounds %lld refused %lld worst %.3e\n",
+      static_cast<long long>(rounds), static_cast<long long>(refused), worst);
   CHECK(rounds == tolerated_patterns({3, 4, 5}, 1, 2));
   CHECK(worst <= 1e-4);
   CHECK(refused <= rounds / 20);
 }
 
-TEST_CASE("hgc: the master refuses a decode whose reported edge amplification compounds beyond the budget",
-          "[hgc][errors]") {
+TEST_CASE("hgc: the master refuses a decode whose reported edge amplification compounds beyond the budget", "[hgc][errors]") {
   const hgc_code<double> code(hgc_params{.workers = {3, 3, 3}, .partitions = 9, .edge_tolerance = 1, .worker_tolerance = 1});
   const round_data<double> data(code, 8, 3);
   const std::vector<Index> live{0, 2};
@@ -1436,7 +1436,8 @@ TEST_CASE("hgc: worker counts or K near INT64_MAX, or sizes past gradcode's limi
   using P = hgc_params;
   const Index top = std::numeric_limits<Index>::max();
   auto make = [](const P& p) { return hgc_code<double>(p); };
-  CHECK_THROWS_MATCHES(make(P{.workers = {top, top}, .partitions = 4}), invalid_parameters, what_contains("Σm_i exceeds limits::max_nodes"));
+  CHECK_THROWS_MATCHES(make(P{.workers = {top, top}, .partitions = 4}), invalid_parameters,
+                       what_contains("Σm_i exceeds limits::max_nodes"));
   CHECK_THROWS_MATCHES(make(P{.workers = {3, Index{1} << 62, 3}, .partitions = 9, .edge_tolerance = 1}), invalid_parameters,
                        what_contains("edge 1 has m_i = 4611686018427387904"));
   CHECK_THROWS_MATCHES(make(P{.workers = {3, 3, 3}, .partitions = top, .edge_tolerance = 2}), invalid_parameters,
@@ -1481,7 +1482,8 @@ TEST_CASE("hgc: a float round of subnormal partials throws invalid_input, and th
   CHECK_THROWS_MATCHES(code.simulate_round(tiny, slow, down), invalid_input, what_contains("too small to be accurate in float"));
   const auto scale = static_cast<float>(std::ldexp(3e-41, 100));
   const vector<float> g = code.simulate_round(data.partials * scale, slow, down);
-  CHECK((g.cast<double>() - data.exact * static_cast<double>(scale)).norm() <= 1e-4 * data.exact.norm() * static_cast<double>(scale));
+  CHECK((g.cast<double>() - data.exact * static_cast<double>(scale)).norm() <=
+        1e-4 * data.exact.norm() * static_cast<double>(scale));
 }
 
 // Regression (issue 13): the returning encode / edge_decode / master_decode allocated d elements
@@ -1495,11 +1497,13 @@ TEST_CASE("hgc: the returning overloads validate before allocating, and an outpu
   CHECK_THROWS_MATCHES(code.encode({0, 0}, lying), invalid_input, what_contains("partials have 0 columns"));
   CHECK_THROWS_AS(code.encode({5, 0}, lying), invalid_input);
   CHECK_THROWS_MATCHES(code.edge_decode(0, std::vector<Index>{}, lying), not_decodable, what_contains("edge 0: 0 of 3 workers"));
-  CHECK_THROWS_MATCHES(code.edge_decode(0, std::vector<Index>{0, 1}, lying), invalid_input, what_contains("2 node ids for 0 messages"));
+  CHECK_THROWS_MATCHES(code.edge_decode(0, std::vector<Index>{0, 1}, lying), invalid_input,
+                       what_contains("2 node ids for 0 messages"));
   CHECK_THROWS_MATCHES(code.master_decode(std::vector<Index>{}, lying), not_decodable, what_contains("master: 0 of 3 edges"));
   CHECK_THROWS_AS(code.master_decode(std::vector<Index>{0, 4}, lying), invalid_input);
   matrix<double> partials = matrix<double>::Ones(16, 9);
-  CHECK_THROWS_MATCHES(code.encode({1, 1}, partials, partials.col(8)), invalid_input, what_contains("output overlaps the partial gradients"));
+  CHECK_THROWS_MATCHES(code.encode({1, 1}, partials, partials.col(8)), invalid_input,
+                       what_contains("output overlaps the partial gradients"));
   // Valid calls of the returning overloads equal the in-place ones.
   const round_data<double> data(code, 16, 11);
   const std::vector<Index> ids{0, 2};

@@ -49,9 +49,9 @@ using gradcode::robust_report;
 using gradcode::vector;
 using gradcode::worker_id;
 using complex = std::complex<double>;
-using gradcode::test::test_seed;
 using gradcode::test::error_bound;
 using gradcode::test::scalar_name;
+using gradcode::test::test_seed;
 using gradcode::test::what_contains;
 
 namespace {
@@ -72,10 +72,8 @@ std::vector<assignment> example_clusters() {
 }
 
 polynomial_hgc<double> example_code() {
-  return polynomial_hgc<double>({.dimension = 2,
-                                 .clusters = example_clusters(),
-                                 .worker_stragglers = {1},
-                                 .points = point_family::paper});
+  return polynomial_hgc<double>(
+      {.dimension = 2, .clusters = example_clusters(), .worker_stragglers = {1}, .points = point_family::paper});
 }
 
 /// A printed coefficient: g_k[l] · num/den (k, l 1-based).
@@ -86,11 +84,14 @@ struct term {
 using printed = std::vector<term>;
 
 // Worker messages g̃_(1,1), g̃_(1,2), g̃_(1,3) (§IV, typed as printed).
-const printed worker_11{{1, 1, 8, 9}, {3, 1, 2, 3}, {7, 1, 2, 3}, {9, 1, 1, 2}, {1, 2, -1, 3}, {3, 2, -2, 9}, {7, 2, -1, 4}, {9, 2, -1, 6}};
-const printed worker_12{{1, 1, 4, 9}, {3, 1, 1, 3}, {4, 1, -4, 3}, {6, 1, -1, 1}, {1, 2, -1, 6}, {3, 2, -1, 9}, {4, 2, 1, 2}, {6, 2, 1, 3}};
-const printed worker_13{{4, 1, -8, 3}, {6, 1, -2, 1}, {7, 1, -2, 3}, {9, 1, -1, 2}, {4, 2, 1, 1}, {6, 2, 2, 3}, {7, 2, 1, 4}, {9, 2, 1, 6}};
+const printed worker_11{{1, 1, 8, 9},  {3, 1, 2, 3},  {7, 1, 2, 3},  {9, 1, 1, 2},
+                        {1, 2, -1, 3}, {3, 2, -2, 9}, {7, 2, -1, 4}, {9, 2, -1, 6}};
+const printed worker_12{{1, 1, 4, 9},  {3, 1, 1, 3},  {4, 1, -4, 3}, {6, 1, -1, 1},
+                        {1, 2, -1, 6}, {3, 2, -1, 9}, {4, 2, 1, 2},  {6, 2, 1, 3}};
+const printed worker_13{{4, 1, -8, 3}, {6, 1, -2, 1}, {7, 1, -2, 3}, {9, 1, -1, 2},
+                        {4, 2, 1, 1},  {6, 2, 2, 3},  {7, 2, 1, 4},  {9, 2, 1, 6}};
 // Relay messages g̃_1, g̃_2, g̃_3.
-const printed relay_1{{1, 1, 4, 3}, {3, 1, 1, 1},  {4, 1, 4, 3},  {6, 1, 1, 1},  {7, 1, 4, 3},  {9, 1, 1, 1},
+const printed relay_1{{1, 1, 4, 3},  {3, 1, 1, 1},  {4, 1, 4, 3},  {6, 1, 1, 1},  {7, 1, 4, 3},  {9, 1, 1, 1},
                       {1, 2, -1, 2}, {3, 2, -1, 3}, {4, 2, -1, 2}, {6, 2, -1, 3}, {7, 2, -1, 2}, {9, 2, -1, 3}};
 const printed relay_2{{1, 1, 1, 1},  {2, 1, -3, 1}, {4, 1, 1, 1},  {5, 1, -3, 1}, {7, 1, 1, 1},  {8, 1, -3, 1},
                       {1, 2, -1, 2}, {2, 2, 1, 1},  {4, 2, -1, 2}, {5, 2, 1, 1},  {7, 2, -1, 2}, {8, 2, 1, 1}};
@@ -110,13 +111,15 @@ struct poly_term {
   double a, root, den;
 };
 // f_intraC^(1..3) as printed (§IV); the g_5[2] term of f_intraC^(3) is printed with den = +1.
-const std::vector<poly_term> intra_1{{1, 1, 4, 3, -9}, {3, 1, 1, 3, -3}, {4, 1, 4, 1, -3}, {6, 1, 1, 1, -1}, {7, 1, 2, 2, -3}, {9, 1, 1, 2, -2},
-                                     {1, 2, 1, 3, 6},  {3, 2, 1, 3, 9},  {4, 2, 1, 1, 2},  {6, 2, 1, 1, 3},  {7, 2, 1, 2, 4},  {9, 2, 1, 2, 6}};
-const std::vector<poly_term> intra_2{{1, 1, 1, 3, -3}, {2, 1, 1, 3, 1},  {4, 1, 1, 1, -1}, {5, 1, 3, 1, 1},  {7, 1, 1, 2, -2}, {8, 1, 3, 2, 2},
-                                     {1, 2, 1, 3, 6},  {2, 2, 1, 3, -3}, {4, 2, 1, 1, 2},  {5, 2, 1, 1, -1}, {7, 2, 1, 2, 4},  {8, 2, 1, 2, -2}};
-const std::vector<poly_term> intra_3_printed{{2, 1, 8, 3, 3},  {3, 1, 2, 3, 3},  {5, 1, 8, 1, 1},  {6, 1, 2, 1, 1},
-                                             {8, 1, 4, 2, 1},  {9, 1, 1, 2, 1},  {2, 2, 1, 3, -1}, {3, 2, 1, 3, -3},
-                                             {5, 2, 3, 1, 1},  {6, 2, 1, 1, -1}, {8, 2, 3, 2, -2}, {9, 2, 1, 2, -2}};
+const std::vector<poly_term> intra_1{{1, 1, 4, 3, -9}, {3, 1, 1, 3, -3}, {4, 1, 4, 1, -3}, {6, 1, 1, 1, -1},
+                                     {7, 1, 2, 2, -3}, {9, 1, 1, 2, -2}, {1, 2, 1, 3, 6},  {3, 2, 1, 3, 9},
+                                     {4, 2, 1, 1, 2},  {6, 2, 1, 1, 3},  {7, 2, 1, 2, 4},  {9, 2, 1, 2, 6}};
+const std::vector<poly_term> intra_2{{1, 1, 1, 3, -3}, {2, 1, 1, 3, 1},  {4, 1, 1, 1, -1}, {5, 1, 3, 1, 1},
+                                     {7, 1, 1, 2, -2}, {8, 1, 3, 2, 2},  {1, 2, 1, 3, 6},  {2, 2, 1, 3, -3},
+                                     {4, 2, 1, 1, 2},  {5, 2, 1, 1, -1}, {7, 2, 1, 2, 4},  {8, 2, 1, 2, -2}};
+const std::vector<poly_term> intra_3_printed{{2, 1, 8, 3, 3}, {3, 1, 2, 3, 3},  {5, 1, 8, 1, 1},  {6, 1, 2, 1, 1},
+                                             {8, 1, 4, 2, 1}, {9, 1, 1, 2, 1},  {2, 2, 1, 3, -1}, {3, 2, 1, 3, -3},
+                                             {5, 2, 3, 1, 1}, {6, 2, 1, 1, -1}, {8, 2, 3, 2, -2}, {9, 2, 1, 2, -2}};
 // f_C2S: (Σ g_k[1](x − root)/den)(x + 1) + (Σ g_k[2](x − root)/den)(−x); the last term of the second
 // group is printed as g_9[1].
 const std::vector<poly_term> c2s_printed{{1, 1, 1, 3, -3}, {2, 1, 1, 1, -1}, {3, 1, 1, 2, -2}, {4, 1, 1, 3, -3}, {5, 1, 1, 1, -1},
@@ -151,10 +154,14 @@ using gradcode::test::relative_error;
 enum class attack { large, subtle, identical, negate };
 const char* attack_name(attack a) {
   switch (a) {
-    case attack::large: return "random large";
-    case attack::subtle: return "subtly perturbed (1e-6 relative; float 1e-2)";
-    case attack::identical: return "one shared vector";
-    case attack::negate: return "negated";
+    case attack::large:
+      return "random large";
+    case attack::subtle:
+      return "subtly perturbed (1e-6 relative; float 1e-2)";
+    case attack::identical:
+      return "one shared vector";
+    case attack::negate:
+      return "negated";
   }
   return "?";
 }
@@ -164,10 +171,18 @@ void apply_attack(attack a, Eigen::Ref<vector<Scalar>> msg, std::mt19937_64& rng
   // float: 1e-2, above what a node next to missing ones (parity weight ‖h_j‖ ≈ 0.02) shows above τ
   const double subtle = std::is_same_v<Scalar, float> ? 1e-2 : 1e-6;
   for (Index i = 0; i < msg.size(); ++i) switch (a) {
-      case attack::large: msg[i] = static_cast<Scalar>(1e6 * normal(rng)); break;
-      case attack::subtle: msg[i] = static_cast<Scalar>(msg[i] * (1 + subtle * normal(rng))); break;
-      case attack::identical: msg[i] = static_cast<Scalar>(std::sin(0.37 * static_cast<double>(i)) * 1e3); break;
-      case attack::negate: msg[i] = -msg[i]; break;
+      case attack::large:
+        msg[i] = static_cast<Scalar>(1e6 * normal(rng));
+        break;
+      case attack::subtle:
+        msg[i] = static_cast<Scalar>(msg[i] * (1 + subtle * normal(rng)));
+        break;
+      case attack::identical:
+        msg[i] = static_cast<Scalar>(std::sin(0.37 * static_cast<double>(i)) * 1e3);
+        break;
+      case attack::negate:
+        msg[i] = -msg[i];
+        break;
     }
 }
 
@@ -234,7 +249,8 @@ gradcode::polynomial_round_result<Scalar> run_round(const polynomial_hgc<Scalar>
 // Known answer: gholami2025 §IV
 // =============================================================================================
 
-TEST_CASE("polynomial HGC: gholami2025 §IV derives r1 = r2,i = 2, m1 = 2, m2^(i) = 1 and loads C1 = C2 = d/2", "[polynomial][kat]") {
+TEST_CASE("polynomial HGC: gholami2025 §IV derives r1 = r2,i = 2, m1 = 2, m2^(i) = 1 and loads C1 = C2 = d/2",
+          "[polynomial][kat]") {
   const auto code = example_code();
   INFO(section4);
   CHECK(code.relays() == 3);
@@ -248,7 +264,8 @@ TEST_CASE("polynomial HGC: gholami2025 §IV derives r1 = r2,i = 2, m1 = 2, m2^(i
     CHECK(code.worker_message_length(n) == 1);  // d / (m1 m2) = 2 / 2
   }
   CHECK(code.relay_message_length() == 1);  // d / m1
-  CHECK(std::vector<Index>(code.relay_partitions(0).begin(), code.relay_partitions(0).end()) == std::vector<Index>{0, 2, 3, 5, 6, 8});
+  CHECK(std::vector<Index>(code.relay_partitions(0).begin(), code.relay_partitions(0).end()) ==
+        std::vector<Index>{0, 2, 3, 5, 6, 8});
   CHECK(code.relay_points().nodes == std::vector<complex>{1.0, 2.0, 3.0});
   CHECK(code.relay_points().targets == std::vector<complex>{0.0, -1.0});
 }
@@ -270,9 +287,10 @@ TEST_CASE("polynomial HGC: gholami2025 §IV worker messages g̃_(1,1), g̃_(1,2)
       }
 }
 
-TEST_CASE("polynomial HGC: gholami2025 §IV relay messages g̃_1, g̃_2, g̃_3 have the printed coefficients, decoded from every "
-          "pair of a cluster's workers",
-          "[polynomial][kat]") {
+TEST_CASE(
+    "polynomial HGC: gholami2025 §IV relay messages g̃_1, g̃_2, g̃_3 have the printed coefficients, decoded from every "
+    "pair of a cluster's workers",
+    "[polynomial][kat]") {
   const auto code = example_code();
   const printed* table[3] = {&relay_1, &relay_2, &relay_3};
   for (Index n = 0; n < 3; ++n)
@@ -297,9 +315,10 @@ TEST_CASE("polynomial HGC: gholami2025 §IV relay messages g̃_1, g̃_2, g̃_3 h
       }
 }
 
-TEST_CASE("polynomial HGC: gholami2025 §IV server recovers g[1] = f_C2S(0) and g[2] = f_C2S(−1) exactly from integer "
-          "gradients, for every straggler choice",
-          "[polynomial][kat]") {
+TEST_CASE(
+    "polynomial HGC: gholami2025 §IV server recovers g[1] = f_C2S(0) and g[2] = f_C2S(−1) exactly from integer "
+    "gradients, for every straggler choice",
+    "[polynomial][kat]") {
   const auto code = example_code();
   std::mt19937_64 rng(51);
   matrix<double> g(2, 9);
@@ -317,9 +336,10 @@ TEST_CASE("polynomial HGC: gholami2025 §IV server recovers g[1] = f_C2S(0) and 
       }
 }
 
-TEST_CASE("polynomial HGC: gholami2025 §IV printed f_intraC^(n) and f_C2S match the scheme up to the two misprints "
-          "(g_9[1] for g_9[2] in f_C2S; +1 for −1 in f_intraC^(3)'s g_5[2] term)",
-          "[polynomial][kat]") {
+TEST_CASE(
+    "polynomial HGC: gholami2025 §IV printed f_intraC^(n) and f_C2S match the scheme up to the two misprints "
+    "(g_9[1] for g_9[2] in f_C2S; +1 for −1 in f_intraC^(3)'s g_5[2] term)",
+    "[polynomial][kat]") {
   const auto code = example_code();
   auto intra_3 = intra_3_printed;
   for (auto& t : intra_3)
@@ -334,11 +354,12 @@ TEST_CASE("polynomial HGC: gholami2025 §IV printed f_intraC^(n) and f_C2S match
         for (Index j = 0; j < 3; ++j)  // worker (n, j) evaluates f_intraC^(n) at α_j = j + 1
           CHECK(std::abs(code.worker_coefficient({n, j}, k - 1, l - 1, 0) - intra_at(*intra[n], k, l, double(j + 1))) < 1e-14);
         CHECK(std::abs(code.relay_coefficient(n, k - 1, l - 1) - c2s_at(c2s, k, l, double(n + 1))) < 1e-14);
-        CHECK(std::abs(code.relay_coefficient(n, k - 1, l - 1) - intra_at(*intra[n], k, l, 0.0)) < 1e-14);  // g̃_n = f_intraC^(n)(β = 0)
+        CHECK(std::abs(code.relay_coefficient(n, k - 1, l - 1) - intra_at(*intra[n], k, l, 0.0)) <
+              1e-14);  // g̃_n = f_intraC^(n)(β = 0)
       }
   // As printed, both polynomials contradict the printed relay message g̃_3 = … −2g_9[1] … +3g_5[2] … +g_9[2].
-  CHECK(c2s_at(c2s_printed, 9, 1, 3.0) == Approx(-1.0));  // printed g̃_3 has −2
-  CHECK(c2s_at(c2s_printed, 9, 2, 3.0) == 0.0);           // printed g̃_3 has +1
+  CHECK(c2s_at(c2s_printed, 9, 1, 3.0) == Approx(-1.0));        // printed g̃_3 has −2
+  CHECK(c2s_at(c2s_printed, 9, 2, 3.0) == 0.0);                 // printed g̃_3 has +1
   CHECK(intra_at(intra_3_printed, 5, 2, 0.0) == Approx(-3.0));  // printed g̃_3 has +3
   CHECK(coefficient(relay_3, 9, 1) == -2);
   CHECK(coefficient(relay_3, 9, 2) == 1);
@@ -372,13 +393,15 @@ TEST_CASE("polynomial HGC: r1 and r2,i are the minima of eqs. (5)-(6) over a het
     CHECK(code.worker_replication(n) == r2[static_cast<std::size_t>(n)]);
     CHECK(code.worker_parts(n) == m2[static_cast<std::size_t>(n)]);
     // every partition of the cluster is on exactly r2 workers (the placement's promise)
-    for (Index k : code.relay_partitions(n)) CHECK(static_cast<Index>(code.cluster_assignment(n).holders_of(k).size()) == r2[static_cast<std::size_t>(n)]);
+    for (Index k : code.relay_partitions(n))
+      CHECK(static_cast<Index>(code.cluster_assignment(n).holders_of(k).size()) == r2[static_cast<std::size_t>(n)]);
     // heavier workers hold more
     if (n == 0) CHECK(code.worker_partitions({0, 2}).size() > code.worker_partitions({0, 0}).size());
   }
   for (Index k = 0; k < 10; ++k) {
     Index clusters_holding = 0;
-    for (Index n = 0; n < 4; ++n) clusters_holding += std::binary_search(code.relay_partitions(n).begin(), code.relay_partitions(n).end(), k);
+    for (Index n = 0; n < 4; ++n)
+      clusters_holding += std::binary_search(code.relay_partitions(n).begin(), code.relay_partitions(n).end(), k);
     CHECK(clusters_holding == 3);
   }
   std::mt19937_64 rng(52);
@@ -394,9 +417,14 @@ TEST_CASE("polynomial HGC: r1 and r2,i are the minima of eqs. (5)-(6) over a het
 TEST_CASE("polynomial HGC: measured message lengths equal Theorem 1's C1* = d/m1 and C2^(i)* = d/(m1 m2^(i)) exactly",
           "[polynomial]") {
   for (auto family : {point_family::unit_circle, point_family::chebyshev}) {
-    const polynomial_placement placement{.workers = {6, 8, 7}, .partitions = 12, .relay_replication = 3, .worker_replication = {4, 6, 5}};
-    polynomial_hgc_params params{.dimension = 0, .clusters = place_partitions(placement), .relay_stragglers = 1,
-                                 .worker_stragglers = {1, 1, 2}, .worker_adversaries = {0, 1, 0}, .points = family};
+    const polynomial_placement placement{
+        .workers = {6, 8, 7}, .partitions = 12, .relay_replication = 3, .worker_replication = {4, 6, 5}};
+    polynomial_hgc_params params{.dimension = 0,
+                                 .clusters = place_partitions(placement),
+                                 .relay_stragglers = 1,
+                                 .worker_stragglers = {1, 1, 2},
+                                 .worker_adversaries = {0, 1, 0},
+                                 .points = family};
     // m1 = 2, m2 = (3, 3, 3): d = 2·m1·lcm(m2)·5 makes every load an integer (w = 2 for complex points)
     params.dimension = 2 * 2 * 3 * 5;
     const polynomial_hgc<double> code(params);
@@ -433,27 +461,38 @@ TEST_CASE("polynomial HGC: zero padding — every d from 1 to 40 decodes exactly
   std::mt19937_64 rng(54);
   for (auto family : {point_family::unit_circle, point_family::chebyshev})
     for (Index d = 1; d <= 40; ++d) {
-      const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
-      const polynomial_hgc<double> code({.dimension = d, .clusters = place_partitions(placement), .relay_stragglers = 1,
-                                         .worker_stragglers = {1}, .worker_adversaries = {1}, .points = family});
+      const polynomial_placement placement{
+          .workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+      const polynomial_hgc<double> code({.dimension = d,
+                                         .clusters = place_partitions(placement),
+                                         .relay_stragglers = 1,
+                                         .worker_stragglers = {1},
+                                         .worker_adversaries = {1},
+                                         .points = family});
       const auto g = random_partials<double>(d, 8, rng);
-      const auto r = code.simulate_round(g, {.straggling_workers = {{0, 1}, {2, 4}}, .straggling_relays = {3},
-                                             .adversarial_workers = {{1, 2}}});
+      const auto r = code.simulate_round(
+          g, {.straggling_workers = {{0, 1}, {2, 4}}, .straggling_relays = {3}, .adversarial_workers = {{1, 2}}});
       INFO(to_string(family) << " d = " << d);
       CHECK(relative_error(r.gradient, g) < 1e-12);
       CHECK(r.relays[1].corrupted == std::vector<Index>{2});
     }
 }
 
-TEST_CASE("polynomial HGC: the worker encode kernel equals a dense oracle Σ c_(n,j)(k,l1,l2)·g_k[l1,l2] built from the "
-          "coefficients and the zero-padded layout (odd d, complex and real points)",
-          "[polynomial]") {
+TEST_CASE(
+    "polynomial HGC: the worker encode kernel equals a dense oracle Σ c_(n,j)(k,l1,l2)·g_k[l1,l2] built from the "
+    "coefficients and the zero-padded layout (odd d, complex and real points)",
+    "[polynomial]") {
   std::mt19937_64 rng(63);
   for (auto family : {point_family::unit_circle, point_family::chebyshev})
     for (Index d : {Index{37}, Index{64}, Index{101}}) {
-      const polynomial_placement placement{.workers = {5, 6, 7}, .partitions = 7, .relay_replication = 3, .worker_replication = {4, 5, 5}};
-      const polynomial_hgc<double> code({.dimension = d, .clusters = place_partitions(placement), .relay_stragglers = 1,
-                                         .worker_stragglers = {1, 1, 2}, .worker_adversaries = {1, 1, 0}, .points = family});
+      const polynomial_placement placement{
+          .workers = {5, 6, 7}, .partitions = 7, .relay_replication = 3, .worker_replication = {4, 5, 5}};
+      const polynomial_hgc<double> code({.dimension = d,
+                                         .clusters = place_partitions(placement),
+                                         .relay_stragglers = 1,
+                                         .worker_stragglers = {1, 1, 2},
+                                         .worker_adversaries = {1, 1, 0},
+                                         .points = family});
       const auto g = random_partials<double>(d, 7, rng);
       const Index w = code.relay_points().real ? 1 : 2, m1 = code.relay_parts();
       const Index p1 = (d + w * m1 - 1) / (w * m1);
@@ -489,9 +528,14 @@ TEST_CASE("polynomial HGC: the worker encode kernel equals a dense oracle Σ c_(
 
 TEST_CASE("polynomial HGC: encode_held (only the worker's own partitions) equals encode (full d × K)", "[polynomial]") {
   std::mt19937_64 rng(55);
-  const polynomial_placement placement{.workers = {6, 6, 6, 6, 6}, .partitions = 15, .relay_replication = 4, .worker_replication = {4}};
-  const polynomial_hgc<float> code({.dimension = 101, .clusters = place_partitions(placement), .relay_stragglers = 1,
-                                    .relay_adversaries = 1, .worker_stragglers = {1}, .worker_adversaries = {1}});
+  const polynomial_placement placement{
+      .workers = {6, 6, 6, 6, 6}, .partitions = 15, .relay_replication = 4, .worker_replication = {4}};
+  const polynomial_hgc<float> code({.dimension = 101,
+                                    .clusters = place_partitions(placement),
+                                    .relay_stragglers = 1,
+                                    .relay_adversaries = 1,
+                                    .worker_stragglers = {1},
+                                    .worker_adversaries = {1}});
   const auto g = random_partials<float>(101, 15, rng);
   for (Index n = 0; n < 5; ++n)
     for (Index j = 0; j < 6; ++j) {
@@ -509,16 +553,22 @@ TEST_CASE("polynomial HGC: encode_held (only the worker's own partitions) equals
 // Stragglers and adversaries
 // =============================================================================================
 
-TEST_CASE("polynomial HGC: every placement of ≤ s stragglers and ≤ a adversaries at both layers is decoded and every "
-          "adversary is reported (N1 = N2 = 6, r = 5, s = a = 1, each cluster in turn × every relay pattern)",
-          "[polynomial][exhaustive][adversary]") {
+TEST_CASE(
+    "polynomial HGC: every placement of ≤ s stragglers and ≤ a adversaries at both layers is decoded and every "
+    "adversary is reported (N1 = N2 = 6, r = 5, s = a = 1, each cluster in turn × every relay pattern)",
+    "[polynomial][exhaustive][adversary]") {
   const auto seed = test_seed(56);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   const Index n = 6;
-  const polynomial_placement placement{.workers = std::vector<Index>(6, 6), .partitions = 6, .relay_replication = 5, .worker_replication = {5}};
-  const polynomial_hgc<double> code({.dimension = 24, .clusters = place_partitions(placement), .relay_stragglers = 1,
-                                     .relay_adversaries = 1, .worker_stragglers = {1}, .worker_adversaries = {1}});
+  const polynomial_placement placement{
+      .workers = std::vector<Index>(6, 6), .partitions = 6, .relay_replication = 5, .worker_replication = {5}};
+  const polynomial_hgc<double> code({.dimension = 24,
+                                     .clusters = place_partitions(placement),
+                                     .relay_stragglers = 1,
+                                     .relay_adversaries = 1,
+                                     .worker_stragglers = {1},
+                                     .worker_adversaries = {1}});
   REQUIRE(code.relay_parts() == 2);
   const auto g = random_partials<double>(24, 6, rng);
   const auto patterns = fault_patterns(n, 1, 1);  // 43 per layer
@@ -541,9 +591,10 @@ TEST_CASE("polynomial HGC: every placement of ≤ s stragglers and ≤ a adversa
           }
         }
         INFO("focus cluster " << focus << ", relay stragglers " << ::Catch::Detail::stringify(patterns[pr].first)
-                              << ", adversarial relays " << ::Catch::Detail::stringify(patterns[pr].second) << ", cluster stragglers "
-                              << ::Catch::Detail::stringify(slow[static_cast<std::size_t>(focus)]) << ", adversarial workers "
-                              << ::Catch::Detail::stringify(bad[static_cast<std::size_t>(focus)]) << ", attack " << attack_name(kind));
+                              << ", adversarial relays " << ::Catch::Detail::stringify(patterns[pr].second)
+                              << ", cluster stragglers " << ::Catch::Detail::stringify(slow[static_cast<std::size_t>(focus)])
+                              << ", adversarial workers " << ::Catch::Detail::stringify(bad[static_cast<std::size_t>(focus)])
+                              << ", attack " << attack_name(kind));
         const auto r = run_round(code, g, patterns[pr].first, patterns[pr].second, slow, bad, kind, rng);
         const double err = relative_error(r.gradient, g);
         worst = std::max(worst, err);
@@ -557,21 +608,28 @@ TEST_CASE("polynomial HGC: every placement of ≤ s stragglers and ≤ a adversa
         located += static_cast<Index>(r.server.corrupted.size());
         ++rounds;
       }
-  std::printf("polynomial HGC exhaustive (N1 = N2 = 6, s = a = 1 per layer): %ld rounds, %ld adversaries located, worst "
-              "relative error %.2e\n",
-              static_cast<long>(rounds), static_cast<long>(located), worst);
+  std::printf(
+      "polynomial HGC exhaustive (N1 = N2 = 6, s = a = 1 per layer): %ld rounds, %ld adversaries located, worst "
+      "relative error %.2e\n",
+      static_cast<long>(rounds), static_cast<long>(located), worst);
 }
 
-TEMPLATE_TEST_CASE("polynomial HGC: N1 = N2 = 32 (1024 workers, r = 12, s = a = 2 per layer), random stragglers and "
-                   "adversaries at both layers, stays within the error bound and locates every adversary",
-                   "[polynomial][random][adversary]", float, double) {
+TEMPLATE_TEST_CASE(
+    "polynomial HGC: N1 = N2 = 32 (1024 workers, r = 12, s = a = 2 per layer), random stragglers and "
+    "adversaries at both layers, stays within the error bound and locates every adversary",
+    "[polynomial][random][adversary]", float, double) {
   const auto seed = test_seed(57);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   const Index n = 32, s = 2, a = 2;
-  const polynomial_placement placement{.workers = std::vector<Index>(32, 32), .partitions = 64, .relay_replication = 12, .worker_replication = {12}};
-  const polynomial_hgc<TestType> code({.dimension = 2 * 6 * 6 * 8, .clusters = place_partitions(placement), .relay_stragglers = s,
-                                       .relay_adversaries = a, .worker_stragglers = {s}, .worker_adversaries = {a}});
+  const polynomial_placement placement{
+      .workers = std::vector<Index>(32, 32), .partitions = 64, .relay_replication = 12, .worker_replication = {12}};
+  const polynomial_hgc<TestType> code({.dimension = 2 * 6 * 6 * 8,
+                                       .clusters = place_partitions(placement),
+                                       .relay_stragglers = s,
+                                       .relay_adversaries = a,
+                                       .worker_stragglers = {s},
+                                       .worker_adversaries = {a}});
   REQUIRE(code.relay_parts() == 6);
   const auto g = random_partials<TestType>(code.dimension(), 64, rng);
   const vector<double> exact = g.template cast<double>().rowwise().sum();
@@ -586,7 +644,8 @@ TEMPLATE_TEST_CASE("polynomial HGC: N1 = N2 = 32 (1024 workers, r = 12, s = a = 
     std::vector<std::vector<Index>> slow(32), bad(32);
     for (Index c = 0; c < n; ++c) {
       slow[static_cast<std::size_t>(c)] = random_subset(n, static_cast<Index>(rng() % (s + 1)), rng);
-      bad[static_cast<std::size_t>(c)] = random_subset(n, static_cast<Index>(rng() % (a + 1)), rng, slow[static_cast<std::size_t>(c)]);
+      bad[static_cast<std::size_t>(c)] =
+          random_subset(n, static_cast<Index>(rng() % (a + 1)), rng, slow[static_cast<std::size_t>(c)]);
     }
     INFO("round " << t << ", attack " << attack_name(kind));
     const auto r = run_round(code, g, slow_relays, bad_relays, slow, bad, kind, rng);
@@ -622,7 +681,8 @@ TEMPLATE_TEST_CASE("polynomial HGC: N1 = N2 = 32 (1024 workers, r = 12, s = a = 
     matrix<TestType> received(code.worker_message_length(c), static_cast<Index>(ids.size()));
     for (std::size_t q = 0; q < ids.size(); ++q) {
       received.col(static_cast<Index>(q)) = worker_msgs[static_cast<std::size_t>(c)].col(ids[q]);
-      if (std::binary_search(bad.begin(), bad.end(), ids[q])) apply_attack<TestType>(kind, received.col(static_cast<Index>(q)), rng);
+      if (std::binary_search(bad.begin(), bad.end(), ids[q]))
+        apply_attack<TestType>(kind, received.col(static_cast<Index>(q)), rng);
     }
     robust_report rep;
     const auto relay_out = code.relay_decode(c, ids, received, &rep);
@@ -640,23 +700,26 @@ TEMPLATE_TEST_CASE("polynomial HGC: N1 = N2 = 32 (1024 workers, r = 12, s = a = 
     matrix<TestType> rrec(code.relay_message_length(), static_cast<Index>(rids.size()));
     for (std::size_t q = 0; q < rids.size(); ++q) {
       rrec.col(static_cast<Index>(q)) = relay_msgs.col(rids[q]);
-      if (std::binary_search(rbad.begin(), rbad.end(), rids[q])) apply_attack<TestType>(kind, rrec.col(static_cast<Index>(q)), rng);
+      if (std::binary_search(rbad.begin(), rbad.end(), rids[q]))
+        apply_attack<TestType>(kind, rrec.col(static_cast<Index>(q)), rng);
     }
     robust_report srep;
     const auto out = code.server_decode(rids, rrec, &srep);
     CHECK(srep.corrupted == rbad);
     worst_server = std::max(worst_server, (out.template cast<double>() - exact).norm() / exact.norm());
   }
-  std::printf("polynomial HGC N1 = N2 = 32 <%s>: worst relative error %.2e (%d full rounds), relay layer %.2e, server %.2e "
-              "(1000 random patterns each, all adversaries located)\n",
-              scalar_name<TestType>(), worst_round, rounds, worst_relay, worst_server);
+  std::printf(
+      "polynomial HGC N1 = N2 = 32 <%s>: worst relative error %.2e (%d full rounds), relay layer %.2e, server %.2e "
+      "(1000 random patterns each, all adversaries located)\n",
+      scalar_name<TestType>(), worst_round, rounds, worst_relay, worst_server);
   CHECK(worst_relay <= error_bound<TestType>());
   CHECK(worst_server <= error_bound<TestType>());
 }
 
-TEST_CASE("polynomial HGC: a user assignment of arcs (cyclic-repetition supports) and a scattered random assignment at "
-          "N1 = N2 = 32 decode within 1e-9 once the code orders the points",
-          "[polynomial][random]") {
+TEST_CASE(
+    "polynomial HGC: a user assignment of arcs (cyclic-repetition supports) and a scattered random assignment at "
+    "N1 = N2 = 32 decode within 1e-9 once the code orders the points",
+    "[polynomial][random]") {
   const auto seed = test_seed(58);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
@@ -679,8 +742,12 @@ TEST_CASE("polynomial HGC: a user assignment of arcs (cyclic-repetition supports
   for (int which = 0; which < 2; ++which) {
     std::vector<assignment> clusters;
     for (auto& h : which == 0 ? arcs : scattered) clusters.emplace_back(K, h);
-    polynomial_hgc_params params{.dimension = 2 * 6 * 6 * 4, .clusters = clusters, .relay_stragglers = 2, .relay_adversaries = 2,
-                                 .worker_stragglers = {2}, .worker_adversaries = {2}};
+    polynomial_hgc_params params{.dimension = 2 * 6 * 6 * 4,
+                                 .clusters = clusters,
+                                 .relay_stragglers = 2,
+                                 .relay_adversaries = 2,
+                                 .worker_stragglers = {2},
+                                 .worker_adversaries = {2}};
     robust_options loose;
     loose.max_amplification = 1e300;
     loose.max_relative_error = 1e300;  // and refuse nothing on its error estimate
@@ -696,24 +763,28 @@ TEST_CASE("polynomial HGC: a user assignment of arcs (cyclic-repetition supports
       std::vector<std::vector<Index>> slow(32), bad(32);
       for (Index c = 0; c < n; ++c) slow[static_cast<std::size_t>(c)] = random_subset(n, 2, rng);
       const auto slow_relays = random_subset(n, 2, rng);
-      worst_plain = std::max(worst_plain, relative_error(run_round(plain, g, slow_relays, {}, slow, bad, attack::large, rng).gradient, g));
-      for (Index c = 0; c < n; ++c) bad[static_cast<std::size_t>(c)] = random_subset(n, 2, rng, slow[static_cast<std::size_t>(c)]);
+      worst_plain =
+          std::max(worst_plain, relative_error(run_round(plain, g, slow_relays, {}, slow, bad, attack::large, rng).gradient, g));
+      for (Index c = 0; c < n; ++c)
+        bad[static_cast<std::size_t>(c)] = random_subset(n, 2, rng, slow[static_cast<std::size_t>(c)]);
       const auto res = run_round(ordered, g, slow_relays, random_subset(n, 2, rng, slow_relays), slow, bad, attack::large, rng);
       worst_ordered = std::max(worst_ordered, relative_error(res.gradient, g));
     }
-    std::printf("polynomial HGC N1 = N2 = 32, %s assignment: coefficient growth %.2g/%.2g -> %.2g/%.2g (relay/worker "
-                "layer), worst relative error %.2e -> %.2e with point ordering\n",
-                which == 0 ? "arc" : "scattered", plain.relay_coefficient_growth(), plain.worker_coefficient_growth(0),
-                ordered.relay_coefficient_growth(), ordered.worker_coefficient_growth(0), worst_plain, worst_ordered);
+    std::printf(
+        "polynomial HGC N1 = N2 = 32, %s assignment: coefficient growth %.2g/%.2g -> %.2g/%.2g (relay/worker "
+        "layer), worst relative error %.2e -> %.2e with point ordering\n",
+        which == 0 ? "arc" : "scattered", plain.relay_coefficient_growth(), plain.worker_coefficient_growth(0),
+        ordered.relay_coefficient_growth(), ordered.worker_coefficient_growth(0), worst_plain, worst_ordered);
     INFO((which == 0 ? "arcs" : "scattered"));
     CHECK(worst_ordered <= 1e-9);
     CHECK(ordered.relay_coefficient_growth() < plain.relay_coefficient_growth());
   }
 }
 
-TEST_CASE("polynomial HGC: worst decode error vs N — the paper's integer points grow past 1e-6 by N = 24 while the "
-          "unit circle stays below 1e-9 up to N = 64",
-          "[polynomial][random]") {
+TEST_CASE(
+    "polynomial HGC: worst decode error vs N — the paper's integer points grow past 1e-6 by N = 24 while the "
+    "unit circle stays below 1e-9 up to N = 64",
+    "[polynomial][random]") {
   std::mt19937_64 rng(59);
   std::printf("worst relative error of a full round (cyclic placement, r = N/2, s = 2, a = 0, random stragglers):\n");
   std::printf("   N   unit_circle   chebyshev     paper\n");
@@ -726,10 +797,15 @@ TEST_CASE("polynomial HGC: worst decode error vs N — the paper's integer point
       robust_options loose;  // let the paper's points decode whatever they produce
       loose.max_amplification = 1e300;
       loose.max_relative_error = 1e300;
-      const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n), .partitions = n,
-                                           .relay_replication = r, .worker_replication = {r}};
-      const polynomial_hgc<double> code({.dimension = 2 * m * m, .clusters = place_partitions(placement), .relay_stragglers = s,
-                                         .worker_stragglers = {s}, .points = families[f]},
+      const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n),
+                                           .partitions = n,
+                                           .relay_replication = r,
+                                           .worker_replication = {r}};
+      const polynomial_hgc<double> code({.dimension = 2 * m * m,
+                                         .clusters = place_partitions(placement),
+                                         .relay_stragglers = s,
+                                         .worker_stragglers = {s},
+                                         .points = families[f]},
                                         loose);
       const auto g = random_partials<double>(code.dimension(), n, rng);
       for (int t = 0; t < (n > 32 ? 2 : 4); ++t) {
@@ -753,19 +829,25 @@ TEST_CASE("polynomial HGC: worst decode error vs N — the paper's integer point
 // Errors
 // =============================================================================================
 
-TEST_CASE("polynomial HGC: m1 < 1 or m2^(i) < 1 throws invalid_parameters naming the r that is too small", "[polynomial][errors]") {
-  const polynomial_placement placement{.workers = {4, 4, 4, 4}, .partitions = 8, .relay_replication = 2, .worker_replication = {3}};
+TEST_CASE("polynomial HGC: m1 < 1 or m2^(i) < 1 throws invalid_parameters naming the r that is too small",
+          "[polynomial][errors]") {
+  const polynomial_placement placement{
+      .workers = {4, 4, 4, 4}, .partitions = 8, .relay_replication = 2, .worker_replication = {3}};
   const auto clusters = place_partitions(placement);
-  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 8, .clusters = clusters, .relay_stragglers = 1, .relay_adversaries = 1}),
-                       invalid_parameters, what_contains("r1 = 2 (partition"));
-  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 8, .clusters = clusters, .relay_stragglers = 1, .relay_adversaries = 1}),
-                       invalid_parameters, what_contains("r1 >= 4 or s1 + 2a1 <= 1 would fit"));
-  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 8, .clusters = clusters, .worker_stragglers = {0, 0, 1, 0},
-                                               .worker_adversaries = {0, 0, 1, 0}}),
-                       invalid_parameters, what_contains("cluster 2: m2 = r2 − 2a2 − s2 = 3 − 2·1 − 1 = 0 < 1: r2,2 = 3"));
-  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 8, .clusters = clusters, .worker_stragglers = {1, 2}}), invalid_parameters,
-                       what_contains("2 values of s2 for N1 = 4"));
-  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 0, .clusters = clusters}), invalid_parameters, what_contains("d = 0"));
+  CHECK_THROWS_MATCHES(
+      polynomial_hgc<double>({.dimension = 8, .clusters = clusters, .relay_stragglers = 1, .relay_adversaries = 1}),
+      invalid_parameters, what_contains("r1 = 2 (partition"));
+  CHECK_THROWS_MATCHES(
+      polynomial_hgc<double>({.dimension = 8, .clusters = clusters, .relay_stragglers = 1, .relay_adversaries = 1}),
+      invalid_parameters, what_contains("r1 >= 4 or s1 + 2a1 <= 1 would fit"));
+  CHECK_THROWS_MATCHES(
+      polynomial_hgc<double>(
+          {.dimension = 8, .clusters = clusters, .worker_stragglers = {0, 0, 1, 0}, .worker_adversaries = {0, 0, 1, 0}}),
+      invalid_parameters, what_contains("cluster 2: m2 = r2 − 2a2 − s2 = 3 − 2·1 − 1 = 0 < 1: r2,2 = 3"));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 8, .clusters = clusters, .worker_stragglers = {1, 2}}),
+                       invalid_parameters, what_contains("2 values of s2 for N1 = 4"));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 0, .clusters = clusters}), invalid_parameters,
+                       what_contains("d = 0"));
   auto other_k = clusters;
   other_k[1] = assignment(9, {{0}, {1}, {2}, {3}});
   CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 8, .clusters = other_k}), invalid_parameters, what_contains("K = 9"));
@@ -777,9 +859,14 @@ TEST_CASE("polynomial HGC: m1 < 1 or m2^(i) < 1 throws invalid_parameters naming
 
 TEST_CASE("polynomial HGC: too many stragglers throws not_decodable naming the relay or server and the counts",
           "[polynomial][errors]") {
-  const polynomial_placement placement{.workers = {6, 6, 6, 6, 6}, .partitions = 5, .relay_replication = 4, .worker_replication = {5}};
-  const polynomial_hgc<double> code({.dimension = 40, .clusters = place_partitions(placement), .relay_stragglers = 1,
-                                     .relay_adversaries = 1, .worker_stragglers = {1}, .worker_adversaries = {1}});
+  const polynomial_placement placement{
+      .workers = {6, 6, 6, 6, 6}, .partitions = 5, .relay_replication = 4, .worker_replication = {5}};
+  const polynomial_hgc<double> code({.dimension = 40,
+                                     .clusters = place_partitions(placement),
+                                     .relay_stragglers = 1,
+                                     .relay_adversaries = 1,
+                                     .worker_stragglers = {1},
+                                     .worker_adversaries = {1}});
   std::mt19937_64 rng(60);
   const auto g = random_partials<double>(40, 5, rng);
   CHECK_THROWS_MATCHES(code.simulate_round(g, {.straggling_workers = {{2, 0}, {2, 1}, {2, 2}, {2, 3}}}), not_decodable,
@@ -793,9 +880,14 @@ TEST_CASE("polynomial HGC: too many stragglers throws not_decodable naming the r
 TEST_CASE("polynomial HGC: adversaries beyond the correction budget throw corrupted_result naming the relay or server",
           "[polynomial][errors][adversary]") {
   // N2 = 6, K2 = 6 − 2 − 1 = 3: with all 6 responding, 1 correctable, 2 always detected (2 ≤ 6 − 3 − 1)
-  const polynomial_placement placement{.workers = {6, 6, 6, 6, 6, 6}, .partitions = 6, .relay_replication = 5, .worker_replication = {5}};
-  const polynomial_hgc<double> code({.dimension = 24, .clusters = place_partitions(placement), .relay_stragglers = 1,
-                                     .relay_adversaries = 1, .worker_stragglers = {1}, .worker_adversaries = {1}});
+  const polynomial_placement placement{
+      .workers = {6, 6, 6, 6, 6, 6}, .partitions = 6, .relay_replication = 5, .worker_replication = {5}};
+  const polynomial_hgc<double> code({.dimension = 24,
+                                     .clusters = place_partitions(placement),
+                                     .relay_stragglers = 1,
+                                     .relay_adversaries = 1,
+                                     .worker_stragglers = {1},
+                                     .worker_adversaries = {1}});
   std::mt19937_64 rng(61);
   const auto g = random_partials<double>(24, 6, rng);
   for (const auto& pair : std::vector<std::pair<Index, Index>>{{0, 1}, {2, 5}, {3, 4}}) {
@@ -817,7 +909,8 @@ TEST_CASE("polynomial HGC: NaN in a partial gradient, wrong shapes and bad ids a
   CHECK_NOTHROW(code.encode({0, 0}, g, out));  // worker (1,1) does not hold partition 4
   CHECK_THROWS_MATCHES(code.encode({0, 0}, matrix<double>::Ones(2, 8), out), invalid_input, what_contains("need d × K = 2 × 9"));
   CHECK_THROWS_MATCHES(code.encode({3, 0}, matrix<double>::Ones(2, 9), out), invalid_input, what_contains("relay id 3"));
-  CHECK_THROWS_MATCHES(code.encode({0, 3}, matrix<double>::Ones(2, 9), out), invalid_input, what_contains("worker (0,3) does not exist"));
+  CHECK_THROWS_MATCHES(code.encode({0, 3}, matrix<double>::Ones(2, 9), out), invalid_input,
+                       what_contains("worker (0,3) does not exist"));
   vector<double> long_out(2);
   CHECK_THROWS_MATCHES(code.encode({0, 0}, matrix<double>::Ones(2, 9), long_out), invalid_input, what_contains("C2 = 1"));
   const std::vector<Index> ids{0, 0};
@@ -836,15 +929,21 @@ TEST_CASE("polynomial HGC: a copied code decodes like the original", "[polynomia
 // Hostile inputs (issue 13)
 // =============================================================================================
 
-TEST_CASE("polynomial HGC: one worker or one relay adding 1e160 to one element of its message is located and excluded — "
-          "the gradient stays exact",
-          "[polynomial][adversary]") {
+TEST_CASE(
+    "polynomial HGC: one worker or one relay adding 1e160 to one element of its message is located and excluded — "
+    "the gradient stays exact",
+    "[polynomial][adversary]") {
   // Before: the locator's squared norms overflowed (NaN residual counted as consistent) and the
   // server returned a finite, absurd gradient.
   std::mt19937_64 rng(64);
-  const polynomial_placement placement{.workers = {6, 6, 6, 6, 6, 6}, .partitions = 6, .relay_replication = 5, .worker_replication = {5}};
-  const polynomial_hgc<double> code({.dimension = 24, .clusters = place_partitions(placement), .relay_stragglers = 1,
-                                     .relay_adversaries = 1, .worker_stragglers = {1}, .worker_adversaries = {1}});
+  const polynomial_placement placement{
+      .workers = {6, 6, 6, 6, 6, 6}, .partitions = 6, .relay_replication = 5, .worker_replication = {5}};
+  const polynomial_hgc<double> code({.dimension = 24,
+                                     .clusters = place_partitions(placement),
+                                     .relay_stragglers = 1,
+                                     .relay_adversaries = 1,
+                                     .worker_stragglers = {1},
+                                     .worker_adversaries = {1}});
   const auto g = random_partials<double>(24, 6, rng);
   double worst = 0;
   for (double size : {1e155, 1e160, 1e300}) {
@@ -880,37 +979,41 @@ TEST_CASE("polynomial HGC: one worker or one relay adding 1e160 to one element o
   std::printf("polynomial HGC huge/tiny adversarial messages: all located, worst relative error %.2e\n", worst);
 }
 
-TEST_CASE("polynomial HGC: parameters that would overflow (d = INT64_MAX, a1, a2 or s1 = 2^62) throw invalid_parameters "
-          "naming the field and a value that fits",
-          "[polynomial][errors]") {
-  const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+TEST_CASE(
+    "polynomial HGC: parameters that would overflow (d = INT64_MAX, a1, a2 or s1 = 2^62) throw invalid_parameters "
+    "naming the field and a value that fits",
+    "[polynomial][errors]") {
+  const polynomial_placement placement{
+      .workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
   const auto clusters = place_partitions(placement);
   const Index huge = Index{1} << 62, max = std::numeric_limits<Index>::max();
   CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = max, .clusters = clusters}), invalid_parameters,
                        what_contains("d = 9223372036854775807; need d <= 2^40"));
   CHECK_NOTHROW(polynomial_hgc<double>({.dimension = 16, .clusters = clusters}));
-  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .relay_adversaries = huge}), invalid_parameters,
-                       what_contains("a1 = 4611686018427387904 adversarial relays; s1 + 2a1 <= 2 would fit"));
-  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .relay_stragglers = huge}), invalid_parameters,
-                       what_contains("adversarial relays; s1 + 2a1 <= 2 would fit"));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .relay_adversaries = huge}),
+                       invalid_parameters, what_contains("a1 = 4611686018427387904 adversarial relays; s1 + 2a1 <= 2 would fit"));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .relay_stragglers = huge}),
+                       invalid_parameters, what_contains("adversarial relays; s1 + 2a1 <= 2 would fit"));
   CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .worker_adversaries = {0, huge, 0, 0}}),
                        invalid_parameters, what_contains("cluster 1: m2 = r2 − 2a2 − s2 = 4 − 2·4611686018427387904 − 0 < 1"));
-  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .worker_stragglers = {max}}), invalid_parameters,
-                       what_contains("adversarial workers; s2 + 2a2 <= 3 would fit"));
+  CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .worker_stragglers = {max}}),
+                       invalid_parameters, what_contains("adversarial workers; s2 + 2a2 <= 3 would fit"));
 }
 
-TEST_CASE("polynomial HGC: robust_options out of range (corruption_tolerance inf, NaN or negative) throw invalid_parameters "
-          "naming the field",
-          "[polynomial][errors]") {
+TEST_CASE(
+    "polynomial HGC: robust_options out of range (corruption_tolerance inf, NaN or negative) throw invalid_parameters "
+    "naming the field",
+    "[polynomial][errors]") {
   // Before: τ = inf was accepted and an adversarial worker was never located.
-  const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+  const polynomial_placement placement{
+      .workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
   const auto clusters = place_partitions(placement);
   for (double tau : {std::numeric_limits<double>::infinity(), std::nan(""), -1.0}) {
     robust_options o;
     o.corruption_tolerance = tau;
     INFO("corruption_tolerance = " << tau);
-    CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .worker_adversaries = {1}}, o), invalid_parameters,
-                         what_contains("robust_options::corruption_tolerance"));
+    CHECK_THROWS_MATCHES(polynomial_hgc<double>({.dimension = 16, .clusters = clusters, .worker_adversaries = {1}}, o),
+                         invalid_parameters, what_contains("robust_options::corruption_tolerance"));
   }
   robust_options o;
   o.max_relative_error = -1;
@@ -918,12 +1021,16 @@ TEST_CASE("polynomial HGC: robust_options out of range (corruption_tolerance inf
                        what_contains("robust_options::max_relative_error"));
 }
 
-TEST_CASE("polynomial HGC: place_partitions takes capacities of any finite magnitude (2^1021·c places like c) and rejects "
-          "non-positive or non-finite ones, huge K or replication, and more than 1024 nodes per layer, before allocating",
-          "[polynomial][errors]") {
+TEST_CASE(
+    "polynomial HGC: place_partitions takes capacities of any finite magnitude (2^1021·c places like c) and rejects "
+    "non-positive or non-finite ones, huge K or replication, and more than 1024 nodes per layer, before allocating",
+    "[polynomial][errors]") {
   // Before: 1e308 capacities overflowed their sums (inf/inf shares, UB casts), K = INT64_MAX
   // overflowed r1·K, and nothing bounded N.
-  const polynomial_placement unit{.workers = {3, 4, 5}, .partitions = 9, .relay_replication = 2, .worker_replication = {2},
+  const polynomial_placement unit{.workers = {3, 4, 5},
+                                  .partitions = 9,
+                                  .relay_replication = 2,
+                                  .worker_replication = {2},
                                   .capacities = {{1, 2, 3}, {1, 1, 1, 1}, {5, 4, 3, 2, 1}}};
   auto scaled = unit;  // × 2^1021 (exact): up to 5.6e308·… — the sum of cluster 2's is 3.4e308, past the double range
   for (auto& c : scaled.capacities)
@@ -956,16 +1063,19 @@ TEST_CASE("polynomial HGC: place_partitions takes capacities of any finite magni
   auto r2 = unit;
   r2.worker_replication = {max};
   CHECK_THROWS_MATCHES(place_partitions(r2), invalid_parameters, what_contains("need 1 <= r2 <= N2 = 3"));
-  CHECK_THROWS_MATCHES(place_partitions({.workers = std::vector<Index>(1025, 2), .partitions = 4, .relay_replication = 1,
-                                         .worker_replication = {1}}),
-                       invalid_parameters, what_contains("N1 = 1025 clusters; need N1 <= 1024"));
-  CHECK_THROWS_MATCHES(place_partitions({.workers = {2, 2000}, .partitions = 4, .relay_replication = 1, .worker_replication = {1}}),
-                       invalid_parameters, what_contains("cluster 1 has N2 = 2000 workers; need N2 <= 1024"));
+  CHECK_THROWS_MATCHES(
+      place_partitions(
+          {.workers = std::vector<Index>(1025, 2), .partitions = 4, .relay_replication = 1, .worker_replication = {1}}),
+      invalid_parameters, what_contains("N1 = 1025 clusters; need N1 <= 1024"));
+  CHECK_THROWS_MATCHES(
+      place_partitions({.workers = {2, 2000}, .partitions = 4, .relay_replication = 1, .worker_replication = {1}}),
+      invalid_parameters, what_contains("cluster 1 has N2 = 2000 workers; need N2 <= 1024"));
 }
 
 TEST_CASE("polynomial HGC: bad relay amplifications, straggler ids out of range and wrong partial shapes are typed errors",
           "[polynomial][errors]") {
-  const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+  const polynomial_placement placement{
+      .workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
   const polynomial_hgc<double> code({.dimension = 16, .clusters = place_partitions(placement), .relay_stragglers = 1});
   std::mt19937_64 rng(65);
   const auto g = random_partials<double>(16, 8, rng);
@@ -988,15 +1098,17 @@ TEST_CASE("polynomial HGC: bad relay amplifications, straggler ids out of range 
   const auto report = code.server_decode(relays, relay_msgs, out, ones);
   CHECK(relative_error(out, g) <= 1e-12);
   CHECK(report.estimated_error <= 1e-9);
-  CHECK_THROWS_MATCHES(code.simulate_round(g, {.straggling_relays = {4}}), invalid_input, what_contains("node id 4 is outside [0, 4)"));
+  CHECK_THROWS_MATCHES(code.simulate_round(g, {.straggling_relays = {4}}), invalid_input,
+                       what_contains("node id 4 is outside [0, 4)"));
   CHECK_THROWS_AS(code.simulate_round(g, {.straggling_workers = {{0, 5}}}), invalid_input);
   CHECK_THROWS_AS(code.simulate_round(matrix<double>::Ones(16, 7)), invalid_input);
 }
 
-TEMPLATE_TEST_CASE("polynomial HGC: the paper's integer points at N = 12 and 13 (r = N − 3, 2 relay and 3 worker stragglers) "
-                   "are refused with not_decodable and the estimated error, never returned as a wrong gradient — the unit "
-                   "circle decodes every such round within the bound",
-                   "[polynomial][errors][random]", float, double) {
+TEMPLATE_TEST_CASE(
+    "polynomial HGC: the paper's integer points at N = 12 and 13 (r = N − 3, 2 relay and 3 worker stragglers) "
+    "are refused with not_decodable and the estimated error, never returned as a wrong gradient — the unit "
+    "circle decodes every such round within the bound",
+    "[polynomial][errors][random]", float, double) {
   // Before: relative error 8e2–5e4 returned silently (server: checked = 0, amplification 7.9e6).
   const auto seed = test_seed(66);
   INFO("seed " << seed);
@@ -1005,10 +1117,15 @@ TEMPLATE_TEST_CASE("polynomial HGC: the paper's integer points at N = 12 and 13 
     for (auto family : {point_family::paper, point_family::unit_circle}) {
       if (std::is_same_v<TestType, float> && family == point_family::paper) continue;
       const Index r = n - 3, m1 = r - 2, m2 = r - 3;
-      const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n), .partitions = n,
-                                           .relay_replication = r, .worker_replication = {r}};
-      const polynomial_hgc<TestType> code({.dimension = 2 * m1 * m2, .clusters = place_partitions(placement), .relay_stragglers = 2,
-                                           .worker_stragglers = {3}, .points = family});
+      const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n),
+                                           .partitions = n,
+                                           .relay_replication = r,
+                                           .worker_replication = {r}};
+      const polynomial_hgc<TestType> code({.dimension = 2 * m1 * m2,
+                                           .clusters = place_partitions(placement),
+                                           .relay_stragglers = 2,
+                                           .worker_stragglers = {3},
+                                           .points = family});
       const auto g = random_partials<TestType>(code.dimension(), n, rng);
       int refused = 0, rounds = 0;
       double worst = 0, worst_estimate = 0;
@@ -1030,9 +1147,10 @@ TEMPLATE_TEST_CASE("polynomial HGC: the paper's integer points at N = 12 and 13 
           ++refused;
         }
       }
-      std::printf("polynomial HGC <%s> %s N = %ld (r = N − 3, s1 = 2, s2 = 3): %d of 8 rounds refused, worst accepted relative "
-                  "error %.2e (estimate %.2e)\n",
-                  scalar_name<TestType>(), to_string(family).c_str(), static_cast<long>(n), refused, worst, worst_estimate);
+      std::printf(
+          "polynomial HGC <%s> %s N = %ld (r = N − 3, s1 = 2, s2 = 3): %d of 8 rounds refused, worst accepted relative "
+          "error %.2e (estimate %.2e)\n",
+          scalar_name<TestType>(), to_string(family).c_str(), static_cast<long>(n), refused, worst, worst_estimate);
       if (family == point_family::paper)
         CHECK(refused > 0);
       else
@@ -1040,16 +1158,20 @@ TEMPLATE_TEST_CASE("polynomial HGC: the paper's integer points at N = 12 and 13 
     }
 }
 
-TEST_CASE("polynomial HGC: a refused relay or server decode (estimated error over the budget, also compounded from the "
-          "relays' amplifications) leaves out untouched",
-          "[polynomial][errors]") {
+TEST_CASE(
+    "polynomial HGC: a refused relay or server decode (estimated error over the budget, also compounded from the "
+    "relays' amplifications) leaves out untouched",
+    "[polynomial][errors]") {
   std::mt19937_64 rng(67);
   // relay layer: the paper's points at N = 12, 9 of 12 workers
   {
-    const polynomial_placement placement{.workers = std::vector<Index>(12, 12), .partitions = 12, .relay_replication = 9,
-                                         .worker_replication = {9}};
-    const polynomial_hgc<double> code({.dimension = 84, .clusters = place_partitions(placement), .relay_stragglers = 2,
-                                       .worker_stragglers = {3}, .points = point_family::paper});
+    const polynomial_placement placement{
+        .workers = std::vector<Index>(12, 12), .partitions = 12, .relay_replication = 9, .worker_replication = {9}};
+    const polynomial_hgc<double> code({.dimension = 84,
+                                       .clusters = place_partitions(placement),
+                                       .relay_stragglers = 2,
+                                       .worker_stragglers = {3},
+                                       .points = point_family::paper});
     const auto g = random_partials<double>(84, 12, rng);
     const std::vector<Index> ids{0, 1, 2, 4, 5, 7, 8, 10, 11};
     matrix<double> m(code.worker_message_length(0), 9);
@@ -1059,7 +1181,8 @@ TEST_CASE("polynomial HGC: a refused relay or server decode (estimated error ove
     CHECK((out.array() == 7.0).all());
   }
   // server layer, unit circle: accepted alone, refused once the relays say they amplified by 1e8
-  const polynomial_placement placement{.workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
+  const polynomial_placement placement{
+      .workers = {5, 5, 5, 5}, .partitions = 8, .relay_replication = 3, .worker_replication = {4}};
   const polynomial_hgc<double> code({.dimension = 16, .clusters = place_partitions(placement), .relay_stragglers = 1});
   const auto g = random_partials<double>(16, 8, rng);
   matrix<double> relay_msgs(code.relay_message_length(), 4);
@@ -1084,9 +1207,10 @@ TEST_CASE("polynomial HGC: a refused relay or server decode (estimated error ove
   CHECK((out.array() == 7.0).all());
 }
 
-TEMPLATE_TEST_CASE("polynomial HGC: the estimated error bounds the measured error of every relay and server decode (unit "
-                   "circle and Chebyshev points, N = 8 to 32, stragglers and excluded adversaries at random)",
-                   "[polynomial][random]", float, double) {
+TEMPLATE_TEST_CASE(
+    "polynomial HGC: the estimated error bounds the measured error of every relay and server decode (unit "
+    "circle and Chebyshev points, N = 8 to 32, stragglers and excluded adversaries at random)",
+    "[polynomial][random]", float, double) {
   // What the rounding check relies on: ε·A is an estimate, not a bound, so it is checked here
   // against measurements (refused decodes return nothing and are only counted); the worst
   // measured/estimated ratio is printed (≈ 0.5 at the time).
@@ -1106,10 +1230,16 @@ TEMPLATE_TEST_CASE("polynomial HGC: the estimated error bounds the measured erro
   int refused[2] = {0, 0};  // Chebyshev, unit circle
   for (const auto& st : settings) {
     const Index n = st.n, m1 = st.r - 2 * st.a - st.s;
-    const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n), .partitions = 2 * n,
-                                         .relay_replication = st.r, .worker_replication = {st.r}};
-    const polynomial_hgc_params params{.dimension = 2 * m1 * m1 * 4, .clusters = place_partitions(placement), .relay_stragglers = st.s,
-                                       .relay_adversaries = st.a, .worker_stragglers = {st.s}, .worker_adversaries = {st.a},
+    const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n),
+                                         .partitions = 2 * n,
+                                         .relay_replication = st.r,
+                                         .worker_replication = {st.r}};
+    const polynomial_hgc_params params{.dimension = 2 * m1 * m1 * 4,
+                                       .clusters = place_partitions(placement),
+                                       .relay_stragglers = st.s,
+                                       .relay_adversaries = st.a,
+                                       .worker_stragglers = {st.s},
+                                       .worker_adversaries = {st.a},
                                        .points = st.family};
     const polynomial_hgc<TestType> code(params);
     robust_options trusting;  // the reference: honest messages in double, no location
@@ -1160,7 +1290,8 @@ TEMPLATE_TEST_CASE("polynomial HGC: the estimated error bounds the measured erro
       std::vector<Index> rids;
       std::vector<double> amps;
       for (Index j = 0; j < n; ++j)
-        if (!std::binary_search(rmissing.begin(), rmissing.end(), j)) rids.push_back(j), amps.push_back(relay_amp[static_cast<std::size_t>(j)]);
+        if (!std::binary_search(rmissing.begin(), rmissing.end(), j))
+          rids.push_back(j), amps.push_back(relay_amp[static_cast<std::size_t>(j)]);
       matrix<TestType> rreceived(code.relay_message_length(), static_cast<Index>(rids.size()));
       for (std::size_t q = 0; q < rids.size(); ++q) rreceived.col(static_cast<Index>(q)) = relay_msgs.col(rids[q]);
       vector<TestType> grad(params.dimension);
@@ -1180,22 +1311,26 @@ TEMPLATE_TEST_CASE("polynomial HGC: the estimated error bounds the measured erro
       worst_error = std::max(worst_error, server_err);
     }
   }
-  std::printf("polynomial HGC <%s>: measured error / estimated error ≤ %.2f over %zu settings × 40 relay and server decodes, "
-              "worst relative error %.2e, refused %d (unit circle) and %d (Chebyshev)\n",
-              scalar_name<TestType>(), worst_ratio, settings.size(), worst_error, refused[1], refused[0]);
+  std::printf(
+      "polynomial HGC <%s>: measured error / estimated error ≤ %.2f over %zu settings × 40 relay and server decodes, "
+      "worst relative error %.2e, refused %d (unit circle) and %d (Chebyshev)\n",
+      scalar_name<TestType>(), worst_ratio, settings.size(), worst_error, refused[1], refused[0]);
   CHECK(refused[1] == 0);  // the default points decode every such pattern
 }
 
-TEST_CASE("polynomial HGC: a worker message summing T terms rounds like √T — within ε·(1 + √T/2) of its size, and past "
-          "10ε at T = 14400 (float) — so the node scales of the rounding check grow with √T",
-          "[polynomial][random]") {
+TEST_CASE(
+    "polynomial HGC: a worker message summing T terms rounds like √T — within ε·(1 + √T/2) of its size, and past "
+    "10ε at T = 14400 (float) — so the node scales of the rounding check grow with √T",
+    "[polynomial][random]") {
   std::mt19937_64 rng(69);
   for (Index n : {12, 32, 64}) {
     const Index r = n / 2, s = 2, m = r - s, d = 4 * m * m;
-    const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n), .partitions = n,
-                                         .relay_replication = r, .worker_replication = {r}};
-    const polynomial_hgc_params params{.dimension = d, .clusters = place_partitions(placement), .relay_stragglers = s,
-                                       .worker_stragglers = {s}};
+    const polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n),
+                                         .partitions = n,
+                                         .relay_replication = r,
+                                         .worker_replication = {r}};
+    const polynomial_hgc_params params{
+        .dimension = d, .clusters = place_partitions(placement), .relay_stragglers = s, .worker_stragglers = {s}};
     const polynomial_hgc<float> code(params);
     const polynomial_hgc<double> reference(params);
     const auto g = random_partials<float>(d, n, rng);
@@ -1210,7 +1345,8 @@ TEST_CASE("polynomial HGC: a worker message summing T terms rounds like √T —
       INFO("N = " << n << " worker " << j << " T = " << terms);
       CHECK((y - yd).norm() / yd.norm() <= eps * bound);
     }
-    std::printf("polynomial HGC float N = %ld: worker message rounding ≤ %.1f ε (1 + √T/2 = %.1f)\n", static_cast<long>(n), worst, bound);
+    std::printf("polynomial HGC float N = %ld: worker message rounding ≤ %.1f ε (1 + √T/2 = %.1f)\n", static_cast<long>(n), worst,
+                bound);
     if (n == 64) CHECK(worst > 10);  // a fixed per-message ε would underestimate by an order of magnitude
   }
 }

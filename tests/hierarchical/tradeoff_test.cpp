@@ -240,7 +240,8 @@ TEST_CASE("tradeoff: m_i near INT64_MAX, s_l = INT64_MAX, K < 1 or a bound past 
   CHECK(standard_gc_tolerance(big, 1, 5) == (Index{1} << 61) + 5);
   CHECK(conventional_load(big, 4, 1, 0) > 0);
   CHECK(layered_load_bound(std::vector<Index>{top}, 1, 1) == std::ldexp(1.0, 63));
-  CHECK_THROWS_MATCHES(layered_load_bound(std::vector<Index>(20, top), 1, 1), invalid_parameters, what_contains("overflows double"));
+  CHECK_THROWS_MATCHES(layered_load_bound(std::vector<Index>(20, top), 1, 1), invalid_parameters,
+                       what_contains("overflows double"));
   const std::vector<Index> m = {3, 4, 5};
   for (Index K : {Index{0}, Index{-5}}) {
     INFO("K = " << K);

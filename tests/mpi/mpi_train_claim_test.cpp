@@ -9,7 +9,8 @@
 //
 // Flags: --max-ratio <r> (the margin), any other flag goes to mpi_train's own parser.
 //
-// mpi-test: 13 --iterations 6 --samples 1200 --test 300 --slow-per-edge 100 --max-ratio 0.5 | README claim (mpi_train): with one 100 ms slow worker per edge the mean HGC iteration takes at most 0.5 of the uncoded one
+// mpi-test: 13 --iterations 6 --samples 1200 --test 300 --slow-per-edge 100 --max-ratio 0.5 | README claim (mpi_train): with one
+// 100 ms slow worker per edge the mean HGC iteration takes at most 0.5 of the uncoded one
 #define GRADCODE_MPI_TRAIN_NO_MAIN
 #include "mpi_train.cpp"
 
@@ -52,8 +53,8 @@ int main(int argc, char** argv) {
       const double ratio = hgc.first / uncoded.first;
       std::printf("measured HGC / uncoded mean iteration time: %.3f (margin %.3f)\n", ratio, max_ratio);
       if (!(uncoded.first >= slow_ms))
-        fail("uncoded iterations took " + std::to_string(uncoded.first) + " ms on average, less than the " + std::to_string(slow_ms) +
-             " ms straggler they must wait for");
+        fail("uncoded iterations took " + std::to_string(uncoded.first) + " ms on average, less than the " +
+             std::to_string(slow_ms) + " ms straggler they must wait for");
       if (!(ratio <= max_ratio))
         fail("HGC / uncoded mean iteration time " + std::to_string(ratio) + " > " + std::to_string(max_ratio) + " (HGC " +
              std::to_string(hgc.first) + " ms, uncoded " + std::to_string(uncoded.first) + " ms)");

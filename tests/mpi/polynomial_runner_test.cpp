@@ -5,11 +5,17 @@
 // also the adversaries each decoder located (exactly the injected ones) and the message sizes
 // against Theorem 1's loads C1 = d/m1, C2 = d/(m1 m2).
 //
-// mpi-test: 13 --r1 3 --a1 1 --r2 3 --a2 1 --rounds 4 --inject corrupt@w0.1 --inject corrupt:-3@w2.0 --inject corrupt@e1 --expect-workers 0.1,2.0 --expect-edges 1 | polynomial HGC: adversarial workers and a relay are located and excluded and the gradient equals the reference
-// mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --d 16 --rounds 5 --inject slow:100@w*.2 --inject crash@e1 --inject model:tang2024:0.002 --expect-late | polynomial HGC: gradient equals the reference under stragglers and messages are d/m1 and d/(m1 m2) long
-// mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev --rounds 2 --mismatch-rank 7 --expect-mismatch-rank 7 | polynomial HGC: a worker with the paper's evaluation points among Chebyshev ranks (same message lengths) is named by rank in a code_mismatch before round 1
-// mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev --rounds 2 | polynomial HGC: with Chebyshev points on every rank the handshake verifies every rank and the gradient equals the reference
-// mpi-test: 16 --r1 3 --s1 1 --r2 4 --s2 1 --a2 1 --workers 4,4,4 --K 12 --rounds 3 --inject crash@w*.3 --inject corrupt@w1.2 --inject slow:40@e0 --expect-workers 1.2 | polynomial HGC: a relay locates an adversary among its first N2 - s2 workers while another worker has crashed
+// mpi-test: 13 --r1 3 --a1 1 --r2 3 --a2 1 --rounds 4 --inject corrupt@w0.1 --inject corrupt:-3@w2.0 --inject corrupt@e1
+// --expect-workers 0.1,2.0 --expect-edges 1 | polynomial HGC: adversarial workers and a relay are located and excluded and the
+// gradient equals the reference mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --d 16 --rounds 5 --inject slow:100@w*.2 --inject
+// crash@e1 --inject model:tang2024:0.002 --expect-late | polynomial HGC: gradient equals the reference under stragglers and
+// messages are d/m1 and d/(m1 m2) long mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev --rounds 2 --mismatch-rank 7
+// --expect-mismatch-rank 7 | polynomial HGC: a worker with the paper's evaluation points among Chebyshev ranks (same message
+// lengths) is named by rank in a code_mismatch before round 1 mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev
+// --rounds 2 | polynomial HGC: with Chebyshev points on every rank the handshake verifies every rank and the gradient equals the
+// reference mpi-test: 16 --r1 3 --s1 1 --r2 4 --s2 1 --a2 1 --workers 4,4,4 --K 12 --rounds 3 --inject crash@w*.3 --inject
+// corrupt@w1.2 --inject slow:40@e0 --expect-workers 1.2 | polynomial HGC: a relay locates an adversary among its first N2 - s2
+// workers while another worker has crashed
 #include <gradcode/mpi/polynomial_runner.hpp>
 #include <gradcode/sim/models.hpp>
 
@@ -30,8 +36,8 @@ struct options {
   gradcode::Index K = 9, d = 12, rounds = 4, r1 = 3, s1 = 0, a1 = 0, r2 = 3, s2 = 0, a2 = 0;
   bool expect_late = false;
   gradcode::point_family points = gradcode::point_family::unit_circle;
-  int mismatch_rank = -1;         // this rank builds its code with the paper's points
-  int expect_mismatch_rank = -1;  // the master must name this rank in a code_mismatch
+  int mismatch_rank = -1;                           // this rank builds its code with the paper's points
+  int expect_mismatch_rank = -1;                    // the master must name this rank in a code_mismatch
   std::vector<gradcode::worker_id> expect_workers;  // located by the relays, every round
   std::vector<gradcode::Index> expect_edges;        // located by the master, every round
   std::vector<std::string> faults;
@@ -43,28 +49,45 @@ options parse(int argc, char** argv) {
     if (f == "--workers") {
       o.workers.clear();
       for (const auto& s : mpi_test::split(value())) o.workers.push_back(std::stol(s));
-    } else if (f == "--K") o.K = std::stol(value());
-    else if (f == "--d") o.d = std::stol(value());
-    else if (f == "--rounds") o.rounds = std::stol(value());
-    else if (f == "--r1") o.r1 = std::stol(value());
-    else if (f == "--s1") o.s1 = std::stol(value());
-    else if (f == "--a1") o.a1 = std::stol(value());
-    else if (f == "--r2") o.r2 = std::stol(value());
-    else if (f == "--s2") o.s2 = std::stol(value());
-    else if (f == "--a2") o.a2 = std::stol(value());
-    else if (f == "--expect-late") o.expect_late = true;
+    } else if (f == "--K")
+      o.K = std::stol(value());
+    else if (f == "--d")
+      o.d = std::stol(value());
+    else if (f == "--rounds")
+      o.rounds = std::stol(value());
+    else if (f == "--r1")
+      o.r1 = std::stol(value());
+    else if (f == "--s1")
+      o.s1 = std::stol(value());
+    else if (f == "--a1")
+      o.a1 = std::stol(value());
+    else if (f == "--r2")
+      o.r2 = std::stol(value());
+    else if (f == "--s2")
+      o.s2 = std::stol(value());
+    else if (f == "--a2")
+      o.a2 = std::stol(value());
+    else if (f == "--expect-late")
+      o.expect_late = true;
     else if (f == "--expect-workers") {
-      for (const auto& s : mpi_test::split(value())) o.expect_workers.push_back({std::stol(s.substr(0, s.find('.'))), std::stol(s.substr(s.find('.') + 1))});
+      for (const auto& s : mpi_test::split(value()))
+        o.expect_workers.push_back({std::stol(s.substr(0, s.find('.'))), std::stol(s.substr(s.find('.') + 1))});
     } else if (f == "--expect-edges") {
       for (const auto& s : mpi_test::split(value())) o.expect_edges.push_back(std::stol(s));
-    } else if (f == "--inject") o.faults.push_back(value());
+    } else if (f == "--inject")
+      o.faults.push_back(value());
     else if (f == "--points") {
       const std::string v = value();
-      if (v == "chebyshev") o.points = gradcode::point_family::chebyshev;
-      else if (v == "paper") o.points = gradcode::point_family::paper;
-      else if (v != "unit_circle") return false;
-    } else if (f == "--mismatch-rank") o.mismatch_rank = std::stoi(value());
-    else if (f == "--expect-mismatch-rank") o.expect_mismatch_rank = std::stoi(value());
+      if (v == "chebyshev")
+        o.points = gradcode::point_family::chebyshev;
+      else if (v == "paper")
+        o.points = gradcode::point_family::paper;
+      else if (v != "unit_circle")
+        return false;
+    } else if (f == "--mismatch-rank")
+      o.mismatch_rank = std::stoi(value());
+    else if (f == "--expect-mismatch-rank")
+      o.expect_mismatch_rank = std::stoi(value());
     else
       return false;
     return true;
@@ -77,7 +100,8 @@ int run(const options& o, int rank) {
   const mpi::topology layout(MPI_COMM_WORLD, o.workers);
   const polynomial_hgc<double> code(polynomial_hgc_params{
       .dimension = o.d,
-      .clusters = place_partitions({.workers = o.workers, .partitions = o.K, .relay_replication = o.r1, .worker_replication = {o.r2}}),
+      .clusters =
+          place_partitions({.workers = o.workers, .partitions = o.K, .relay_replication = o.r1, .worker_replication = {o.r2}}),
       .relay_stragglers = o.s1,
       .relay_adversaries = o.a1,
       .worker_stragglers = {o.s2},
@@ -115,24 +139,28 @@ int run(const options& o, int rank) {
           const auto rep = runner.round(std::span<const double>(w.data(), static_cast<std::size_t>(w.size())), g);
           late += rep.late_messages;
           if (o.expect_mismatch_rank >= 0) {
-            fail("round " + std::to_string(r) + " ran although rank " + std::to_string(o.expect_mismatch_rank) + " built another code");
+            fail("round " + std::to_string(r) + " ran although rank " + std::to_string(o.expect_mismatch_rank) +
+                 " built another code");
             break;
           }
           if (r == 0 && runner.verified_ranks().size() != static_cast<std::size_t>(layout.edges() + layout.total_workers()))
             fail("the handshake verified " + std::to_string(runner.verified_ranks().size()) + " ranks");
           const double error = (g - reference).norm() / partials.colwise().norm().sum();
-          std::printf("round %ld: %.1f ms, relays used %zu, located relays [", static_cast<long>(r), rep.wall_ms, rep.edges_used.size());
+          std::printf("round %ld: %.1f ms, relays used %zu, located relays [", static_cast<long>(r), rep.wall_ms,
+                      rep.edges_used.size());
           for (Index e : rep.corrupted_edges) std::printf(" %ld", static_cast<long>(e));
           std::printf(" ] workers [");
           for (Index i = 0; i < code.relays(); ++i)
-            for (Index j : rep.edges[static_cast<std::size_t>(i)].corrupted_workers) std::printf(" (%ld,%ld)", static_cast<long>(i), static_cast<long>(j));
+            for (Index j : rep.edges[static_cast<std::size_t>(i)].corrupted_workers)
+              std::printf(" (%ld,%ld)", static_cast<long>(i), static_cast<long>(j));
           std::printf(" ], relative error %.2e\n", error);
           if (!(error <= 1e-9)) fail("round " + std::to_string(r) + ": relative error " + std::to_string(error) + " > 1e-9");
           // Exactly the injected adversaries are located (those whose messages were used).
           std::vector<Index> want_edges;
           for (Index e : o.expect_edges)
             if (rep.edges[static_cast<std::size_t>(e)].replied) want_edges.push_back(e);
-          if (rep.corrupted_edges != want_edges) fail("round " + std::to_string(r) + ": the master located other relays than injected");
+          if (rep.corrupted_edges != want_edges)
+            fail("round " + std::to_string(r) + ": the master located other relays than injected");
           for (Index i : rep.edges_used) {
             const auto& es = rep.edges[static_cast<std::size_t>(i)];
             std::vector<Index> want;
@@ -142,15 +170,16 @@ int run(const options& o, int rank) {
             std::vector<Index> got = es.corrupted_workers;
             std::sort(got.begin(), got.end());
             for (Index j : got) located.push_back({i, j});
-            if (got != want) fail("round " + std::to_string(r) + ": relay " + std::to_string(i) + " located other workers than injected");
+            if (got != want)
+              fail("round " + std::to_string(r) + ": relay " + std::to_string(i) + " located other workers than injected");
             // Loads: Theorem 1's C1 = d/m1 and C2 = d/(m1 m2) as the code realizes them.
             if (es.message_bytes != code.relay_message_length() * 8)
-              fail("relay " + std::to_string(i) + " sent " + std::to_string(es.message_bytes) + " bytes, C1 = " +
-                   std::to_string(code.relay_message_length()) + " reals");
+              fail("relay " + std::to_string(i) + " sent " + std::to_string(es.message_bytes) +
+                   " bytes, C1 = " + std::to_string(code.relay_message_length()) + " reals");
             for (long long b : es.worker_message_bytes)
               if (b != code.worker_message_length(i) * 8)
-                fail("a worker of relay " + std::to_string(i) + " sent " + std::to_string(b) + " bytes, C2 = " +
-                     std::to_string(code.worker_message_length(i)) + " reals");
+                fail("a worker of relay " + std::to_string(i) + " sent " + std::to_string(b) +
+                     " bytes, C2 = " + std::to_string(code.worker_message_length(i)) + " reals");
             if (static_cast<Index>(es.workers_used.size()) < code.workers(i) - code.worker_stragglers(i))
               fail("relay " + std::to_string(i) + " decoded from " + std::to_string(es.workers_used.size()) + " workers");
             if (!es.rejected_workers.empty()) fail("relay " + std::to_string(i) + " dropped a worker message as malformed");
@@ -185,11 +214,13 @@ int run(const options& o, int rank) {
       for (std::size_t t = 0; t < task.partitions.size(); ++t) held.col(static_cast<Index>(t)) = partials.col(task.partitions[t]);
     });
     late = rep.late_messages;
-    if (o.expect_mismatch_rank >= 0 && rep.rounds != 0) fail("replied to " + std::to_string(rep.rounds) + " rounds despite the mismatch");
+    if (o.expect_mismatch_rank >= 0 && rep.rounds != 0)
+      fail("replied to " + std::to_string(rep.rounds) + " rounds despite the mismatch");
     if (rep.malformed_messages != 0) fail("dropped " + std::to_string(rep.malformed_messages) + " messages as malformed");
     if (layout.my_role() == mpi::role::edge)
       for (long long b : rep.received_bytes)
-        if (b != code.worker_message_length(layout.edge()) * 8) fail("received a worker message of " + std::to_string(b) + " bytes");
+        if (b != code.worker_message_length(layout.edge()) * 8)
+          fail("received a worker message of " + std::to_string(b) + " bytes");
   }
 
   return mpi_test::tally(failures, late, o.expect_late, rank);

@@ -14,10 +14,10 @@
 
 #include "test_support.hpp"
 
+using Catch::Matchers::Contains;
 using gradcode::homogeneous_system;
 using gradcode::Index;
 using gradcode::invalid_parameters;
-using Catch::Matchers::Contains;
 
 namespace {
 using gradcode::test::test_seed;
@@ -70,8 +70,10 @@ TEST_CASE("homogeneous: Case 1 (eq. 35) corners are 46.8888, 63.0259, 113.8629, 
     for (Index sw = 0; sw < 10; ++sw) CHECK(gradcode::computation_dominated_time(s, se, sw) >= c.expected_time);
 }
 
-TEST_CASE("homogeneous: Case 1's corner rule follows the paper's order — (n−1,0) before (0,m−1) on a tie, (n−1,m−1) when cK is smallest",
-          "[homogeneous]") {
+TEST_CASE(
+    "homogeneous: Case 1's corner rule follows the paper's order — (n−1,0) before (0,m−1) on a tie, (n−1,m−1) when cK is "
+    "smallest",
+    "[homogeneous]") {
   // n = m = 2, cK = 2, γ = 1: corners 0.5 + ln 4, 1 + ln 2, 1 + ln 2, 2 → the 2nd rule wins the tie.
   homogeneous_system s{.edges = 2, .workers_per_edge = 2, .partitions = 2, .worker = {1, 1, 0, 0}, .edge = {0, 0}};
   auto c = gradcode::computation_dominated_choice(s);
@@ -89,7 +91,8 @@ TEST_CASE("homogeneous: Case 2 (eqs. 37–38) chooses s_e = n − 1 = 3, s_w = 0
           "[homogeneous][kat]") {
   // spec §2.2: n = 4, m = 10, K = 40, c = 10, τ_2 = 100, p_2 = 0.1: cK/(nm) − 2τ_2 ln 4/ln 0.1 =
   // 130.412 > cK/m = 40, so s_e = 3 and min E = 40 + 2τ_1 + 100 (τ_1 = 50 here).
-  const homogeneous_system s{.edges = 4, .workers_per_edge = 10, .partitions = 40, .worker = {10, 1e9, 50, 0}, .edge = {100, 0.1}};
+  const homogeneous_system s{
+      .edges = 4, .workers_per_edge = 10, .partitions = 40, .worker = {10, 1e9, 50, 0}, .edge = {100, 0.1}};
   CHECK(gradcode::communication_dominated_time(s, 0, 0) - 100 - 100 == Approx(130.412).margin(5e-4));
   const auto c = gradcode::communication_dominated_choice(s);
   CHECK(c.edge_tolerance == 3);
@@ -135,14 +138,17 @@ TEST_CASE("homogeneous: the exact Case 1 expectation equals Monte Carlo of the r
   }
 }
 
-TEST_CASE("homogeneous: eq. (35) over-estimates E[T_tol] whenever a tolerance is used except at (n−1, m−1), and under-estimates at (0,0)",
-          "[homogeneous][statistical]") {
+TEST_CASE(
+    "homogeneous: eq. (35) over-estimates E[T_tol] whenever a tolerance is used except at (n−1, m−1), and under-estimates at "
+    "(0,0)",
+    "[homogeneous][statistical]") {
   // spec §2.3: (35) models the max of (n−s_e)(m−s_w) iid Exp(γ) and drops γ_E/γ; the true statistic
   // is a nested order statistic, stochastically smaller.
   const auto s = case1();
   for (Index se = 0; se < 4; ++se)
     for (Index sw = 0; sw < 10; ++sw) {
-      const double paper = gradcode::computation_dominated_time(s, se, sw), exact = gradcode::computation_dominated_exact_time(s, se, sw);
+      const double paper = gradcode::computation_dominated_time(s, se, sw),
+                   exact = gradcode::computation_dominated_exact_time(s, se, sw);
       INFO("(" << se << "," << sw << "): (35) " << paper << ", exact " << exact);
       if ((se == 0 && sw == 0) || (se == 3 && sw == 9))
         CHECK(paper < exact);
@@ -150,7 +156,8 @@ TEST_CASE("homogeneous: eq. (35) over-estimates E[T_tol] whenever a tolerance is
         CHECK(paper > exact);
     }
   // The over-estimate is large near s_w = m − 1: 13.86 against 2.08 at (0, 9).
-  CHECK(gradcode::computation_dominated_time(s, 0, 9) - gradcode::computation_dominated_exact_time(s, 0, 9) == Approx(13.8629 - 2.0833).margin(1e-3));
+  CHECK(gradcode::computation_dominated_time(s, 0, 9) - gradcode::computation_dominated_exact_time(s, 0, 9) ==
+        Approx(13.8629 - 2.0833).margin(1e-3));
   // And Monte Carlo confirms the sign where the gap is smallest relative to the noise.
   const auto seed = test_seed(29);
   std::mt19937_64 rng(seed);
@@ -159,18 +166,21 @@ TEST_CASE("homogeneous: eq. (35) over-estimates E[T_tol] whenever a tolerance is
   CHECK(gradcode::computation_dominated_time(s, 1, 1) - mc.mean > 4 * mc.standard_error);
 }
 
-TEST_CASE("homogeneous: the exact Case 2 expectation equals Monte Carlo within 4 standard errors, and eq. (37) under-counts the edge link at s_e = n − 1",
-          "[homogeneous][statistical]") {
+TEST_CASE(
+    "homogeneous: the exact Case 2 expectation equals Monte Carlo within 4 standard errors, and eq. (37) under-counts the edge "
+    "link at s_e = n − 1",
+    "[homogeneous][statistical]") {
   const auto seed = test_seed(31);
   std::mt19937_64 rng(seed);
   for (const double p : {0.1, 0.5}) {
     // γ large (Case 2's γ → ∞; it adds ≤ H_40/γ ≈ 4e-9 to the mean) and p_1 = 0.
-    const homogeneous_system s{.edges = 4, .workers_per_edge = 10, .partitions = 40, .worker = {10, 1e9, 50, 0}, .edge = {100, p}};
+    const homogeneous_system s{
+        .edges = 4, .workers_per_edge = 10, .partitions = 40, .worker = {10, 1e9, 50, 0}, .edge = {100, p}};
     for (const auto& [se, sw] : {std::pair<Index, Index>{0, 0}, {1, 3}, {3, 0}}) {
       const auto mc = monte_carlo(s, se, sw, 20000, rng);
       const double exact = gradcode::communication_dominated_exact_time(s, se, sw);
-      INFO("seed " << seed << ", p_2 = " << p << ", (" << se << "," << sw << "): MC " << mc.mean << " ± " << mc.standard_error << ", exact "
-                   << exact << ", (37) " << gradcode::communication_dominated_time(s, se, sw));
+      INFO("seed " << seed << ", p_2 = " << p << ", (" << se << "," << sw << "): MC " << mc.mean << " ± " << mc.standard_error
+                   << ", exact " << exact << ", (37) " << gradcode::communication_dominated_time(s, se, sw));
       CHECK(std::abs(mc.mean - exact) <= 4 * mc.standard_error + 1e-6);
     }
     // spec §2.3: (37) at s_e = n − 1 counts τ_2 once; the true value counts ≥ 2 attempts.

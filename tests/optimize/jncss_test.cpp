@@ -22,6 +22,7 @@
 
 #include "test_support.hpp"
 
+using Catch::Matchers::Contains;
 using gradcode::edge_timing;
 using gradcode::Index;
 using gradcode::invalid_parameters;
@@ -32,7 +33,6 @@ using gradcode::runtime_model;
 using gradcode::tang2024_setting;
 using gradcode::tang2024_workload;
 using gradcode::worker_timing;
-using Catch::Matchers::Contains;
 
 namespace {
 using gradcode::test::test_seed;
@@ -52,8 +52,8 @@ runtime_model random_model(std::mt19937_64& rng, Index n, Index m_lo, Index m_hi
     std::vector<worker_timing> ws;
     for (Index j = workers(rng); j > 0; --j) {
       if (integral)
-        ws.push_back({static_cast<double>(small(rng)), 1.0 / static_cast<double>(Index{1} << three(rng)), static_cast<double>(small(rng)),
-                      0.5 * static_cast<double>(two(rng))});
+        ws.push_back({static_cast<double>(small(rng)), 1.0 / static_cast<double>(Index{1} << three(rng)),
+                      static_cast<double>(small(rng)), 0.5 * static_cast<double>(two(rng))});
       else
         ws.push_back({50 * u(rng), 0.01 + 0.2 * u(rng), 10 + 190 * u(rng), 0.5 * u(rng)});
     }
@@ -76,7 +76,7 @@ runtime_model sec5_like_model(std::mt19937_64& rng, Index n, Index m) {
     std::vector<worker_timing> ws;
     for (Index j = 0; j < m; ++j) {
       const double y = u(rng);
-      worker_timing w = y < 0.5 ? worker_timing{10, 0.1, 50, 0.1}
+      worker_timing w = y < 0.5   ? worker_timing{10, 0.1, 50, 0.1}
                         : y < 0.7 ? worker_timing{10, 0.1, 100, 0.5}
                         : y < 0.9 ? worker_timing{50, 0.01, 50, 0.1}
                                   : worker_timing{50, 0.01, 100, 0.5};
@@ -214,8 +214,9 @@ TEST_CASE("jncss: equals brute force over every edge and worker selection on sma
   CHECK(with_ties == 2000);
 }
 
-TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 in T̂ (bit for bit), pair and selection on random systems with ties",
-          "[jncss][random]") {
+TEST_CASE(
+    "jncss: the fast solver equals the literal Algorithm 2 in T̂ (bit for bit), pair and selection on random systems with ties",
+    "[jncss][random]") {
   const auto seed = test_seed(7);
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<Index> edges(1, 9), partitions(1, 200);
@@ -245,8 +246,10 @@ TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 on §V-like 40 
   }
 }
 
-TEST_CASE("jncss: the fast solver equals the literal Algorithm 2 on 60 × 60 systems where its threshold caches are built, ties included",
-          "[jncss][random]") {
+TEST_CASE(
+    "jncss: the fast solver equals the literal Algorithm 2 on 60 × 60 systems where its threshold caches are built, ties "
+    "included",
+    "[jncss][random]") {
   const auto seed = test_seed(13);
   std::mt19937_64 rng(seed);
   std::int64_t caches = 0;
@@ -317,11 +320,10 @@ TEST_CASE("jncss: tang2024 §V MNIST, K = 40 gives (ŝ_e, ŝ_w) = (1, 5), T̂ = 
 
 TEST_CASE("jncss: tang2024 §V MNIST, K = 40 — every T̂(s_e, s_w) of the spec §3.2 table", "[jncss][kat]") {
   // spec §3.2, rows s_e = 0..3, columns s_w = 0..9 (ms, printed to 2 decimals; x.11 = x + 1/9).
-  const double table[4][10] = {
-      {1800.00, 1680.00, 1690.00, 1661.11, 1710.00, 1431.11, 1441.11, 1451.11, 1461.11, 1471.11},
-      {822.22, 672.22, 733.33, 712.22, 732.22, 463.33, 483.33, 503.33, 523.33, 543.33},
-      {872.22, 733.33, 883.33, 752.22, 782.22, 523.33, 553.33, 583.33, 613.33, 643.33},
-      {811.11, 722.22, 922.22, 681.11, 721.11, 472.22, 512.22, 552.22, 592.22, 632.22}};
+  const double table[4][10] = {{1800.00, 1680.00, 1690.00, 1661.11, 1710.00, 1431.11, 1441.11, 1451.11, 1461.11, 1471.11},
+                               {822.22, 672.22, 733.33, 712.22, 732.22, 463.33, 483.33, 503.33, 523.33, 543.33},
+                               {872.22, 733.33, 883.33, 752.22, 782.22, 523.33, 553.33, 583.33, 613.33, 643.33},
+                               {811.11, 722.22, 922.22, 681.11, 721.11, 472.22, 512.22, 552.22, 592.22, 632.22}};
   const auto model = tang2024_setting(tang2024_workload::mnist);
   for (Index se = 0; se < 4; ++se)
     for (Index sw = 0; sw < 10; ++sw) {
@@ -360,8 +362,9 @@ TEST_CASE("jncss: tang2024 §V — MNIST stays at (1, 5) for K = 80..200, CIFAR-
   }
 }
 
-TEST_CASE("jncss: ties select exact counts — §V MNIST at (1, 6) takes 4 of the 5 tied Type-I workers, at (2, 5) 2 of the tied edges",
-          "[jncss][kat]") {
+TEST_CASE(
+    "jncss: ties select exact counts — §V MNIST at (1, 6) takes 4 of the 5 tied Type-I workers, at (2, 5) 2 of the tied edges",
+    "[jncss][kat]") {
   // spec §3.2 "concrete tie cases": the printed "≤" of lines 14/17 would select 5 workers / 3 edges.
   const auto model = tang2024_setting(tang2024_workload::mnist);
   const auto p = gradcode::detail::jncss_prepare(model, 40, {});
@@ -393,14 +396,16 @@ TEST_CASE("jncss: Lemma 1's f(n, r) has the spec §3.4 values and is symmetric, 
   CHECK(order_statistic_factor(10, 6) == Approx(0.574427).margin(1e-6));
   for (Index n = 1; n <= 30; ++n) {
     CHECK(order_statistic_factor(n, 1) == Approx(std::sqrt((static_cast<double>(n) - 1) / static_cast<double>(n))).margin(1e-15));
-    for (Index r = 1; r <= n; ++r) CHECK(order_statistic_factor(n, r) == Approx(order_statistic_factor(n, n + 1 - r)).epsilon(1e-14));
+    for (Index r = 1; r <= n; ++r)
+      CHECK(order_statistic_factor(n, r) == Approx(order_statistic_factor(n, n + 1 - r)).epsilon(1e-14));
   }
   CHECK_THROWS_AS(order_statistic_factor(4, 0), invalid_parameters);
   CHECK_THROWS_WITH(order_statistic_factor(4, 5), Contains("f(n = 4, r = 5)"));
 }
 
-TEST_CASE("jncss: Theorem 3's Δ_w^i (eq. 49, m_i erratum) is 1014.89 for MNIST (1, 5) and 4820.32 for CIFAR-10 (1, 3) on every edge",
-          "[jncss][theorem3][kat]") {
+TEST_CASE(
+    "jncss: Theorem 3's Δ_w^i (eq. 49, m_i erratum) is 1014.89 for MNIST (1, 5) and 4820.32 for CIFAR-10 (1, 3) on every edge",
+    "[jncss][theorem3][kat]") {
   // spec §3.4 (exact): D = 12 for MNIST (1, 5), D = 8 for CIFAR-10 (1, 3).
   const auto mnist = tang2024_setting(tang2024_workload::mnist), cifar = tang2024_setting(tang2024_workload::cifar10);
   for (Index i = 0; i < 4; ++i) {
@@ -409,7 +414,8 @@ TEST_CASE("jncss: Theorem 3's Δ_w^i (eq. 49, m_i erratum) is 1014.89 for MNIST 
   }
 }
 
-TEST_CASE("jncss: the closed-form Δ_w^i equals the Monte-Carlo E Σ_j (T^(i,j) − T̄)² within 4 standard errors", "[jncss][theorem3][statistical]") {
+TEST_CASE("jncss: the closed-form Δ_w^i equals the Monte-Carlo E Σ_j (T^(i,j) − T̄)² within 4 standard errors",
+          "[jncss][theorem3][statistical]") {
   const auto seed = test_seed(3);
   std::mt19937_64 rng(seed);
   const auto model = tang2024_setting(tang2024_workload::mnist);
@@ -446,7 +452,8 @@ TEST_CASE("jncss: Theorem 3's bound for MNIST (1, 5) is ≈ 1364 (Δ_e ≈ 990.5
   const Index samples = 20000;
   double sum = 0, square = 0;
   for (Index s = 0; s < samples; ++s) {
-    const double t = gradcode::hierarchical_time(gradcode::sample_iteration(model, r.load, rng), r.edge_tolerance, r.worker_tolerance);
+    const double t =
+        gradcode::hierarchical_time(gradcode::sample_iteration(model, r.load, rng), r.edge_tolerance, r.worker_tolerance);
     sum += t;
     square += t * t;
   }
@@ -514,8 +521,7 @@ TEST_CASE("jncss: invalid inputs throw invalid_parameters naming the node or the
 // Regression (issue 13): parameters that pass validate() could still push c·D + o past the
 // double range (c = 1e300 with K = 2^62): the search then compared Inf and NaN times; Δ_w and
 // Δ_e squared such times into NaN; a load past the double range reached the sampler.
-TEST_CASE("jncss: times past the double range throw invalid_parameters instead of comparing Inf or NaN",
-          "[jncss][errors]") {
+TEST_CASE("jncss: times past the double range throw invalid_parameters instead of comparing Inf or NaN", "[jncss][errors]") {
   auto model = tang2024_setting();
   model.workers[2][7].compute_per_partition = 1e300;
   CHECK_THROWS_WITH(jncss(model, Index{1} << 62), Contains("worker (2,7)") && Contains("past the double range"));
@@ -533,7 +539,8 @@ TEST_CASE("jncss: times past the double range throw invalid_parameters instead o
 // Property: on extreme but valid models (c = 0 or tiny or huge, τ and 1/γ over 600 orders of
 // magnitude, p near 1, K up to 2^62) the fast solver and the literal transcription agree on the
 // pair and the time bit for bit, or both throw invalid_parameters.
-TEST_CASE("jncss: on extreme valid models jncss equals jncss_literal or both throw invalid_parameters", "[jncss][errors][random]") {
+TEST_CASE("jncss: on extreme valid models jncss equals jncss_literal or both throw invalid_parameters",
+          "[jncss][errors][random]") {
   const std::uint64_t seed = test_seed(0xe7);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);

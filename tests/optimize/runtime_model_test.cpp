@@ -16,13 +16,13 @@
 
 #include "test_support.hpp"
 
+using Catch::Matchers::Contains;
 using gradcode::Index;
 using gradcode::invalid_parameters;
 using gradcode::iteration_sample;
 using gradcode::runtime_model;
 using gradcode::tang2024_setting;
 using gradcode::tang2024_workload;
-using Catch::Matchers::Contains;
 
 namespace {
 using gradcode::test::test_seed;
@@ -51,8 +51,10 @@ TEST_CASE("runtime model: A_i = τ_i/(1 − p_i) and B_(i,j) = c D + 1/γ + 2τ_
   CHECK(cifar.mean_worker_time(2, 8, 2.5) - cifar.mean_worker_time(2, 8, 0.5) == Approx(500 * 2.0));
 }
 
-TEST_CASE("runtime model: sampled node times average to A_i and B_(i,j) (eq. 43) within 5 standard errors (48 nodes at once), with the spec §1.4 variances",
-          "[runtime_model][statistical]") {
+TEST_CASE(
+    "runtime model: sampled node times average to A_i and B_(i,j) (eq. 43) within 5 standard errors (48 nodes at once), with the "
+    "spec §1.4 variances",
+    "[runtime_model][statistical]") {
   const auto seed = test_seed(17);
   std::mt19937_64 rng(seed);
   const auto model = tang2024_setting(tang2024_workload::mnist);
@@ -98,8 +100,10 @@ TEST_CASE("runtime model: sampled node times average to A_i and B_(i,j) (eq. 43)
   }
 }
 
-TEST_CASE("runtime model: hierarchical_time takes the (m_i − s_w)-th smallest arrival per edge plus its upload, then the (n − s_e)-th smallest edge (eqs. 32–33)",
-          "[runtime_model]") {
+TEST_CASE(
+    "runtime model: hierarchical_time takes the (m_i − s_w)-th smallest arrival per edge plus its upload, then the (n − s_e)-th "
+    "smallest edge (eqs. 32–33)",
+    "[runtime_model]") {
   iteration_sample s;
   s.edge_download = {0, 0, 0};
   s.edge_upload = {1, 10, 100};
@@ -127,7 +131,8 @@ TEST_CASE("runtime model: with p = 0 and γ → ∞ a sample is deterministic �
     for (double t : edge) CHECK(t == Approx(7 + 10 + 8).margin(1e-9));
   CHECK(gradcode::hierarchical_time(x, 1, 2) == Approx(7 + 25).margin(1e-9));
   // Per-worker loads through the generic overload.
-  const auto y = gradcode::sample_iteration(model, [](Index i, Index j) { return static_cast<double>(i + j); }, rng);
+  const auto y = gradcode::sample_iteration(
+      model, [](Index i, Index j) { return static_cast<double>(i + j); }, rng);
   CHECK(y.worker_arrival[1][2] == Approx(7 + 10 + 2 * 3).margin(1e-9));
 }
 

@@ -115,9 +115,10 @@ TEST_CASE("counter_engine: the sequential view yields draws 0, 1, 2, ... of its 
   CHECK(v[19] == 19);
 }
 
-TEST_CASE("splitmix64: the sequential generator every part of gradcode shares gives Vigna's splitmix64.c outputs from state 0, "
-          "and its uniform draws lie in [-1, 1)",
-          "[counter_rng][kat]") {
+TEST_CASE(
+    "splitmix64: the sequential generator every part of gradcode shares gives Vigna's splitmix64.c outputs from state 0, "
+    "and its uniform draws lie in [-1, 1)",
+    "[counter_rng][kat]") {
   std::uint64_t state = 0;
   CHECK(gradcode::detail::splitmix64(state) == 0xe220a8397b1dcdafULL);
   CHECK(gradcode::detail::splitmix64(state) == 0x6e789e6aa1b965f4ULL);

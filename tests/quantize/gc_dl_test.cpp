@@ -256,7 +256,8 @@ TEST_CASE("gc_dl: responders are reproducible from the seed and each worker resp
           "[gc_dl][statistical]") {
   const gc_dl<double> scheme({.placement = place_samples({.workers = 20, .samples = 20, .replication = 2}),
                               .dimension = 4,
-                              .straggler_probability = 0.3, .seed = 5});
+                              .straggler_probability = 0.3,
+                              .seed = 5});
   constexpr int T = 10000;
   std::vector<int> count(20, 0);
   for (std::uint64_t t = 0; t < T; ++t) {
@@ -316,8 +317,8 @@ TEMPLATE_TEST_CASE(
   std::vector<std::uint64_t> storage(ids.size() * wc);
   std::vector<gradcode::one_bit_view<T>> views;
   for (std::size_t t = 0; t < ids.size(); ++t)
-    views.push_back(q.from_wire(q.to_wire(msgs[t]), std::span<std::uint64_t>(storage.data() + t * wc, wc),
-                                static_cast<long long>(ids[t])));
+    views.push_back(
+        q.from_wire(q.to_wire(msgs[t]), std::span<std::uint64_t>(storage.data() + t * wc, wc), static_cast<long long>(ids[t])));
   vector<T> direct(77), parsed(77);
   scheme.decode(ids, std::span<const one_bit_vector<T>>(msgs), direct);
   const auto report = scheme.decode(ids, std::span<const gradcode::one_bit_view<T>>(views), parsed);
@@ -342,8 +343,8 @@ TEST_CASE("gc_dl: SGC-DL's decode reports exact only for p = 0 with every worker
   CHECK(report.exact);
   CHECK(report.used == std::vector<Index>{0, 1, 2, 3});
   CHECK((out - G.rowwise().sum()).cwiseAbs().maxCoeff() <= 1e-12 * G.cwiseAbs().sum());  // p = 0: ĝ = Σ_i ∇L_i
-  CHECK_FALSE(exact.decode(std::vector<Index>{0, 1, 2}, M.leftCols(3), out).exact);  // a straggler: an estimate
-  CHECK_FALSE(lossy.decode(all, M, out).exact);                                       // p > 0: weights 1/(d_i(1 − p))
+  CHECK_FALSE(exact.decode(std::vector<Index>{0, 1, 2}, M.leftCols(3), out).exact);      // a straggler: an estimate
+  CHECK_FALSE(lossy.decode(all, M, out).exact);                                          // p > 0: weights 1/(d_i(1 − p))
 }
 
 TEST_CASE("gc_dl: step() equals encode + quantize + decode over responders(t), bit for bit", "[gc_dl][oracle]") {
@@ -352,7 +353,8 @@ TEST_CASE("gc_dl: step() equals encode + quantize + decode over responders(t), b
     const gc_dl<double> scheme({.placement = place_samples({.workers = 10, .samples = 25, .replication = 3, .seed = 2}),
                                 .dimension = 70,
                                 .straggler_probability = 0.4,
-                                .method = method, .seed = 99});
+                                .method = method,
+                                .seed = 99});
     for (std::uint64_t t = 0; t < 5; ++t) {
       vector<double> stepped(70), manual(70), f(70);
       const auto report = scheme.step(
@@ -386,8 +388,7 @@ TEST_CASE("gc_dl: repeated or out-of-range ids, malformed messages and shape mis
   scheme.quantize(1, 0, vector<double>::Ones(10), msgs[1]);
   vector<double> out(10);
   const std::span<const one_bit_vector<double>> view(msgs);
-  CHECK_THROWS_MATCHES(scheme.decode(std::vector<Index>{1, 1}, view, out), invalid_input,
-                       what_contains("node 1 appears twice"));
+  CHECK_THROWS_MATCHES(scheme.decode(std::vector<Index>{1, 1}, view, out), invalid_input, what_contains("node 1 appears twice"));
   CHECK_THROWS_MATCHES(scheme.decode(std::vector<Index>{0, 4}, view, out), invalid_input, what_contains("4"));
   CHECK_THROWS_MATCHES(scheme.decode(std::vector<Index>{0}, view, out), invalid_input,
                        what_contains("1 worker ids for 2 messages"));
@@ -432,8 +433,9 @@ TEST_CASE(
   CHECK_THROWS_AS(gc_dl<double>({.dimension = 10}), invalid_parameters);
 }
 
-TEMPLATE_TEST_CASE("gc_dl: decode and step of valid messages whose norms sum past the Scalar range throw invalid_input naming the worker",
-                   "[gc_dl][errors][extreme]", float, double) {
+TEMPLATE_TEST_CASE(
+    "gc_dl: decode and step of valid messages whose norms sum past the Scalar range throw invalid_input naming the worker",
+    "[gc_dl][errors][extreme]", float, double) {
   using T = TestType;
   using gradcode::invalid_input;
   const Index w = 1;  // h_0 = +1 always for f = (0.6·max): every message adds +0.6·max
@@ -456,22 +458,25 @@ TEMPLATE_TEST_CASE("gc_dl: decode and step of valid messages whose norms sum pas
   CHECK_NOTHROW(scheme.decode(std::vector<Index>{3}, std::span<const one_bit_vector<T>>(msgs.data(), 1), out));
   CHECK(out[0] == scale);
   // step(): every worker responds (p = 0) with the same huge f.
-  CHECK_THROWS_MATCHES(scheme.step(0, [&](Index, Eigen::Ref<vector<T>> fj) { fj = f; }, out), invalid_input,
-                       what_contains("step") && what_contains("(node 1)"));
+  CHECK_THROWS_MATCHES(scheme.step(
+                           0, [&](Index, Eigen::Ref<vector<T>> fj) { fj = f; }, out),
+                       invalid_input, what_contains("step") && what_contains("(node 1)"));
   const gc_dl<T> sgc({.placement = placement, .dimension = w, .method = gc_dl_method::sgc});
   matrix<T> M = matrix<T>::Zero(w, 2);
   M.col(0) = f;
   M.col(1) = f;
   CHECK_THROWS_MATCHES(sgc.decode(std::vector<Index>{3, 1}, M, out), invalid_input, what_contains("worker 1"));
-  CHECK_THROWS_MATCHES(sgc.step(0, [&](Index, Eigen::Ref<vector<T>> fj) { fj = f; }, out), invalid_input,
-                       what_contains("worker 1"));
+  CHECK_THROWS_MATCHES(sgc.step(
+                           0, [&](Index, Eigen::Ref<vector<T>> fj) { fj = f; }, out),
+                       invalid_input, what_contains("worker 1"));
   M.col(1) = -f;  // cancels: no overflow, no false alarm
   sgc.decode(std::vector<Index>{3, 1}, M, out);
   CHECK(out.isZero(0));
 }
 
-TEST_CASE("gc_dl: second_moment_bound with n = 0, p = 1, d_i = 0 or another argument out of range throws invalid_parameters naming it",
-          "[gc_dl][errors]") {
+TEST_CASE(
+    "gc_dl: second_moment_bound with n = 0, p = 1, d_i = 0 or another argument out of range throws invalid_parameters naming it",
+    "[gc_dl][errors]") {
   using gradcode::invalid_parameters;
   using gradcode::second_moment_bound;
   const std::vector<Index> zero{0}, ok{2, 2};
@@ -488,8 +493,10 @@ TEST_CASE("gc_dl: second_moment_bound with n = 0, p = 1, d_i = 0 or another argu
   CHECK(second_moment_bound(1, 4, 0.1, 4, ok) == Approx(4 + 3.1 * 2 / 3.6 + 3.1 / 0.9));
 }
 
-TEST_CASE("gc_dl: sample_weight and replication of an out-of-range sample and NaN or overflowing updates in expected_squared_norm throw invalid_input",
-          "[gc_dl][errors]") {
+TEST_CASE(
+    "gc_dl: sample_weight and replication of an out-of-range sample and NaN or overflowing updates in expected_squared_norm "
+    "throw invalid_input",
+    "[gc_dl][errors]") {
   using gradcode::invalid_input;
   const gc_dl<double> scheme({.placement = place_samples({.workers = 4, .samples = 8, .replication = 2}), .dimension = 5});
   CHECK_THROWS_MATCHES(scheme.sample_weight(8), invalid_input, what_contains("sample 8 is outside [0, m = 8)"));

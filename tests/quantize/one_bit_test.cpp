@@ -254,8 +254,10 @@ TEST_CASE("one_bit: w < 1 throws invalid_parameters", "[one_bit][errors]") {
   CHECK_THROWS_MATCHES(one_bit_quantizer<double>({.length = 0}), gradcode::invalid_parameters, what_contains("need w >= 1"));
 }
 
-TEST_CASE("one_bit: a double vector of subnormal entries sends its exact norm and the signs of its 2^1100-scaled copy, not the zero message",
-          "[one_bit][edge][extreme]") {
+TEST_CASE(
+    "one_bit: a double vector of subnormal entries sends its exact norm and the signs of its 2^1100-scaled copy, not the zero "
+    "message",
+    "[one_bit][edge][extreme]") {
   const Index w = 200;
   const one_bit_quantizer<double> q({.length = w, .seed = 21});
   // x_k ∈ {0, ±3u, ±4u}, u = 2^−1074: ‖f‖ = 10u exactly, and every square flushes to 0 (Eigen's
@@ -281,8 +283,10 @@ TEST_CASE("one_bit: a double vector of subnormal entries sends its exact norm an
   CHECK(q.dequantize(h)[3] == std::numeric_limits<double>::denorm_min());
 }
 
-TEMPLATE_TEST_CASE("one_bit: accumulating valid messages whose norms sum past the Scalar range throws invalid_input naming the message and coordinate",
-                   "[one_bit][errors][extreme]", float, double) {
+TEMPLATE_TEST_CASE(
+    "one_bit: accumulating valid messages whose norms sum past the Scalar range throws invalid_input naming the message and "
+    "coordinate",
+    "[one_bit][errors][extreme]", float, double) {
   using T = TestType;
   // w = 1 and f = (0.6·max): ‖f‖ = 0.6·max is finite, h_0 = +1 (P = 1 − 2⁻³² in double, 1 − 2⁻²⁵
   // in float), so every message adds +0.6·max and the second one leaves the range.
@@ -331,7 +335,8 @@ TEMPLATE_TEST_CASE("one_bit: accumulating valid messages whose norms sum past th
   CHECK(std::isinf(two[1]));
 }
 
-TEST_CASE("one_bit: quantize_range with first near 2^63 throws invalid_input before forming first + len", "[one_bit][errors][extreme]") {
+TEST_CASE("one_bit: quantize_range with first near 2^63 throws invalid_input before forming first + len",
+          "[one_bit][errors][extreme]") {
   const one_bit_quantizer<double> q({.length = 128});
   const vector<double> f = vector<double>::Ones(128);
   std::vector<std::uint64_t> words(1);
@@ -342,8 +347,10 @@ TEST_CASE("one_bit: quantize_range with first near 2^63 throws invalid_input bef
   CHECK_NOTHROW(q.quantize_range(std::span<const double>(f.data() + 64, 64), 1.0, {}, 64, words));
 }
 
-TEST_CASE("one_bit: w beyond 2^57, sign() outside [0, w) and a malformed message to dequantize at w = 2^50 throw typed errors, never bad_alloc",
-          "[one_bit][errors][extreme]") {
+TEST_CASE(
+    "one_bit: w beyond 2^57, sign() outside [0, w) and a malformed message to dequantize at w = 2^50 throw typed errors, never "
+    "bad_alloc",
+    "[one_bit][errors][extreme]") {
   CHECK_THROWS_MATCHES(one_bit_quantizer<float>({.length = std::numeric_limits<Index>::max()}), gradcode::invalid_parameters,
                        what_contains("exceeds"));
   CHECK_NOTHROW(one_bit_quantizer<float>({.length = one_bit_quantizer<float>::max_length}));

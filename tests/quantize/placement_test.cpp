@@ -181,9 +181,9 @@ TEST_CASE("placement: n, m or Σ d_i beyond the library limits throw invalid_par
                        what_contains("Σ d_i = 1048576·128 exceed limits::max_support_entries"));
   // n = 2^16 workers, 8192 samples on n/8 each: Σ(n/d_i − 1) fits, but the construction would
   // take 2^29·16 steps (about a minute).
-  CHECK_THROWS_MATCHES(place_samples({.workers = Index{1} << 16, .samples = 8192, .replication = 8192,
-                                      .kind = placement_kind::pairwise_balanced}),
-                       invalid_parameters, what_contains("steps, more than") && what_contains("placement_kind::random"));
+  CHECK_THROWS_MATCHES(
+      place_samples({.workers = Index{1} << 16, .samples = 8192, .replication = 8192, .kind = placement_kind::pairwise_balanced}),
+      invalid_parameters, what_contains("steps, more than") && what_contains("placement_kind::random"));
 }
 
 TEST_CASE("placement: random costs O(Σ d_i), not O(m·n), and places exactly as the per-sample Fisher–Yates from 0..n−1",
@@ -217,8 +217,9 @@ TEST_CASE("placement: random costs O(Σ d_i), not O(m·n), and places exactly as
   CHECK(total == Index{1} << 14);
 }
 
-TEST_CASE("placement: check_pairwise_balance refuses more than 2^32 word comparisons with invalid_input instead of running for minutes",
-          "[placement][errors][extreme]") {
+TEST_CASE(
+    "placement: check_pairwise_balance refuses more than 2^32 word comparisons with invalid_input instead of running for minutes",
+    "[placement][errors][extreme]") {
   const Index m = Index{1} << 17;  // 2^33 pairs on one word each
   std::vector<std::vector<Index>> holdings(64);
   for (Index i = 0; i < m; ++i) holdings[static_cast<std::size_t>(i % 64)].push_back(i);

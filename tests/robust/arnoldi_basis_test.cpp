@@ -85,9 +85,10 @@ TEST_CASE("Arnoldi basis: evaluation_matrix reproduces every polynomial of degre
       }
 }
 
-TEST_CASE("Arnoldi basis: interpolating T_47 at 48 Chebyshev points is exact to 1e-12 where a monomial Vandermonde solve "
-          "loses more than 6 digits",
-          "[arnoldi]") {
+TEST_CASE(
+    "Arnoldi basis: interpolating T_47 at 48 Chebyshev points is exact to 1e-12 where a monomial Vandermonde solve "
+    "loses more than 6 digits",
+    "[arnoldi]") {
   // T_47 has monomial coefficients up to ~2^46: the monomial basis cancels, the Arnoldi basis does not.
   const Index n = 48;
   const auto pts = make_evaluation_points(point_family::chebyshev, n, 3);
@@ -121,9 +122,10 @@ TEST_CASE("Arnoldi basis: a size outside [1, points] or repeated points throw in
   CHECK_THROWS_AS(arnoldi_basis(bad, 1), invalid_parameters);
 }
 
-TEST_CASE("Arnoldi basis: points of magnitude 1e200 or 1e-200 give the same orthonormal Q and evaluation matrix as the "
-          "points scaled to 1",
-          "[arnoldi]") {
+TEST_CASE(
+    "Arnoldi basis: points of magnitude 1e200 or 1e-200 give the same orthonormal Q and evaluation matrix as the "
+    "points scaled to 1",
+    "[arnoldi]") {
   // Before: ‖x ∘ q‖² overflowed at |x| ≳ 1e154 (NaN basis) and underflowed at |x| ≲ 1e-160
   // ("repeated points" for distinct ones).
   const auto pts = make_evaluation_points(point_family::unit_circle, 12, 3);

@@ -33,8 +33,8 @@ using gradcode::not_decodable;
 using gradcode::point_family;
 using complex = std::complex<double>;
 using cmatrix = gradcode::matrix<complex>;
-using gradcode::test::test_seed;
 using gradcode::test::for_each_subset_up_to;
+using gradcode::test::test_seed;
 using gradcode::test::what_contains;
 
 namespace {
@@ -59,10 +59,14 @@ cmatrix honest(const std::vector<complex>& pts, Index k, Index p, std::mt19937_6
 enum class corruption { large, subtle, identical, mixed };
 const char* name(corruption c) {
   switch (c) {
-    case corruption::large: return "random large (×1e6)";
-    case corruption::subtle: return "subtle (1e-6 relative)";
-    case corruption::identical: return "identical vector at every corrupted node";
-    case corruption::mixed: return "first ×1e12, others 1e-6 relative";
+    case corruption::large:
+      return "random large (×1e6)";
+    case corruption::subtle:
+      return "subtle (1e-6 relative)";
+    case corruption::identical:
+      return "identical vector at every corrupted node";
+    case corruption::mixed:
+      return "first ×1e12, others 1e-6 relative";
   }
   return "?";
 }
@@ -77,10 +81,18 @@ void corrupt(cmatrix& z, const std::vector<Index>& rows, corruption kind, std::m
     for (Index c = 0; c < z.cols(); ++c) {
       const complex noise(normal(rng), normal(rng));
       switch (kind) {
-        case corruption::large: z(j, c) = noise * 1e6 * scale; break;
-        case corruption::subtle: z(j, c) += noise * 1e-6 * scale; break;
-        case corruption::identical: z(j, c) = same[c]; break;
-        case corruption::mixed: z(j, c) += noise * (t == 0 ? 1e12 : 1e-6) * scale; break;
+        case corruption::large:
+          z(j, c) = noise * 1e6 * scale;
+          break;
+        case corruption::subtle:
+          z(j, c) += noise * 1e-6 * scale;
+          break;
+        case corruption::identical:
+          z(j, c) = same[c];
+          break;
+        case corruption::mixed:
+          z(j, c) += noise * (t == 0 ? 1e12 : 1e-6) * scale;
+          break;
       }
     }
   }
@@ -115,9 +127,10 @@ cmatrix honest_values(const std::vector<complex>& pts, Index k, Index p, std::mt
 
 }  // namespace
 
-TEST_CASE("error locator: every placement of up to ⌊(f−K)/2⌋ corrupted rows of every kind is located exactly "
-          "(f = 10, K = 4, unit circle and Chebyshev points)",
-          "[locator][exhaustive][adversary]") {
+TEST_CASE(
+    "error locator: every placement of up to ⌊(f−K)/2⌋ corrupted rows of every kind is located exactly "
+    "(f = 10, K = 4, unit circle and Chebyshev points)",
+    "[locator][exhaustive][adversary]") {
   const auto seed = test_seed(21);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
@@ -139,7 +152,8 @@ TEST_CASE("error locator: every placement of up to ⌊(f−K)/2⌋ corrupted row
   std::printf("error locator: %ld corruption placements located exactly\n", static_cast<long>(cases));
 }
 
-TEST_CASE("error locator: agrees with a brute-force search over all subsets (random sizes, f ≤ 12)", "[locator][random][adversary]") {
+TEST_CASE("error locator: agrees with a brute-force search over all subsets (random sizes, f ≤ 12)",
+          "[locator][random][adversary]") {
   const auto seed = test_seed(22);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
@@ -159,9 +173,10 @@ TEST_CASE("error locator: agrees with a brute-force search over all subsets (ran
   }
 }
 
-TEST_CASE("error locator: t corrupted rows with budget < t ≤ f − K − budget throw corrupted_result (every placement, f = 10, "
-          "K = 4)",
-          "[locator][exhaustive][adversary][errors]") {
+TEST_CASE(
+    "error locator: t corrupted rows with budget < t ≤ f − K − budget throw corrupted_result (every placement, f = 10, "
+    "K = 4)",
+    "[locator][exhaustive][adversary][errors]") {
   const auto seed = test_seed(23);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
@@ -219,9 +234,10 @@ TEST_CASE("error locator: honest data with 1e-13 relative noise is consistent �
   CHECK_THROWS_AS(locate_errors(pts, {}, f + 1, z, 1e-9), not_decodable);
 }
 
-TEST_CASE("error locator: a corrupted row of any finite magnitude (1e155 to 1e307) among honest rows of any magnitude "
-          "(1e-300 to 1e300) is located — no norm overflows or underflows",
-          "[locator][adversary]") {
+TEST_CASE(
+    "error locator: a corrupted row of any finite magnitude (1e155 to 1e307) among honest rows of any magnitude "
+    "(1e-300 to 1e300) is located — no norm overflows or underflows",
+    "[locator][adversary]") {
   // Squared norms of 1e155 overflow and of 1e-165 underflow: unscaled, the parity residual was
   // NaN (counted as consistent, nobody excluded) or 0 (a corruption never located).
   std::mt19937_64 rng(26);
@@ -251,9 +267,10 @@ TEST_CASE("error locator: a corrupted row of any finite magnitude (1e155 to 1e30
   }
 }
 
-TEST_CASE("error locator: τ not in [0, 1) (inf, NaN, negative, 1), no projections, and repeated or non-finite points are "
-          "invalid_input naming the field or the node",
-          "[locator][errors]") {
+TEST_CASE(
+    "error locator: τ not in [0, 1) (inf, NaN, negative, 1), no projections, and repeated or non-finite points are "
+    "invalid_input naming the field or the node",
+    "[locator][errors]") {
   std::mt19937_64 rng(27);
   const Index f = 8, k = 4;
   const auto pts = make_evaluation_points(point_family::unit_circle, f, 1).nodes;

@@ -48,8 +48,7 @@ TEST_CASE("evaluation points: every family gives N + m distinct points for all 1
       }
 }
 
-TEST_CASE("evaluation points: unit-circle nodes are the N-th roots of unity and targets sit midway between nodes",
-          "[points]") {
+TEST_CASE("evaluation points: unit-circle nodes are the N-th roots of unity and targets sit midway between nodes", "[points]") {
   const Index n = 12, m = 5;
   const auto p = make_evaluation_points(point_family::unit_circle, n, m);
   for (const auto& a : p.nodes) {
@@ -80,7 +79,8 @@ TEST_CASE("evaluation points: N < 1 or m outside [1, N] throws invalid_parameter
 
 TEST_CASE("evaluation points: more than max_layer_nodes = 1024 nodes is invalid_parameters, not an allocation",
           "[points][errors]") {
-  CHECK_THROWS_MATCHES(make_evaluation_points(point_family::unit_circle, 1025, 1), invalid_parameters, what_contains("need N <= 1024"));
+  CHECK_THROWS_MATCHES(make_evaluation_points(point_family::unit_circle, 1025, 1), invalid_parameters,
+                       what_contains("need N <= 1024"));
   CHECK_THROWS_MATCHES(make_evaluation_points(point_family::paper, std::numeric_limits<Index>::max(), 1), invalid_parameters,
                        what_contains("need N <= 1024"));
   CHECK(make_evaluation_points(point_family::unit_circle, 1024, 1024).nodes.size() == 1024);

@@ -51,7 +51,8 @@ double direct_growth(const gradcode::evaluation_points& p, const std::vector<std
       for (Index l = 0; l < m; ++l) {
         complex u = 1.0;
         for (Index i = 0; i < n; ++i)
-          if (!std::binary_search(s.begin(), s.end(), i)) u *= (at(node) - at(i)) / (p.targets[static_cast<std::size_t>(l)] - at(i));
+          if (!std::binary_search(s.begin(), s.end(), i))
+            u *= (at(node) - at(i)) / (p.targets[static_cast<std::size_t>(l)] - at(i));
         for (Index v = 0; v < m; ++v)
           if (v != l)
             u *= (at(node) - p.targets[static_cast<std::size_t>(v)]) /
@@ -76,9 +77,10 @@ TEST_CASE("point order: coefficient_growth equals max |u(n,k,l)| of the product 
   }
 }
 
-TEST_CASE("point order: arcs of consecutive nodes (cyclic-repetition supports) get a stride order with growth below 100, "
-          "from up to 1e32",
-          "[point_order]") {
+TEST_CASE(
+    "point order: arcs of consecutive nodes (cyclic-repetition supports) get a stride order with growth below 100, "
+    "from up to 1e32",
+    "[point_order]") {
   for (Index n : {16, 32, 64, 128})
     for (Index r : {n / 8, n / 4, n / 2, 3 * n / 4})
       for (Index m : {Index{1}, std::max<Index>(1, r / 2), std::max<Index>(1, r - 2)}) {
@@ -135,14 +137,16 @@ TEST_CASE("point order: scattered supports at N = 32 (r = 12, 64 supports) get a
   CHECK(after * 30 <= before);
 }
 
-TEST_CASE("point order: supports naming a node outside [0, N) or twice, an order that is not a permutation and points "
-          "that are not finite or distinct are invalid_input, never an out-of-bounds read",
-          "[point_order][errors]") {
+TEST_CASE(
+    "point order: supports naming a node outside [0, N) or twice, an order that is not a permutation and points "
+    "that are not finite or distinct are invalid_input, never an out-of-bounds read",
+    "[point_order][errors]") {
   // Before: node ids were used as table indices unchecked (reads outside the tables).
   using gradcode::invalid_input;
   auto names = [](const std::string& part) {
-    return Catch::Matchers::Predicate<invalid_input>([part](const invalid_input& e) { return std::string(e.what()).find(part) != std::string::npos; },
-                                                      "what() contains " + part);
+    return Catch::Matchers::Predicate<invalid_input>(
+        [part](const invalid_input& e) { return std::string(e.what()).find(part) != std::string::npos; },
+        "what() contains " + part);
   };
   const auto pts = make_evaluation_points(point_family::unit_circle, 8, 2);
   const std::vector<std::vector<Index>> good{{0, 1, 2}, {3, 5, 7}};

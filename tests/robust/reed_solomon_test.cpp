@@ -38,18 +38,17 @@ using gradcode::robust_options;
 using gradcode::robust_report;
 using gradcode::vector;
 using complex = std::complex<double>;
-using gradcode::test::test_seed;
 using gradcode::test::error_bound;
-using gradcode::test::what_contains;
 using gradcode::test::for_each_subset_up_to;
+using gradcode::test::test_seed;
+using gradcode::test::what_contains;
 
 namespace {
-
 
 /// A random vector polynomial of degree < K (L units), all node messages and the exact target values.
 template <class Scalar>
 struct rs_data {
-  matrix<Scalar> messages;  // message_length × n
+  matrix<Scalar> messages;    // message_length × n
   std::vector<double> exact;  // m · message_length reals: [p(β_1); …; p(β_m)]
 
   rs_data(const reed_solomon_code<Scalar>& code, std::mt19937_64& rng) {
@@ -95,9 +94,10 @@ reed_solomon_code<Scalar> make_code(point_family family, Index n, Index k, Index
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("Reed–Solomon: decode recovers p(β) for every pattern of ≤ n − K stragglers (n = 10, K = 6, complex and "
-                   "real points)",
-                   "[reed_solomon][exhaustive]", float, double) {
+TEMPLATE_TEST_CASE(
+    "Reed–Solomon: decode recovers p(β) for every pattern of ≤ n − K stragglers (n = 10, K = 6, complex and "
+    "real points)",
+    "[reed_solomon][exhaustive]", float, double) {
   const auto seed = test_seed(31);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
@@ -126,9 +126,10 @@ TEMPLATE_TEST_CASE("Reed–Solomon: decode recovers p(β) for every pattern of �
   }
 }
 
-TEMPLATE_TEST_CASE("Reed–Solomon: every placement of ≤ s stragglers and ≤ a adversaries (n = 9, K = 4, s = 1, a = 2) is "
-                   "decoded and the adversaries are reported",
-                   "[reed_solomon][exhaustive][adversary]", float, double) {
+TEMPLATE_TEST_CASE(
+    "Reed–Solomon: every placement of ≤ s stragglers and ≤ a adversaries (n = 9, K = 4, s = 1, a = 2) is "
+    "decoded and the adversaries are reported",
+    "[reed_solomon][exhaustive][adversary]", float, double) {
   const auto seed = test_seed(32);
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
@@ -151,8 +152,9 @@ TEMPLATE_TEST_CASE("Reed–Solomon: every placement of ≤ s stragglers and ≤ 
           bad.push_back(live[static_cast<std::size_t>(p)]);
           auto col = received.col(p);
           for (Index i = 0; i < col.size(); ++i)
-            col[i] = kind == 0 ? static_cast<TestType>(1e6 * normal(rng))
-                               : static_cast<TestType>(col[i] * (1 + (std::is_same_v<TestType, float> ? 1e-3 : 1e-6) * normal(rng)));
+            col[i] = kind == 0
+                         ? static_cast<TestType>(1e6 * normal(rng))
+                         : static_cast<TestType>(col[i] * (1 + (std::is_same_v<TestType, float> ? 1e-3 : 1e-6) * normal(rng)));
         }
         std::sort(bad.begin(), bad.end());
         vector<TestType> out(code.output_length());
@@ -171,9 +173,10 @@ TEMPLATE_TEST_CASE("Reed–Solomon: every placement of ≤ s stragglers and ≤ 
   CHECK(worst <= error_bound<TestType>());
 }
 
-TEST_CASE("Reed–Solomon: the GEMM path matches a plain dense oracle for odd output lengths, odd column strides and "
-          "any column order",
-          "[reed_solomon][random]") {
+TEST_CASE(
+    "Reed–Solomon: the GEMM path matches a plain dense oracle for odd output lengths, odd column strides and "
+    "any column order",
+    "[reed_solomon][random]") {
   std::mt19937_64 rng(33);
   const auto code = make_code<double>(point_family::unit_circle, 7, 4, 3, 10);
   const rs_data<double> data(code, rng);
@@ -194,9 +197,10 @@ TEST_CASE("Reed–Solomon: the GEMM path matches a plain dense oracle for odd ou
   }
 }
 
-TEST_CASE("Reed–Solomon: a non-finite message is located as corrupted when redundancy allows, else corrupted_result — with "
-          "locate_corrupted off it is invalid_input naming the node",
-          "[reed_solomon][adversary][errors]") {
+TEST_CASE(
+    "Reed–Solomon: a non-finite message is located as corrupted when redundancy allows, else corrupted_result — with "
+    "locate_corrupted off it is invalid_input naming the node",
+    "[reed_solomon][adversary][errors]") {
   std::mt19937_64 rng(34);
   const auto code = make_code<double>(point_family::unit_circle, 6, 4, 2, 8);
   const rs_data<double> data(code, rng);
@@ -236,9 +240,10 @@ TEST_CASE("Reed–Solomon: honest rounding at N = 32 stays far below the default
   CHECK(worst_float * 5 < gradcode::detail::default_corruption_tolerance<float>());
 }
 
-TEMPLATE_TEST_CASE("Reed–Solomon: a corruption just below the tolerance is not located and moves the result by at most "
-                   "τ × amplification; just above it is located",
-                   "[reed_solomon][adversary][random]", float, double) {
+TEMPLATE_TEST_CASE(
+    "Reed–Solomon: a corruption just below the tolerance is not located and moves the result by at most "
+    "τ × amplification; just above it is located",
+    "[reed_solomon][adversary][random]", float, double) {
   std::mt19937_64 rng(37);
   std::normal_distribution<double> normal;
   const double tau = gradcode::detail::default_corruption_tolerance<TestType>();
@@ -289,9 +294,10 @@ TEST_CASE("Reed–Solomon: interpolation plans are cached per kept set and reuse
   CHECK(code.cached_plans() == 2);
 }
 
-TEST_CASE("Reed–Solomon: fewer than K messages is not_decodable with the counts — bad shapes, ids and parameters are typed "
-          "errors",
-          "[reed_solomon][errors]") {
+TEST_CASE(
+    "Reed–Solomon: fewer than K messages is not_decodable with the counts — bad shapes, ids and parameters are typed "
+    "errors",
+    "[reed_solomon][errors]") {
   const auto code = make_code<double>(point_family::unit_circle, 6, 4, 2, 8);
   matrix<double> msgs = matrix<double>::Zero(8, 3);
   vector<double> out(16);
@@ -327,9 +333,10 @@ TEST_CASE("Reed–Solomon: fewer than K messages is not_decodable with the count
 // Hostile inputs (issue 13): extreme magnitudes, option values, the rounding check, sizes
 // =============================================================================================
 
-TEMPLATE_TEST_CASE("Reed–Solomon: one node sending a huge finite message (1e155 to 1e300 in double, 1e30 to 3e38 in float) "
-                   "is located and excluded — the result stays within the error bound",
-                   "[reed_solomon][adversary]", float, double) {
+TEMPLATE_TEST_CASE(
+    "Reed–Solomon: one node sending a huge finite message (1e155 to 1e300 in double, 1e30 to 3e38 in float) "
+    "is located and excluded — the result stays within the error bound",
+    "[reed_solomon][adversary]", float, double) {
   // Before: ‖z‖² overflowed, the parity residual was NaN and counted as consistent — nobody was
   // excluded and the result was off by the corruption (1e154 and more).
   std::mt19937_64 rng(38);
@@ -346,7 +353,9 @@ TEMPLATE_TEST_CASE("Reed–Solomon: one node sending a huge finite message (1e15
       for (Index victim : {Index{0}, Index{4}, Index{9}}) {
         matrix<TestType> r = data.messages;
         for (Index i = 0; i < r.rows(); ++i)
-          if (where == 0 || i == 17) r(i, victim) = static_cast<TestType>(size * (normal(rng) > 0 ? 1 : -1) * (0.5 + std::min(std::abs(normal(rng)) / 8, 0.5)));
+          if (where == 0 || i == 17)
+            r(i, victim) =
+                static_cast<TestType>(size * (normal(rng) > 0 ? 1 : -1) * (0.5 + std::min(std::abs(normal(rng)) / 8, 0.5)));
         REQUIRE(r.allFinite());
         vector<TestType> out(code.output_length());
         INFO("node " << victim << " sends ~" << size << (where == 0 ? " in every element" : " in element 17"));
@@ -357,13 +366,14 @@ TEMPLATE_TEST_CASE("Reed–Solomon: one node sending a huge finite message (1e15
         CHECK(err <= error_bound<TestType>());
         worst = std::max(worst, err);
       }
-  std::printf("huge adversarial message <%s>: all located, worst relative error %.2e\n", std::is_same_v<TestType, float> ? "float" : "double",
-              worst);
+  std::printf("huge adversarial message <%s>: all located, worst relative error %.2e\n",
+              std::is_same_v<TestType, float> ? "float" : "double", worst);
 }
 
-TEMPLATE_TEST_CASE("Reed–Solomon: messages of tiny normal magnitude (1e-165 and 1e-300 in double, 1e-30 in float) decode "
-                   "exactly and a 1e-3 relative corruption among them is located",
-                   "[reed_solomon][adversary]", float, double) {
+TEMPLATE_TEST_CASE(
+    "Reed–Solomon: messages of tiny normal magnitude (1e-165 and 1e-300 in double, 1e-30 in float) decode "
+    "exactly and a 1e-3 relative corruption among them is located",
+    "[reed_solomon][adversary]", float, double) {
   // Before: squared norms underflowed to 0, every set looked consistent, the corruption stayed in.
   std::mt19937_64 rng(39);
   std::normal_distribution<double> normal;
@@ -371,7 +381,8 @@ TEMPLATE_TEST_CASE("Reed–Solomon: messages of tiny normal magnitude (1e-165 an
   const rs_data<TestType> base(code, rng);
   std::vector<Index> all(10);
   std::iota(all.begin(), all.end(), Index{0});
-  const std::vector<double> scales = std::is_same_v<TestType, float> ? std::vector<double>{1e-30} : std::vector<double>{1e-165, 1e-300};
+  const std::vector<double> scales =
+      std::is_same_v<TestType, float> ? std::vector<double>{1e-30} : std::vector<double>{1e-165, 1e-300};
   double worst = 0;
   for (double scale : scales)
     for (Index victim : {Index{-1}, Index{2}, Index{7}}) {
@@ -380,7 +391,8 @@ TEMPLATE_TEST_CASE("Reed–Solomon: messages of tiny normal magnitude (1e-165 an
       if (victim >= 0)
         for (Index i = 0; i < r.rows(); ++i) r(i, victim) += static_cast<TestType>(1e-3 * top * normal(rng));
       vector<TestType> out(code.output_length());
-      INFO("messages ~" << scale << (victim >= 0 ? ", node " + std::to_string(victim) + " corrupted by 1e-3" : std::string(", honest")));
+      INFO("messages ~" << scale
+                        << (victim >= 0 ? ", node " + std::to_string(victim) + " corrupted by 1e-3" : std::string(", honest")));
       const auto report = code.decode(all, r, out);
       CHECK(report.corrupted == (victim >= 0 ? std::vector<Index>{victim} : std::vector<Index>{}));
       // error relative to the exact values scaled alike (squares of 1e-300 would underflow)
@@ -392,12 +404,14 @@ TEMPLATE_TEST_CASE("Reed–Solomon: messages of tiny normal magnitude (1e-165 an
       CHECK(num / den <= 10 * error_bound<TestType>());
       worst = std::max(worst, num / den);
     }
-  std::printf("tiny messages <%s>: worst max-norm relative error %.2e\n", std::is_same_v<TestType, float> ? "float" : "double", worst);
+  std::printf("tiny messages <%s>: worst max-norm relative error %.2e\n", std::is_same_v<TestType, float> ? "float" : "double",
+              worst);
 }
 
-TEST_CASE("Reed–Solomon: robust_options outside their range (τ inf, NaN, negative or 1, max_amplification and "
-          "max_relative_error not finite or negative, P outside 1..8) throw invalid_parameters naming the field",
-          "[reed_solomon][errors]") {
+TEST_CASE(
+    "Reed–Solomon: robust_options outside their range (τ inf, NaN, negative or 1, max_amplification and "
+    "max_relative_error not finite or negative, P outside 1..8) throw invalid_parameters naming the field",
+    "[reed_solomon][errors]") {
   // Before: corruption_tolerance = inf (or NaN) was accepted and no corrupted node was ever located.
   const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
   auto with = [](auto set) {
@@ -407,36 +421,41 @@ TEST_CASE("Reed–Solomon: robust_options outside their range (τ inf, NaN, nega
   };
   for (double tau : {inf, nan, -1e-9, 1.0}) {
     INFO("corruption_tolerance = " << tau);
-    CHECK_THROWS_MATCHES(make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.corruption_tolerance = tau; })),
-                         invalid_parameters, what_contains("robust_options::corruption_tolerance"));
+    CHECK_THROWS_MATCHES(
+        make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.corruption_tolerance = tau; })),
+        invalid_parameters, what_contains("robust_options::corruption_tolerance"));
   }
   for (double a : {inf, nan, 0.0, -1.0}) {
     INFO("max_amplification = " << a);
-    CHECK_THROWS_MATCHES(make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.max_amplification = a; })),
-                         invalid_parameters, what_contains("robust_options::max_amplification"));
+    CHECK_THROWS_MATCHES(
+        make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.max_amplification = a; })),
+        invalid_parameters, what_contains("robust_options::max_amplification"));
   }
   for (double e : {inf, nan, -1e-9}) {
     INFO("max_relative_error = " << e);
-    CHECK_THROWS_MATCHES(make_code<float>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.max_relative_error = e; })),
-                         invalid_parameters, what_contains("robust_options::max_relative_error"));
+    CHECK_THROWS_MATCHES(
+        make_code<float>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.max_relative_error = e; })),
+        invalid_parameters, what_contains("robust_options::max_relative_error"));
   }
   for (Index p : {Index{0}, Index{9}, Index{-3}})
-    CHECK_THROWS_MATCHES(make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.projections = p; })),
-                         invalid_parameters, what_contains("robust_options::projections"));
+    CHECK_THROWS_MATCHES(
+        make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([&](robust_options& o) { o.projections = p; })),
+        invalid_parameters, what_contains("robust_options::projections"));
   // τ is unused when nothing is located: any finite value >= 0 passes then
   CHECK_NOTHROW(make_code<double>(point_family::unit_circle, 6, 4, 2, 8, with([](robust_options& o) {
-    o.locate_corrupted = false;
-    o.corruption_tolerance = 1e300;
-  })));
+                                    o.locate_corrupted = false;
+                                    o.corruption_tolerance = 1e300;
+                                  })));
   CHECK(make_code<double>(point_family::unit_circle, 6, 4, 2, 8).options().corruption_tolerance ==
         gradcode::detail::default_corruption_tolerance<double>());
   CHECK(make_code<float>(point_family::unit_circle, 6, 4, 2, 8).max_relative_error() == 1e-4);
   CHECK(make_code<double>(point_family::unit_circle, 6, 4, 2, 8).max_relative_error() == 1e-9);
 }
 
-TEST_CASE("Reed–Solomon: a refused decode (non-finite message without redundancy, estimated error over the budget) leaves "
-          "out untouched",
-          "[reed_solomon][errors]") {
+TEST_CASE(
+    "Reed–Solomon: a refused decode (non-finite message without redundancy, estimated error over the budget) leaves "
+    "out untouched",
+    "[reed_solomon][errors]") {
   // Before: the non-finite message was detected only after `out` had been overwritten.
   std::mt19937_64 rng(40);
   const auto code = make_code<double>(point_family::unit_circle, 6, 4, 2, 8);
@@ -458,9 +477,10 @@ TEST_CASE("Reed–Solomon: a refused decode (non-finite message without redundan
   CHECK((out.array() == 7.0).all());
 }
 
-TEST_CASE("Reed–Solomon: with max_relative_error set, a kept set whose estimated error ε·A exceeds it is "
-          "not_decodable with the numbers, out untouched — with a larger budget it decodes",
-          "[reed_solomon][errors]") {
+TEST_CASE(
+    "Reed–Solomon: with max_relative_error set, a kept set whose estimated error ε·A exceeds it is "
+    "not_decodable with the numbers, out untouched — with a larger budget it decodes",
+    "[reed_solomon][errors]") {
   // The paper's integer points at n = 20, K = 18 (targets 0, −1: extrapolation): a Lebesgue
   // constant under the 1e8 cap, an error amplification above the 1e-9 / ε ≈ 4.5e6 that double
   // accuracy allows.
@@ -490,7 +510,8 @@ TEST_CASE("Reed–Solomon: with max_relative_error set, a kept set whose estimat
   const auto relaxed = make_code<double>(point_family::paper, n, k, 2, 4, loose);
   const auto report = relaxed.decode(first, data.messages.leftCols(k), out);
   std::printf("paper points n = %ld, K = %ld: Lebesgue constant %.1e, error amplification %.1e, estimated error %.1e\n",
-              static_cast<long>(n), static_cast<long>(k), report.amplification, report.error_amplification, report.estimated_error);
+              static_cast<long>(n), static_cast<long>(k), report.amplification, report.error_amplification,
+              report.estimated_error);
   CHECK(report.estimated_error == Approx(std::numeric_limits<double>::epsilon() * report.error_amplification));
   CHECK(report.estimated_error > 1e-9);
   CHECK(report.amplification < 1e8);  // the Lebesgue cap alone let this through
@@ -510,7 +531,7 @@ TEST_CASE("Reed–Solomon: node scales and input amplifications enter the estima
   vector<double> out(unit.output_length());
   const auto plain = unit.decode(all, data.messages, out);
   const auto scaled = halved.decode(all, data.messages, out);
-  CHECK(scaled.amplification == Approx(plain.amplification));  // the Lebesgue constant does not see the scales
+  CHECK(scaled.amplification == Approx(plain.amplification));                  // the Lebesgue constant does not see the scales
   CHECK(scaled.error_amplification == Approx(plain.error_amplification / 2));  // w/t halved
   CHECK(halved.checks_error());
   CHECK_FALSE(unit.checks_error());
@@ -522,7 +543,8 @@ TEST_CASE("Reed–Solomon: node scales and input amplifications enter the estima
   CHECK(with_one >= plain.error_amplification);
   CHECK(with_one <= with_all);
   const std::vector<double> too_few{1, 1};
-  CHECK_THROWS_MATCHES(unit.decode(all, data.messages, out, too_few), invalid_input, what_contains("2 input amplifications for 6"));
+  CHECK_THROWS_MATCHES(unit.decode(all, data.messages, out, too_few), invalid_input,
+                       what_contains("2 input amplifications for 6"));
   const std::vector<double> nan_one{1, 1, 1, std::nan(""), 1, 1};
   CHECK_THROWS_MATCHES(unit.decode(all, data.messages, out, nan_one), invalid_input,
                        what_contains("input amplification of node 3"));
@@ -535,18 +557,21 @@ TEST_CASE("Reed–Solomon: node scales and input amplifications enter the estima
   CHECK_THROWS_MATCHES(reed_solomon_code<double>(params), invalid_parameters, what_contains("target scale"));
 }
 
-TEST_CASE("Reed–Solomon: sizes are checked before allocating — a message length above 2^40 or more than 1024 nodes is "
-          "invalid_parameters, not bad_alloc",
-          "[reed_solomon][errors]") {
+TEST_CASE(
+    "Reed–Solomon: sizes are checked before allocating — a message length above 2^40 or more than 1024 nodes is "
+    "invalid_parameters, not bad_alloc",
+    "[reed_solomon][errors]") {
   // Before: a 2^41-real message tried to allocate the 2^41 × 3 projection matrix (std::bad_alloc).
   const auto p = make_evaluation_points(point_family::unit_circle, 6, 2);
-  CHECK_THROWS_MATCHES(reed_solomon_code<double>(reed_solomon_params{p.nodes, p.targets, 4, Index{1} << 41, true}), invalid_parameters,
-                       what_contains("> 2^40 reals"));
-  CHECK_THROWS_MATCHES(reed_solomon_code<double>(reed_solomon_params{p.nodes, p.targets, 4, std::numeric_limits<Index>::max() - 1, true}),
+  CHECK_THROWS_MATCHES(reed_solomon_code<double>(reed_solomon_params{p.nodes, p.targets, 4, Index{1} << 41, true}),
                        invalid_parameters, what_contains("> 2^40 reals"));
+  CHECK_THROWS_MATCHES(
+      reed_solomon_code<double>(reed_solomon_params{p.nodes, p.targets, 4, std::numeric_limits<Index>::max() - 1, true}),
+      invalid_parameters, what_contains("> 2^40 reals"));
   std::vector<complex> many(1025);
   for (std::size_t j = 0; j < many.size(); ++j) many[j] = complex(static_cast<double>(j), 0.5);
   CHECK_THROWS_MATCHES(reed_solomon_code<double>(reed_solomon_params{many, {complex(-1, 0)}, 4, 8}), invalid_parameters,
                        what_contains("need n <= 1024"));
-  CHECK_THROWS_MATCHES(make_evaluation_points(point_family::unit_circle, 1025, 1), invalid_parameters, what_contains("need N <= 1024"));
+  CHECK_THROWS_MATCHES(make_evaluation_points(point_family::unit_circle, 1025, 1), invalid_parameters,
+                       what_contains("need N <= 1024"));
 }

@@ -10,9 +10,10 @@
 
 using namespace gradcode;
 
-TEST_CASE("comparison: one row per scheme in order, time to target is the first curve point at the target, progress sees "
-          "every evaluation",
-          "[comparison]") {
+TEST_CASE(
+    "comparison: one row per scheme in order, time to target is the first curve point at the target, progress sees "
+    "every evaluation",
+    "[comparison]") {
   matrix<float> x, xt;
   std::vector<int> y, yt;
   gradcode::test::blobs(x, y, 400, 1);

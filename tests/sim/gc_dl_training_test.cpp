@@ -28,7 +28,10 @@ template <class Scheme>
 gc_dl_training_result run(const Scheme& s, const gc_dl_training_options& o, double scale = 1) {
   const quadratic q;
   return train_gc_dl(
-      s, vector<double>::Zero(8), [&](const vector<double>& b) { return std::pair{q.metric(b), 0.0}; },
+      s, vector<double>::Zero(8),
+      [&](const vector<double>& b) {
+        return std::pair{q.metric(b), 0.0};
+      },
       [&](const vector<double>& b, Index j, Eigen::Ref<vector<double>> f) {
         for (Index i : s.placement().partitions_of(j)) f += (scale * s.sample_weight(i) / 20) * (b - q.c);
       },
@@ -61,8 +64,7 @@ TEST_CASE("gc_dl training: stops at the last iteration whose ψ fits the budget 
   CHECK(r.final_metric < 0.1);
 }
 
-TEST_CASE("gc_dl training: a growing metric stops the run as diverged, and an overflowing local update too",
-          "[gc_dl_training]") {
+TEST_CASE("gc_dl training: a growing metric stops the run as diverged, and an overflowing local update too", "[gc_dl_training]") {
   const auto s = make_scheme(gc_dl_method::one_bit);
   gc_dl_training_options o;
   o.budget = 1e7;

@@ -10,8 +10,8 @@
 using namespace gradcode;
 
 namespace {
-constexpr scheme all_schemes[] = {scheme::uncoded, scheme::greedy, scheme::cgc_w, scheme::cgc_e,
-                                  scheme::standard_gc, scheme::hgc, scheme::hgc_jncss};
+constexpr scheme all_schemes[] = {scheme::uncoded,     scheme::greedy, scheme::cgc_w,    scheme::cgc_e,
+                                  scheme::standard_gc, scheme::hgc,    scheme::hgc_jncss};
 
 double mean_time(const scheme_runner<double>& r, int rounds, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -58,7 +58,8 @@ TEST_CASE("schemes: the master waits for exactly its communication load of resul
       CHECK(r.master_load() == 40 - (1 * 10 + 3 * 3));  // Σm − s_max, s = s_e m + s_w (n − s_e)
     } else {
       CHECK(static_cast<Index>(o.edges.size()) == r.master_load());
-      for (Index i : o.edges) CHECK(static_cast<Index>(o.workers[static_cast<std::size_t>(i)].size()) == 10 - r.worker_tolerance());
+      for (Index i : o.edges)
+        CHECK(static_cast<Index>(o.workers[static_cast<std::size_t>(i)].size()) == 10 - r.worker_tolerance());
     }
   }
 }
@@ -82,7 +83,8 @@ TEST_CASE("schemes: with the same tolerances, waiting for fewer results never ta
   for (int round = 0; round < 500; ++round) CHECK(greedy.sample_round(a).time <= uncoded.sample_round(b).time);
 }
 
-TEST_CASE("schemes: on the §V preset HGC beats Uncoded per iteration and JNCSS's (1,5) beats HGC(1,1)", "[schemes][statistical]") {
+TEST_CASE("schemes: on the §V preset HGC beats Uncoded per iteration and JNCSS's (1,5) beats HGC(1,1)",
+          "[schemes][statistical]") {
   // Computation is cheap relative to the slow Type-III edge and Type-IV workers, so tolerating
   // one edge and several workers pays; tang2024 §V reports the same ordering (Fig. 8).
   const auto model = tang2024_setting();

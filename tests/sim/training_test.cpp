@@ -78,13 +78,15 @@ TEST_CASE("training: coded gradient descent of linear regression converges to th
   const vector<double> beta = (vector<double>(3) << 1.5, -2.0, 0.5).finished();
   partitioned_data<double> data;
   data.features = x;
-  data.targets = x * beta + vector<double>::Constant(400, 0.25) + 0.01 * vector<double>::NullaryExpr(400, [&] { return normal(rng); });
+  data.targets =
+      x * beta + vector<double>::Constant(400, 0.25) + 0.01 * vector<double>::NullaryExpr(400, [&] { return normal(rng); });
   for (Index k = 0; k <= 40; ++k) data.begin.push_back(k * 10);
   const linear_regression<double> model(3);
   training_options opt;
   opt.iterations = 200;
   opt.learning_rate = 0.5;
-  const auto r = train_linear(scheme_runner<double>(scheme::hgc, tang2024_setting(), 40, 1, 2), model, data, x, data.targets, opt);
+  const auto r =
+      train_linear(scheme_runner<double>(scheme::hgc, tang2024_setting(), 40, 1, 2), model, data, x, data.targets, opt);
   // Noise variance 1e-4 → optimal mean ½ squared error ≈ 5e-5.
   CHECK(r.curve.back().train_loss < 1e-4);
   CHECK(r.curve.front().train_loss > 1.0);

@@ -75,9 +75,10 @@ double every_pattern(const C& code, const cnn_gradients& g, int& rounds) {
 
 }  // namespace
 
-TEST_CASE("the coded gradient of a CNN equals its uncoded gradient for every tolerated straggler pattern of HGC and of the "
-          "polynomial code",
-          "[torch]") {
+TEST_CASE(
+    "the coded gradient of a CNN equals its uncoded gradient for every tolerated straggler pattern of HGC and of the "
+    "polynomial code",
+    "[torch]") {
   const cnn_gradients g = cnn_partials(6, 11);
   REQUIRE(g.uncoded.norm() > 0);
   // The partials really are the gradient's pieces: they add up to the one-backward gradient.
@@ -86,10 +87,12 @@ TEST_CASE("the coded gradient of a CNN equals its uncoded gradient for every tol
   int rounds = 0;
   const gradcode::hgc_code<float> hgc({.workers = {3, 3, 3}, .partitions = 6, .edge_tolerance = 1, .worker_tolerance = 1});
   const double hgc_worst = every_pattern(hgc, g, rounds);
-  const gradcode::polynomial_placement placement{.workers = {3, 3, 3}, .partitions = 6, .relay_replication = 2,
-                                                 .worker_replication = {2}};
-  const gradcode::polynomial_hgc<float> poly({.dimension = g.partials.rows(), .clusters = gradcode::place_partitions(placement),
-                                              .relay_stragglers = 1, .worker_stragglers = {1}});
+  const gradcode::polynomial_placement placement{
+      .workers = {3, 3, 3}, .partitions = 6, .relay_replication = 2, .worker_replication = {2}};
+  const gradcode::polynomial_hgc<float> poly({.dimension = g.partials.rows(),
+                                              .clusters = gradcode::place_partitions(placement),
+                                              .relay_stragglers = 1,
+                                              .worker_stragglers = {1}});
   const double poly_worst = every_pattern(poly, g, rounds);
   std::printf("CNN (d = %ld): %d rounds, worst relative error against the uncoded gradient: HGC %.2e, polynomial %.2e\n",
               static_cast<long>(g.partials.rows()), rounds, hgc_worst, poly_worst);

@@ -12,23 +12,21 @@
 #include <string>
 #include <vector>
 
-
 GRADCODE_REQUIRE_CATCH_CHECK();
 
 using gradcode::Index;
 using gradcode::matrix;
 using gradcode::vector;
 using gradcode::libtorch::flat_parameters;
-using gradcode::test::tiny_cnn;
 using gradcode::test::tiny_batches;
+using gradcode::test::tiny_cnn;
 
 namespace {
 /// Address of element `i` of a tensor's storage, to compare views.
 const void* element(const at::Tensor& t, Index i) { return static_cast<const float*>(t.data_ptr()) + i; }
 }  // namespace
 
-TEST_CASE("flat_parameters is the module's memory: parameters and grads are views, autograd writes into the buffer",
-          "[torch]") {
+TEST_CASE("flat_parameters is the module's memory: parameters and grads are views, autograd writes into the buffer", "[torch]") {
   torch::manual_seed(1);
   tiny_cnn net;
   const auto before = net->parameters();
@@ -39,9 +37,9 @@ TEST_CASE("flat_parameters is the module's memory: parameters and grads are view
   REQUIRE(flat.is_flat());
   const auto params = net->parameters();
   for (std::size_t i = 0; i < params.size(); ++i) {
-    CHECK(params[i].data_ptr() == element(flat.values(), flat.offset(i)));       // the module's tensor, re-homed
+    CHECK(params[i].data_ptr() == element(flat.values(), flat.offset(i)));  // the module's tensor, re-homed
     CHECK(params[i].grad().data_ptr() == element(flat.gradient(), flat.offset(i)));
-    CHECK(torch::equal(params[i].detach(), copies[i]));                           // values kept exactly
+    CHECK(torch::equal(params[i].detach(), copies[i]));  // values kept exactly
   }
   const void* gradient_data = flat.gradient().data_ptr();
   const auto batches = tiny_batches(2, 5, 2);
@@ -77,8 +75,7 @@ TEST_CASE("a gradient and a parameter vector round-trip through the flat buffers
   CHECK(flat.gradient_vector().isZero(0));
 }
 
-TEST_CASE("partition_gradients writes each partition's gradient into its column, equal to autograd's one at a time",
-          "[torch]") {
+TEST_CASE("partition_gradients writes each partition's gradient into its column, equal to autograd's one at a time", "[torch]") {
   torch::manual_seed(3);
   tiny_cnn net;
   flat_parameters<float> flat(net->parameters());
@@ -122,8 +119,10 @@ TEST_CASE("as_vector and as_partials map tensors without a copy, and a tensor of
   using gradcode::test::what_contains;
   CHECK_THROWS_MATCHES(gradcode::libtorch::as_vector<double>(rows.reshape(-1)), gradcode::invalid_input,
                        what_contains("holds Float, expected float64"));
-  CHECK_THROWS_MATCHES(gradcode::libtorch::as_vector<float>(rows), gradcode::invalid_input, what_contains("2 dimensions, expected 1"));
-  CHECK_THROWS_MATCHES(gradcode::libtorch::as_partials<float>(rows.t()), gradcode::invalid_input, what_contains("not contiguous"));
+  CHECK_THROWS_MATCHES(gradcode::libtorch::as_vector<float>(rows), gradcode::invalid_input,
+                       what_contains("2 dimensions, expected 1"));
+  CHECK_THROWS_MATCHES(gradcode::libtorch::as_partials<float>(rows.t()), gradcode::invalid_input,
+                       what_contains("not contiguous"));
   CHECK_THROWS_MATCHES(gradcode::libtorch::as_vector<float>(at::Tensor()), gradcode::invalid_input, what_contains("undefined"));
 }
 
@@ -131,7 +130,8 @@ TEST_CASE("flat_parameters refuses other dtypes, wrong lengths and grads replace
   using gradcode::test::what_contains;
   torch::manual_seed(4);
   tiny_cnn net;
-  CHECK_THROWS_MATCHES(flat_parameters<double>(net->parameters()), gradcode::invalid_input, what_contains("expected dense float64"));
+  CHECK_THROWS_MATCHES(flat_parameters<double>(net->parameters()), gradcode::invalid_input,
+                       what_contains("expected dense float64"));
   CHECK_THROWS_MATCHES(flat_parameters<float>(std::vector<at::Tensor>{}), gradcode::invalid_input, what_contains("no parameter"));
   flat_parameters<float> flat(net->parameters());
   const vector<float> short_gradient = vector<float>::Zero(flat.size() - 1);
@@ -143,11 +143,12 @@ TEST_CASE("flat_parameters refuses other dtypes, wrong lengths and grads replace
   CHECK(flat.is_flat());
   matrix<float> wrong(flat.size(), 2);
   const std::vector<Index> one{0};
-  CHECK_THROWS_MATCHES(gradcode::libtorch::partition_gradients(flat, std::span<const Index>(one), wrong, [](Index) { return at::Tensor(); }),
-                       gradcode::invalid_input, what_contains("d x partitions held"));
+  CHECK_THROWS_MATCHES(
+      gradcode::libtorch::partition_gradients(flat, std::span<const Index>(one), wrong, [](Index) { return at::Tensor(); }),
+      gradcode::invalid_input, what_contains("d x partitions held"));
   matrix<float> right(flat.size(), 1);
-  CHECK_THROWS_MATCHES(gradcode::libtorch::partition_gradients(flat, std::span<const Index>(one), right,
-                                                               [](Index) { return torch::ones({1}); }),
-                       gradcode::invalid_input, what_contains("requires a gradient"));
+  CHECK_THROWS_MATCHES(
+      gradcode::libtorch::partition_gradients(flat, std::span<const Index>(one), right, [](Index) { return torch::ones({1}); }),
+      gradcode::invalid_input, what_contains("requires a gradient"));
   CHECK(flat.is_flat());  // the guard re-bound the grads after the throw
 }

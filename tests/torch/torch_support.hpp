@@ -8,8 +8,8 @@
 // Catch's CHECK back.
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <torch/torch.h>
+#include <catch2/catch.hpp>
 
 #include <string_view>
 
@@ -19,7 +19,7 @@
 /// Put after a torch test file's includes: fails to compile when CHECK is not Catch's there.
 #define GRADCODE_TEST_STRINGIFY(...) #__VA_ARGS__
 #define GRADCODE_TEST_EXPANDED(...) GRADCODE_TEST_STRINGIFY(__VA_ARGS__)
-#define GRADCODE_REQUIRE_CATCH_CHECK()                                                                       \
+#define GRADCODE_REQUIRE_CATCH_CHECK()                                                                                     \
   static_assert(std::string_view(GRADCODE_TEST_EXPANDED(CHECK(true))).find("ContinueOnFailure") != std::string_view::npos, \
                 "CHECK is not Catch's here (glog's replaced it): include torch/torch_support.hpp after LibTorch")
 

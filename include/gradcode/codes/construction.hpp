@@ -29,10 +29,14 @@ enum class construction {
 /// "construction::null_space" etc., for messages; "construction(<value>)" for a value outside the enum.
 inline std::string construction_name(construction how) {
   switch (how) {
-    case construction::automatic: return "construction::automatic";
-    case construction::null_space: return "construction::null_space";
-    case construction::cyclic_mds: return "construction::cyclic_mds";
-    case construction::tandon_random: return "construction::tandon_random";
+    case construction::automatic:
+      return "construction::automatic";
+    case construction::null_space:
+      return "construction::null_space";
+    case construction::cyclic_mds:
+      return "construction::cyclic_mds";
+    case construction::tandon_random:
+      return "construction::tandon_random";
   }
   return "construction(" + std::to_string(static_cast<int>(how)) + ")";
 }
@@ -60,19 +64,21 @@ inline bool is_cyclic_block_support(const assignment& support, Index tolerance) 
 /// Encoding matrix on `support` tolerating `tolerance` stragglers. Throws invalid_parameters
 /// when cyclic_mds is forced on a support or (n, s) it does not apply to, and on
 /// construction::tandon_random (cyclic_repetition_code builds that one itself) or a value outside the enum.
-inline sparse_matrix<double> encoding_for(const assignment& support, Index tolerance, construction how,
-                                          std::uint64_t seed = 1) {
+inline sparse_matrix<double> encoding_for(const assignment& support, Index tolerance, construction how, std::uint64_t seed = 1) {
   if (how == construction::tandon_random)
-    throw invalid_parameters("construction::tandon_random (Tandon et al. 2017, Algorithm 2) is defined for cyclic_repetition_code "
-                             "only; HGC (hgc_params::method) and encoding_for take construction::automatic, null_space or "
-                             "cyclic_mds");
+    throw invalid_parameters(
+        "construction::tandon_random (Tandon et al. 2017, Algorithm 2) is defined for cyclic_repetition_code "
+        "only; HGC (hgc_params::method) and encoding_for take construction::automatic, null_space or "
+        "cyclic_mds");
   if (how != construction::automatic && how != construction::null_space && how != construction::cyclic_mds)
-    throw invalid_parameters(construction_name(how) + " is not a construction; use construction::automatic, null_space or cyclic_mds");
+    throw invalid_parameters(construction_name(how) +
+                             " is not a construction; use construction::automatic, null_space or cyclic_mds");
   if (how != construction::null_space && is_cyclic_block_support(support, tolerance))
     if (auto def = cyclic_mds_definition(support.nodes(), support.partitions(), tolerance)) return std::move(def->encoding);
   if (how == construction::cyclic_mds)
-    throw invalid_parameters("cyclic MDS construction forced on n = " + std::to_string(support.nodes()) + ", s = " +
-                             std::to_string(tolerance) + ", which needs the cyclic block support and n − s odd; use "
+    throw invalid_parameters("cyclic MDS construction forced on n = " + std::to_string(support.nodes()) +
+                             ", s = " + std::to_string(tolerance) +
+                             ", which needs the cyclic block support and n − s odd; use "
                              "construction::automatic or construction::null_space");
   return null_space_encoding(support, tolerance, seed);
 }

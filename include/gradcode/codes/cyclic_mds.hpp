@@ -33,7 +33,8 @@ struct cyclic_mds_params {
 /// (the largest cyclic MDS code, K ≥ n), 0 ≤ s < n and n − s odd.
 inline std::vector<double> cyclic_mds_generator(Index n, Index s) {
   if (n < 1 || detail::bounded_product(n, n, limits::max_dense_entries) < 0)
-    throw invalid_parameters("cyclic MDS generator: n = " + std::to_string(n) + " must be in [1, 2^13] (n² <= limits::max_dense_entries)");
+    throw invalid_parameters("cyclic MDS generator: n = " + std::to_string(n) +
+                             " must be in [1, 2^13] (n² <= limits::max_dense_entries)");
   if (s < 0 || s >= n || (n - s) % 2 == 0)
     throw invalid_parameters("cyclic MDS generator: s = " + std::to_string(s) + " must be in [0, n = " + std::to_string(n) +
                              ") with n − s odd");
@@ -75,8 +76,8 @@ class cyclic_mds_code : public linear_code<Scalar> {
     auto def = cyclic_mds_definition(p.nodes, p.partitions, p.tolerance);
     if (!def)
       throw invalid_parameters("cyclic MDS over the reals needs n − s odd (conjugation-closed consecutive roots); n = " +
-                               std::to_string(p.nodes) + ", s = " + std::to_string(p.tolerance) + ": use s = " +
-                               std::to_string(p.tolerance > 0 ? p.tolerance - 1 : p.tolerance + 1) +
+                               std::to_string(p.nodes) + ", s = " + std::to_string(p.tolerance) +
+                               ": use s = " + std::to_string(p.tolerance > 0 ? p.tolerance - 1 : p.tolerance + 1) +
                                ", or cyclic_repetition_code for the same support");
     return std::move(*def);
   }

@@ -27,10 +27,10 @@
 namespace gradcode {
 
 struct cyclic_repetition_params {
-  Index nodes = 0;        ///< n
-  Index partitions = 0;   ///< K ≥ n (grouped into n blocks; K = n in Tandon et al.)
-  Index tolerance = 0;    ///< s
-  std::uint64_t seed = 1; ///< seed of the random H (construction::tandon_random) or of the null-space fallback
+  Index nodes = 0;         ///< n
+  Index partitions = 0;    ///< K ≥ n (grouped into n blocks; K = n in Tandon et al.)
+  Index tolerance = 0;     ///< s
+  std::uint64_t seed = 1;  ///< seed of the random H (construction::tandon_random) or of the null-space fallback
   /// How B is built (header comment): null_space (the spectral construction, default),
   /// tandon_random (Algorithm 2 with a Gaussian H, the paper's), automatic or cyclic_mds.
   construction method = construction::null_space;
@@ -57,7 +57,8 @@ class cyclic_repetition_code : public linear_code<Scalar> {
         auto B = detail::with_context("cyclic repetition", [&] { return encoding_for(support, p.tolerance, p.method, p.seed); });
         return {std::move(support), std::move(B), p.tolerance};
       }
-      case construction::tandon_random: return tandon_definition(cyc, p);
+      case construction::tandon_random:
+        return tandon_definition(cyc, p);
     }
     throw invalid_parameters("cyclic repetition: " + construction_name(p.method) +
                              " is not a construction; use construction::null_space, tandon_random, automatic or cyclic_mds");

@@ -161,7 +161,8 @@ class fractional_repetition_code : public linear_code<Scalar> {
 
   std::size_t check_group(Index j) const {
     if (j < 0 || j >= groups())
-      throw invalid_input("fractional repetition: group " + std::to_string(j) + " out of range [0, " + std::to_string(groups()) + ")");
+      throw invalid_input("fractional repetition: group " + std::to_string(j) + " out of range [0, " + std::to_string(groups()) +
+                          ")");
     return static_cast<std::size_t>(j);
   }
 
@@ -169,7 +170,8 @@ class fractional_repetition_code : public linear_code<Scalar> {
     const Index n = p.nodes, K = p.partitions, s = p.tolerance;
     if (n < 1) throw invalid_parameters("fractional repetition: n = " + std::to_string(n) + "; need n >= 1");
     if (s < 0 || s >= n)
-      throw invalid_parameters("fractional repetition: s = " + std::to_string(s) + " must be in [0, n = " + std::to_string(n) + ")");
+      throw invalid_parameters("fractional repetition: s = " + std::to_string(s) + " must be in [0, n = " + std::to_string(n) +
+                               ")");
     if (!(p.max_amplification >= 0))
       throw invalid_parameters("fractional repetition: max_amplification = " + detail::format_g(p.max_amplification) +
                                " must be >= 0 (0: no limit; e.g. 50 for float)");
@@ -181,8 +183,10 @@ class fractional_repetition_code : public linear_code<Scalar> {
                                " groups; need K >= n/(s+1) = " + std::to_string(q));
     if (!classic && K < n)
       throw invalid_parameters("fractional repetition: K = " + std::to_string(K) + " partitions for n = " + std::to_string(n) +
-                               " nodes, s = " + std::to_string(s) + ": when (s + 1) does not divide n the groups of more than s + 1 "
-                               "nodes are cyclic codes and need K >= n (K = " + std::to_string(n) + " fits)");
+                               " nodes, s = " + std::to_string(s) +
+                               ": when (s + 1) does not divide n the groups of more than s + 1 "
+                               "nodes are cyclic codes and need K >= n (K = " +
+                               std::to_string(n) + " fits)");
 
     using layout = fractional_repetition_group::layout;
     built out;

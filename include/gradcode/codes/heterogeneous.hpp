@@ -40,8 +40,8 @@ class heterogeneous_code : public linear_code<Scalar> {
     if (n < 1) throw invalid_parameters("heterogeneous code: no nodes (capacities is empty)");
     if (p.partitions < 1) throw invalid_parameters("heterogeneous code: K = " + std::to_string(p.partitions) + "; need K >= 1");
     if (p.tolerance < 0 || p.tolerance >= n)
-      throw invalid_parameters("heterogeneous code: s = " + std::to_string(p.tolerance) + " must be in [0, n = " + std::to_string(n) +
-                               "); s <= " + std::to_string(n - 1) + " would fit");
+      throw invalid_parameters("heterogeneous code: s = " + std::to_string(p.tolerance) +
+                               " must be in [0, n = " + std::to_string(n) + "); s <= " + std::to_string(n - 1) + " would fit");
     // Sizes before K(s+1) is formed or anything allocated (K(s+1) ≤ n·K once n·K fits).
     detail::check_code_size("heterogeneous code", n, p.partitions);
     const auto loads = proportional_loads(p.partitions * (p.tolerance + 1), p.capacities, p.partitions);

@@ -38,10 +38,11 @@ namespace gradcode {
 inline sparse_matrix<double> null_space_encoding(const assignment& support, Index tolerance, std::uint64_t seed = 1) {
   support.require_replication(tolerance);
   const Index n = support.nodes(), K = support.partitions(), s = tolerance;
-  if (detail::bounded_product(n, K, limits::max_dense_entries) < 0 || detail::bounded_product(s, n, limits::max_dense_entries) < 0)
-    throw invalid_parameters("null-space construction: n = " + std::to_string(n) + ", K = " + std::to_string(K) + ", s = " +
-                             std::to_string(s) + ": n × K and s × n must be <= limits::max_dense_entries = " +
-                             std::to_string(limits::max_dense_entries));
+  if (detail::bounded_product(n, K, limits::max_dense_entries) < 0 ||
+      detail::bounded_product(s, n, limits::max_dense_entries) < 0)
+    throw invalid_parameters(
+        "null-space construction: n = " + std::to_string(n) + ", K = " + std::to_string(K) + ", s = " + std::to_string(s) +
+        ": n × K and s × n must be <= limits::max_dense_entries = " + std::to_string(limits::max_dense_entries));
   for (Index k = 0; k < K; ++k) {
     const auto h = static_cast<Index>(support.holders_of(k).size());
     if (detail::bounded_product(h, h, limits::max_dense_entries) < 0)
@@ -73,7 +74,8 @@ inline sparse_matrix<double> null_space_encoding(const assignment& support, Inde
         Eigen::JacobiSVD<matrix<double>> svd(Hs, Eigen::ComputeFullV);
         // Null space = the last h − s right singular vectors (rank s: any s columns independent).
         const matrix<double> N = svd.matrixV().rightCols(h - s);
-        b = h - s == 1 ? vector<double>(N.col(0)) : vector<double>(N * vector<double>::NullaryExpr(h - s, [&] { return normal(rng); }));
+        b = h - s == 1 ? vector<double>(N.col(0))
+                       : vector<double>(N * vector<double>::NullaryExpr(h - s, [&] { return normal(rng); }));
       }
       const double sum = b.sum();
       if (!(std::abs(sum) > 1e-6 * b.cwiseAbs().sum())) {

@@ -34,10 +34,12 @@ inline std::vector<Index> proportional_loads(Index total, std::span<const double
   if (cap < 0) throw invalid_parameters("proportional_loads: cap " + std::to_string(cap) + " is negative; need cap >= 0");
   constexpr Index exact = Index{1} << 53;  // every share below is an exact integer or a double's rounding of one
   if (total < 0 || total > exact)
-    throw invalid_parameters("cannot place " + std::to_string(total) + " partition copies: proportional_loads needs 0 <= total <= 2^53");
+    throw invalid_parameters("cannot place " + std::to_string(total) +
+                             " partition copies: proportional_loads needs 0 <= total <= 2^53");
   if (const Index room = detail::bounded_product(cap, n, exact); room >= 0 && total > room)
     throw invalid_parameters("cannot place " + std::to_string(total) + " partition copies on " + std::to_string(n) +
-                             " nodes holding at most " + std::to_string(cap) + " each (need total <= " + std::to_string(room) + ")");
+                             " nodes holding at most " + std::to_string(cap) + " each (need total <= " + std::to_string(room) +
+                             ")");
   // Scale by a power of two so that max w = [1, 2): ratios (and so every share) are bit-identical,
   // and neither Σw nor remaining·w can overflow (capacities up to DBL_MAX). A weight more than
   // 2^1074 below the largest would underflow; it keeps the smallest positive double (share ≈ 0).
@@ -115,8 +117,8 @@ class assignment {
       : m_partitions(partitions), m_by_node(std::move(holdings)) {
     if (partitions <= 0) throw invalid_parameters("assignment: K = " + std::to_string(partitions) + " partitions; need K >= 1");
     if (partitions > limits::max_partitions)
-      throw invalid_parameters("assignment: K = " + std::to_string(partitions) + " partitions exceeds limits::max_partitions = " +
-                               std::to_string(limits::max_partitions));
+      throw invalid_parameters("assignment: K = " + std::to_string(partitions) +
+                               " partitions exceeds limits::max_partitions = " + std::to_string(limits::max_partitions));
     if (m_by_node.empty()) throw invalid_parameters("assignment: no nodes; need n >= 1");
     m_by_partition.assign(static_cast<std::size_t>(partitions), {});
     for (std::size_t i = 0; i < m_by_node.size(); ++i) {
@@ -127,7 +129,8 @@ class assignment {
           throw invalid_parameters("assignment: node " + std::to_string(i) + " holds partition " + std::to_string(parts[t]) +
                                    ", outside [0, " + std::to_string(partitions) + ")");
         if (t > 0 && parts[t] == parts[t - 1])
-          throw invalid_parameters("assignment: node " + std::to_string(i) + " lists partition " + std::to_string(parts[t]) + " twice");
+          throw invalid_parameters("assignment: node " + std::to_string(i) + " lists partition " + std::to_string(parts[t]) +
+                                   " twice");
         m_by_partition[static_cast<std::size_t>(parts[t])].push_back(static_cast<Index>(i));
       }
     }
@@ -142,8 +145,8 @@ class assignment {
   static assignment cyclic_consecutive(Index partitions, std::span<const Index> loads) {
     if (partitions <= 0) throw invalid_parameters("cyclic assignment: K = " + std::to_string(partitions) + "; need K >= 1");
     if (partitions > limits::max_partitions)
-      throw invalid_parameters("cyclic assignment: K = " + std::to_string(partitions) + " exceeds limits::max_partitions = " +
-                               std::to_string(limits::max_partitions));
+      throw invalid_parameters("cyclic assignment: K = " + std::to_string(partitions) +
+                               " exceeds limits::max_partitions = " + std::to_string(limits::max_partitions));
     Index entries = 0;
     for (std::size_t i = 0; i < loads.size(); ++i) {
       if (loads[i] < 0 || loads[i] > partitions)
@@ -172,8 +175,8 @@ class assignment {
   /// Nodes holding `partition`, increasing. Throws invalid_input when partition ∉ [0, K).
   std::span<const Index> holders_of(Index partition) const {
     if (partition < 0 || partition >= m_partitions)
-      throw invalid_input("assignment: partition " + std::to_string(partition) + " is outside [0, K = " +
-                          std::to_string(m_partitions) + ")");
+      throw invalid_input("assignment: partition " + std::to_string(partition) +
+                          " is outside [0, K = " + std::to_string(m_partitions) + ")");
     return m_by_partition[static_cast<std::size_t>(partition)];
   }
   /// Number of partitions node i computes on (its computation load).
@@ -195,13 +198,15 @@ class assignment {
   void require_replication(Index tolerance) const {
     if (tolerance < 0) throw invalid_parameters("straggler tolerance s = " + std::to_string(tolerance) + " is negative");
     if (tolerance >= nodes())
-      throw invalid_parameters("straggler tolerance s = " + std::to_string(tolerance) + " needs s < n = " + std::to_string(nodes()) +
+      throw invalid_parameters("straggler tolerance s = " + std::to_string(tolerance) +
+                               " needs s < n = " + std::to_string(nodes()) +
                                " (at least one node must respond); s <= " + std::to_string(nodes() - 1) + " would fit");
     for (std::size_t k = 0; k < m_by_partition.size(); ++k)
       if (static_cast<Index>(m_by_partition[k].size()) < tolerance + 1)
         throw invalid_parameters("partition " + std::to_string(k) + " is held by " + std::to_string(m_by_partition[k].size()) +
-                                 " nodes; tolerating s = " + std::to_string(tolerance) + " stragglers needs every partition on >= " +
-                                 std::to_string(tolerance + 1) + " nodes (s <= " + std::to_string(min_replication() - 1) + " would fit)");
+                                 " nodes; tolerating s = " + std::to_string(tolerance) +
+                                 " stragglers needs every partition on >= " + std::to_string(tolerance + 1) +
+                                 " nodes (s <= " + std::to_string(min_replication() - 1) + " would fit)");
   }
 
  private:

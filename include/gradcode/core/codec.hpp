@@ -57,6 +57,8 @@ inline double largest_amplification(std::span<const decode_report> reports) noex
 
 /// One layer: nodes() nodes, any tolerance() of which may straggle; partial gradients are the
 /// d × K columns of `in`, a message is message_length(d) scalars, a decode writes d scalars.
+// (clang-format 14 splits "{ e } noexcept -> C;" of a requires-expression into two statements.)
+// clang-format off
 template <class C>
 concept codec = requires(const C& c, Index node, Index d, const pattern& p, std::span<const Index> ids,
                          const Eigen::Ref<const matrix<typename C::scalar_type>>& in,
@@ -98,5 +100,6 @@ concept hierarchical_codec = requires(const C& c, worker_id w, Index edge, Index
   { c.edge_decode(edge, ids, in, out) } -> std::same_as<decode_report>;
   { c.master_decode(ids, in, reports, out) } -> std::same_as<decode_report>;
 };
+// clang-format on
 
 }  // namespace gradcode

@@ -167,10 +167,10 @@ inline condition_report condition_of_encoding(const sparse_matrix<double>& encod
 /// condition_of_encoding of a single-layer code (anything with encoding_matrix() and tolerance():
 /// the codes of codes/, stage_two_code's B2), at its tolerance unless options.stragglers ≥ 0.
 template <class Code>
-  requires requires(const Code& c) {
-    { c.encoding_matrix() } -> std::convertible_to<const sparse_matrix<double>&>;
-    { c.tolerance() } -> std::convertible_to<Index>;
-  }
+requires requires(const Code& c) {
+  { c.encoding_matrix() } -> std::convertible_to<const sparse_matrix<double>&>;
+  { c.tolerance() } -> std::convertible_to<Index>;
+}
 condition_report condition_of(const Code& code, condition_options options = {}) {
   if (options.stragglers < 0) options.stragglers = code.tolerance();
   return condition_of_encoding(code.encoding_matrix(), options);
@@ -189,11 +189,11 @@ struct layered_condition {
 /// condition_of for each layer of `code`; options.stragglers is ignored (each layer at its own
 /// tolerance), the other options apply to every layer.
 template <class Hierarchical>
-  requires requires(const Hierarchical& c, Index i) {
-    { c.edges() } -> std::convertible_to<Index>;
-    c.edge_layer();
-    c.worker_layer(i);
-  }
+requires requires(const Hierarchical& c, Index i) {
+  { c.edges() } -> std::convertible_to<Index>;
+  c.edge_layer();
+  c.worker_layer(i);
+}
 layered_condition condition_of_layers(const Hierarchical& code, condition_options options = {}) {
   options.stragglers = -1;
   layered_condition r;

@@ -60,7 +60,7 @@ class decoding_plan {
                                 ? absolute_amplification
                                 : a_sum + static_cast<double>(m_responders.count());
     m_budget = max_relative_error > 0 && std::isfinite(max_relative_error) ? max_relative_error
-                                                                            : (sizeof(Scalar) >= sizeof(double) ? 1e-9 : 1e-4);
+                                                                           : (sizeof(Scalar) >= sizeof(double) ? 1e-9 : 1e-4);
     m_relative_estimate = 4 * static_cast<double>(std::numeric_limits<Scalar>::epsilon()) * amplification;
     // What the underflow term may use: the rest of the budget, and at least half of it (a plan
     // built by hand may carry an amplification its code would have refused).
@@ -74,9 +74,9 @@ class decoding_plan {
   /// node ∉ [0, n).
   double coefficient(Index node) const {
     if (node < 0 || node >= m_coefficients.size())
-      throw invalid_input("decoding plan: node id " + std::to_string(node) + " is outside [0, " +
-                              std::to_string(m_coefficients.size()) + ")",
-                          node);
+      throw invalid_input(
+          "decoding plan: node id " + std::to_string(node) + " is outside [0, " + std::to_string(m_coefficients.size()) + ")",
+          node);
     return m_coefficients[node];
   }
   const vector<double>& coefficients() const noexcept { return m_coefficients; }
@@ -90,8 +90,7 @@ class decoding_plan {
   /// invalid_input on mismatched sizes, ids or overlapping memory (before `out` is written), and
   /// on a NaN/Inf message (naming the node), a sum that overflows, or a sum so small that
   /// underflow makes it inaccurate (header comment) — `out` is then unspecified.
-  void apply(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
-             Eigen::Ref<vector<Scalar>> out) const {
+  void apply(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages, Eigen::Ref<vector<Scalar>> out) const {
     if (static_cast<Index>(ids.size()) != messages.cols())
       throw invalid_input(std::to_string(ids.size()) + " node ids for " + std::to_string(messages.cols()) + " messages");
     if (out.size() != messages.rows())
@@ -145,11 +144,12 @@ class decoding_plan {
     }
     const double estimate = m_relative_estimate + (norm > 0 ? m_floor_numerator * std::sqrt(static_cast<double>(d)) / norm
                                                             : std::numeric_limits<double>::infinity());
-    throw invalid_input("the decoded sum is too small to be accurate in " + std::string(sizeof(Scalar) >= sizeof(double) ? "double" : "float") +
-                        ": ‖ĝ‖₂ = " + detail::format_g(norm) + " over d = " + std::to_string(d) +
-                        " elements, where underflow (absolute rounding below the normal range) puts the estimated relative error at " +
-                        detail::format_g(estimate) + " > " + detail::format_g(m_budget) +
-                        "; scale the partial gradients up (e.g. by 2^k) before encoding and the sum down after decoding");
+    throw invalid_input(
+        "the decoded sum is too small to be accurate in " + std::string(sizeof(Scalar) >= sizeof(double) ? "double" : "float") +
+        ": ‖ĝ‖₂ = " + detail::format_g(norm) + " over d = " + std::to_string(d) +
+        " elements, where underflow (absolute rounding below the normal range) puts the estimated relative error at " +
+        detail::format_g(estimate) + " > " + detail::format_g(m_budget) +
+        "; scale the partial gradients up (e.g. by 2^k) before encoding and the sum down after decoding");
   }
 
   [[noreturn]] static void report_non_finite(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,

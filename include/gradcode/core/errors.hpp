@@ -5,8 +5,8 @@
 
 #include <cstddef>
 #include <cstdio>
-#include <stdexcept>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,8 +26,7 @@ inline std::string format_g(double v) {
 /// value that would fit.
 class invalid_parameters : public std::invalid_argument {
  public:
-  explicit invalid_parameters(const std::string& what)
-      : std::invalid_argument("gradcode::invalid_parameters: " + what) {}
+  explicit invalid_parameters(const std::string& what) : std::invalid_argument("gradcode::invalid_parameters: " + what) {}
 };
 
 /// Bad call data: wrong dimensions, duplicate or out-of-range node ids, NaN/Inf, malformed

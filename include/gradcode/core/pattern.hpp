@@ -30,8 +30,7 @@ class pattern {
     pattern p(nodes);
     for (Index id : ids) {
       p.check_range(id);
-      if (p.contains(id))
-        throw invalid_input("node " + std::to_string(id) + " appears twice among the responders", id);
+      if (p.contains(id)) throw invalid_input("node " + std::to_string(id) + " appears twice among the responders", id);
       p.insert(id);
     }
     return p;
@@ -47,9 +46,7 @@ class pattern {
   }
 
   Index nodes() const noexcept { return m_nodes; }
-  bool contains(Index id) const noexcept {
-    return id >= 0 && id < m_nodes && (m_words[word(id)] >> bit(id)) & 1u;
-  }
+  bool contains(Index id) const noexcept { return id >= 0 && id < m_nodes && (m_words[word(id)] >> bit(id)) & 1u; }
   void insert(Index id) {
     check_range(id);
     m_words[word(id)] |= std::uint64_t{1} << bit(id);
@@ -73,9 +70,7 @@ class pattern {
     return out;
   }
 
-  friend bool operator==(const pattern& a, const pattern& b) noexcept {
-    return a.m_nodes == b.m_nodes && a.m_words == b.m_words;
-  }
+  friend bool operator==(const pattern& a, const pattern& b) noexcept { return a.m_nodes == b.m_nodes && a.m_words == b.m_words; }
   std::size_t hash() const noexcept {
     std::uint64_t h = 0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(m_nodes);
     for (auto w : m_words) {
@@ -88,8 +83,8 @@ class pattern {
   static Index checked_nodes(Index nodes) {
     if (nodes < 0) throw invalid_parameters("pattern: node count " + std::to_string(nodes) + " is negative");
     if (nodes > limits::max_nodes)
-      throw invalid_parameters("pattern: node count " + std::to_string(nodes) + " exceeds limits::max_nodes = " +
-                               std::to_string(limits::max_nodes));
+      throw invalid_parameters("pattern: node count " + std::to_string(nodes) +
+                               " exceeds limits::max_nodes = " + std::to_string(limits::max_nodes));
     return nodes;
   }
   static std::size_t word(Index id) noexcept { return static_cast<std::size_t>(id / 64); }

@@ -18,20 +18,20 @@
 namespace gradcode {
 
 struct span_check_options {
-  double max_exhaustive = 5000;     ///< enumerate all f-subsets when C(n, f) ≤ this
-  Index random_subsets = 2000;      ///< otherwise check this many uniformly random f-subsets
-  std::uint64_t seed = 0x5eed;      ///< seed of the random subsets
-  double residual_tolerance = 1e-9; ///< a subset fails when its residual exceeds this
+  double max_exhaustive = 5000;      ///< enumerate all f-subsets when C(n, f) ≤ this
+  Index random_subsets = 2000;       ///< otherwise check this many uniformly random f-subsets
+  std::uint64_t seed = 0x5eed;       ///< seed of the random subsets
+  double residual_tolerance = 1e-9;  ///< a subset fails when its residual exceeds this
 };
 
 struct span_report {
-  bool satisfied = true;                  ///< no checked subset failed
-  bool exhaustive = false;                ///< all C(n, f) subsets were checked
+  bool satisfied = true;    ///< no checked subset failed
+  bool exhaustive = false;  ///< all C(n, f) subsets were checked
   Index subsets_checked = 0;
-  double worst_residual = 0;              ///< max over checked subsets of ‖B_Fᵀa − 1‖_∞
-  double worst_amplification = 0;         ///< max Σ|a_j|‖b_j‖₁ (rounding amplification)
-  std::vector<Index> worst_subset;        ///< subset with the worst residual
-  std::vector<Index> first_failing_subset;///< empty when satisfied
+  double worst_residual = 0;                ///< max over checked subsets of ‖B_Fᵀa − 1‖_∞
+  double worst_amplification = 0;           ///< max Σ|a_j|‖b_j‖₁ (rounding amplification)
+  std::vector<Index> worst_subset;          ///< subset with the worst residual
+  std::vector<Index> first_failing_subset;  ///< empty when satisfied
 };
 
 namespace detail {
@@ -68,17 +68,18 @@ span_report verify_span_condition(const Eigen::SparseMatrix<Scalar, Options, Sto
                                   const span_check_options& options = {}) {
   const Index n = code.rows();
   if (responders < 1 || responders > n)
-    throw invalid_parameters("span check: f = " + std::to_string(responders) + " responders outside [1, n = " + std::to_string(n) + "]");
+    throw invalid_parameters("span check: f = " + std::to_string(responders) +
+                             " responders outside [1, n = " + std::to_string(n) + "]");
   if (detail::bounded_product(n, code.cols(), limits::max_dense_entries) < 0)
     throw invalid_parameters("span check: n × K = " + std::to_string(n) + " × " + std::to_string(code.cols()) +
                              " exceeds limits::max_dense_entries = " + std::to_string(limits::max_dense_entries));
   if (!(options.residual_tolerance >= 0) || !std::isfinite(options.residual_tolerance))
     throw invalid_parameters("span check: residual_tolerance = " + detail::format_g(options.residual_tolerance) +
                              " must be finite and >= 0 (e.g. 1e-9)");
-  if (std::isnan(options.max_exhaustive))
-    throw invalid_parameters("span check: max_exhaustive is NaN (e.g. 5000)");
+  if (std::isnan(options.max_exhaustive)) throw invalid_parameters("span check: max_exhaustive is NaN (e.g. 5000)");
   if (options.random_subsets < 1)
-    throw invalid_parameters("span check: random_subsets = " + std::to_string(options.random_subsets) + "; need >= 1 (e.g. 2000)");
+    throw invalid_parameters("span check: random_subsets = " + std::to_string(options.random_subsets) +
+                             "; need >= 1 (e.g. 2000)");
   const matrix<double> dense = matrix<double>(code.template cast<double>());
   const vector<double> ones = vector<double>::Ones(code.cols());
   span_report report;

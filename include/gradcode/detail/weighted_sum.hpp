@@ -45,16 +45,21 @@ Index weighted_sum(Index count, Index d, Weight&& weight, Column&& column, Scala
     // Four inputs per pass over the block: fewer L1 round trips of `o` than one at a time.
     Index j = 0;
     switch (count % 4) {
-      case 1: o = weight(0) * cmap(column(0) + b, len); j = 1; break;
-      case 2: o = weight(0) * cmap(column(0) + b, len) + weight(1) * cmap(column(1) + b, len); j = 2; break;
+      case 1:
+        o = weight(0) * cmap(column(0) + b, len);
+        j = 1;
+        break;
+      case 2:
+        o = weight(0) * cmap(column(0) + b, len) + weight(1) * cmap(column(1) + b, len);
+        j = 2;
+        break;
       case 3:
-        o = weight(0) * cmap(column(0) + b, len) + weight(1) * cmap(column(1) + b, len) +
-            weight(2) * cmap(column(2) + b, len);
+        o = weight(0) * cmap(column(0) + b, len) + weight(1) * cmap(column(1) + b, len) + weight(2) * cmap(column(2) + b, len);
         j = 3;
         break;
       default:
-        o = weight(0) * cmap(column(0) + b, len) + weight(1) * cmap(column(1) + b, len) +
-            weight(2) * cmap(column(2) + b, len) + weight(3) * cmap(column(3) + b, len);
+        o = weight(0) * cmap(column(0) + b, len) + weight(1) * cmap(column(1) + b, len) + weight(2) * cmap(column(2) + b, len) +
+            weight(3) * cmap(column(3) + b, len);
         j = 4;
         break;
     }

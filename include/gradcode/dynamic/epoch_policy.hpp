@@ -57,17 +57,16 @@ epoch_decision decide_epoch(const worker_history& history, Index partitions, con
   const Index M = history.workers();
   if (partitions < 1) throw invalid_parameters("epoch policy: K = " + std::to_string(partitions) + "; need K >= 1");
   if (partitions > limits::max_partitions)
-    throw invalid_parameters("epoch policy: K = " + std::to_string(partitions) + " exceeds limits::max_partitions = " +
-                             std::to_string(limits::max_partitions));
+    throw invalid_parameters("epoch policy: K = " + std::to_string(partitions) +
+                             " exceeds limits::max_partitions = " + std::to_string(limits::max_partitions));
   if (policy.stage_one_workers < 0 || policy.stage_one_workers > M)
-    throw invalid_parameters("epoch policy: M1 = " + std::to_string(policy.stage_one_workers) + " outside [0, M = " +
-                             std::to_string(M) + "] (0 = choose from the predicted stragglers)");
+    throw invalid_parameters("epoch policy: M1 = " + std::to_string(policy.stage_one_workers) +
+                             " outside [0, M = " + std::to_string(M) + "] (0 = choose from the predicted stragglers)");
   if (!(policy.deadline_slack >= 0) || !std::isfinite(policy.deadline_slack) || !std::isfinite(policy.fixed_deadline) ||
-      !(policy.fixed_deadline >= 0) ||
-      !(policy.deadline_offset >= 0) || !std::isfinite(policy.deadline_offset))
-    throw invalid_parameters("epoch policy: deadline_slack = " + detail::format_g(policy.deadline_slack) + ", fixed_deadline = " +
-                             detail::format_g(policy.fixed_deadline) + ", deadline_offset = " +
-                             detail::format_g(policy.deadline_offset) + "; all must be finite and >= 0");
+      !(policy.fixed_deadline >= 0) || !(policy.deadline_offset >= 0) || !std::isfinite(policy.deadline_offset))
+    throw invalid_parameters("epoch policy: deadline_slack = " + detail::format_g(policy.deadline_slack) +
+                             ", fixed_deadline = " + detail::format_g(policy.fixed_deadline) +
+                             ", deadline_offset = " + detail::format_g(policy.deadline_offset) + "; all must be finite and >= 0");
   epoch_decision out;
   out.predicted_stragglers = history.predicted_stragglers(M - 1);
   const Index m1 = policy.stage_one_workers > 0 ? policy.stage_one_workers : std::max<Index>(1, M - out.predicted_stragglers);
@@ -77,12 +76,16 @@ epoch_decision decide_epoch(const worker_history& history, Index partitions, con
   std::iota(order.begin(), order.end(), Index{0});
   const auto& W = history.throughputs();
   switch (policy.selection) {
-    case stage_one_selection::random: std::shuffle(order.begin(), order.end(), rng); break;
+    case stage_one_selection::random:
+      std::shuffle(order.begin(), order.end(), rng);
+      break;
     case stage_one_selection::fastest:
-      std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return W[static_cast<std::size_t>(a)] > W[static_cast<std::size_t>(b)]; });
+      std::stable_sort(order.begin(), order.end(),
+                       [&](Index a, Index b) { return W[static_cast<std::size_t>(a)] > W[static_cast<std::size_t>(b)]; });
       break;
     case stage_one_selection::slowest:
-      std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return W[static_cast<std::size_t>(a)] < W[static_cast<std::size_t>(b)]; });
+      std::stable_sort(order.begin(), order.end(),
+                       [&](Index a, Index b) { return W[static_cast<std::size_t>(a)] < W[static_cast<std::size_t>(b)]; });
       break;
   }
   out.stage_one_workers.assign(order.begin(), order.begin() + m1);

@@ -101,8 +101,8 @@ class worker_history {
   /// and finite whatever the (finite) observations.
   Index observe_epoch(std::span<const worker_observation> epoch) {
     if (static_cast<Index>(epoch.size()) != workers())
-      throw invalid_input("worker history: " + std::to_string(epoch.size()) + " observations for M = " +
-                          std::to_string(workers()) + " workers");
+      throw invalid_input("worker history: " + std::to_string(epoch.size()) +
+                          " observations for M = " + std::to_string(workers()) + " workers");
     for (std::size_t m = 0; m < epoch.size(); ++m) {
       if (!(epoch[m].partitions >= 0) || !std::isfinite(epoch[m].partitions) || !std::isfinite(epoch[m].seconds))
         throw invalid_input("worker history: worker " + std::to_string(m) + " reports " + detail::format_g(epoch[m].partitions) +
@@ -134,8 +134,8 @@ class worker_history {
   /// a count outside [0, M].
   void record_straggler_count(Index count) {
     if (count < 0 || count > workers())
-      throw invalid_input("worker history: straggler count " + std::to_string(count) + " outside [0, M = " +
-                          std::to_string(workers()) + "]");
+      throw invalid_input("worker history: straggler count " + std::to_string(count) +
+                          " outside [0, M = " + std::to_string(workers()) + "]");
     if (!m_counts.empty()) ++m_transitions[m_counts.back()][count];
     m_counts.push_back(count);
   }

@@ -60,36 +60,36 @@ struct lyapunov_options {
 
 /// What slot t brings (the random state of the slot). Vectors have M entries unless said.
 struct slot_observation {
-  std::vector<double> arrivals;       ///< D_m(t) ≥ 0, arrived gradient data (eq. (8))
-  std::vector<double> capacity;       ///< r_m(t) ≥ 0, data per unit channel time
-  std::vector<double> harvest;        ///< E^H_m(t) ≥ 0, harvestable energy
-  std::vector<double> cpu_cycles;     ///< f_m^max(t) ≥ 0, cycles worker m can execute
-  std::vector<double> new_cycles;     ///< cycles of new gradient work joining R_m (empty: none, eq. (12) as printed)
-  std::vector<char> active;           ///< non-stragglers of the slot (empty: all), the sums of (6), (13)
-  Index channels = 1;                 ///< L(t) ≥ 0
-  double server_cycles = 0;           ///< F(t) ≥ 0
+  std::vector<double> arrivals;    ///< D_m(t) ≥ 0, arrived gradient data (eq. (8))
+  std::vector<double> capacity;    ///< r_m(t) ≥ 0, data per unit channel time
+  std::vector<double> harvest;     ///< E^H_m(t) ≥ 0, harvestable energy
+  std::vector<double> cpu_cycles;  ///< f_m^max(t) ≥ 0, cycles worker m can execute
+  std::vector<double> new_cycles;  ///< cycles of new gradient work joining R_m (empty: none, eq. (12) as printed)
+  std::vector<char> active;        ///< non-stragglers of the slot (empty: all), the sums of (6), (13)
+  Index channels = 1;              ///< L(t) ≥ 0
+  double server_cycles = 0;        ///< F(t) ≥ 0
 };
 
 /// Decisions of one slot (M entries each) and its penalty term.
 struct slot_decision {
-  std::vector<double> auxiliary;       ///< y_m (P4)
-  std::vector<double> admitted;        ///< d_m (P5)
-  std::vector<double> channel_time;    ///< v_m (P7)
-  std::vector<double> transmitted;     ///< c_m = min(Q_m, r_m v_m)
-  std::vector<double> executed_cycles; ///< f_m
-  std::vector<double> upload_energy;   ///< e_up = p_m v_m (9)
-  std::vector<double> compute_energy;  ///< e_com = f_m δ_m (10)
-  std::vector<double> stored_energy;   ///< e_store (P6, perturbed)
-  double utility = 0;                  ///< Σ_m log2(1 + y_m)
+  std::vector<double> auxiliary;        ///< y_m (P4)
+  std::vector<double> admitted;         ///< d_m (P5)
+  std::vector<double> channel_time;     ///< v_m (P7)
+  std::vector<double> transmitted;      ///< c_m = min(Q_m, r_m v_m)
+  std::vector<double> executed_cycles;  ///< f_m
+  std::vector<double> upload_energy;    ///< e_up = p_m v_m (9)
+  std::vector<double> compute_energy;   ///< e_com = f_m δ_m (10)
+  std::vector<double> stored_energy;    ///< e_store (P6, perturbed)
+  double utility = 0;                   ///< Σ_m log2(1 + y_m)
 };
 
 /// Running time averages since construction (or reset_statistics()).
 struct lyapunov_statistics {
   Index slots = 0;
-  std::vector<double> mean_admitted, mean_transmitted, mean_auxiliary;   ///< d̄_m, c̄_m, ȳ_m
+  std::vector<double> mean_admitted, mean_transmitted, mean_auxiliary;        ///< d̄_m, c̄_m, ȳ_m
   std::vector<double> mean_backlog, mean_virtual, mean_battery, mean_cycles;  ///< Q̄, H̄, Ē, R̄ per worker
-  double mean_server_backlog = 0;  ///< R̄_server
-  double mean_utility = 0;         ///< mean of Σ log2(1 + y_m(t))
+  double mean_server_backlog = 0;                                             ///< R̄_server
+  double mean_utility = 0;                                                    ///< mean of Σ log2(1 + y_m(t))
   /// Σ_m log2(1 + d̄_m): P2's objective (λ_m = 1) evaluated on the time averages.
   double admission_utility() const {
     double u = 0;
@@ -120,9 +120,9 @@ class lyapunov_scheduler {
                                  detail::format_g(m_params.transmit_power[m]) + "; need 0 < p < inf");
       if (!(m_params.energy_per_cycle[m] >= 0) || !(m_params.cycles_per_bit[m] >= 0) ||
           !std::isfinite(m_params.energy_per_cycle[m]) || !std::isfinite(m_params.cycles_per_bit[m]))
-        throw invalid_parameters("lyapunov scheduler: worker " + std::to_string(m) + " has delta = " +
-                                 detail::format_g(m_params.energy_per_cycle[m]) + ", xi = " + detail::format_g(m_params.cycles_per_bit[m]) +
-                                 "; both must be finite and >= 0");
+        throw invalid_parameters("lyapunov scheduler: worker " + std::to_string(m) +
+                                 " has delta = " + detail::format_g(m_params.energy_per_cycle[m]) +
+                                 ", xi = " + detail::format_g(m_params.cycles_per_bit[m]) + "; both must be finite and >= 0");
       if (!(m_params.battery_capacity[m] > 0) || !std::isfinite(m_params.battery_capacity[m]))
         throw invalid_parameters("lyapunov scheduler: worker " + std::to_string(m) + " has battery capacity " +
                                  detail::format_g(m_params.battery_capacity[m]) + "; need 0 < capacity < inf");
@@ -132,8 +132,8 @@ class lyapunov_scheduler {
     if (!(m_params.tradeoff >= 0) || !std::isfinite(m_params.tradeoff))
       throw invalid_parameters("lyapunov scheduler: V = " + detail::format_g(m_params.tradeoff) + "; need V >= 0");
     if (!(options.battery_target_fraction >= 0 && options.battery_target_fraction <= 1))
-      throw invalid_parameters("lyapunov scheduler: battery_target_fraction = " + detail::format_g(options.battery_target_fraction) +
-                               " outside [0, 1] (0.5 would fit)");
+      throw invalid_parameters("lyapunov scheduler: battery_target_fraction = " +
+                               detail::format_g(options.battery_target_fraction) + " outside [0, 1] (0.5 would fit)");
     m_target.resize(M);
     for (std::size_t m = 0; m < M; ++m) m_target[m] = options.battery_target_fraction * m_params.battery_capacity[m];
     if (options.initial_battery.empty()) {
@@ -144,8 +144,8 @@ class lyapunov_scheduler {
       for (std::size_t m = 0; m < M; ++m)
         if (!(m_battery[m] >= 0 && m_battery[m] <= m_params.battery_capacity[m]))
           throw invalid_parameters("lyapunov scheduler: worker " + std::to_string(m) + " starts with battery " +
-                                   detail::format_g(m_battery[m]) + " outside [0, capacity = " +
-                                   detail::format_g(m_params.battery_capacity[m]) + "]");
+                                   detail::format_g(m_battery[m]) +
+                                   " outside [0, capacity = " + detail::format_g(m_params.battery_capacity[m]) + "]");
     }
     m_backlog.assign(M, 0);
     m_virtual.assign(M, 0);
@@ -208,14 +208,15 @@ class lyapunov_scheduler {
       out.admitted[m] = m_backlog[m] < H ? D : 0.0;
       // P7: value per unit of channel time.
       const double r = obs.capacity[m];
-      weight[m] = (m_backlog[m] - m_server * m_params.cycles_per_bit[m]) * r + (m_battery[m] - m_target[m]) * m_params.transmit_power[m];
+      weight[m] =
+          (m_backlog[m] - m_server * m_params.cycles_per_bit[m]) * r + (m_battery[m] - m_target[m]) * m_params.transmit_power[m];
       // A NaN or +∞ weight (a product beyond the double range) cannot be ranked: the greedy order
       // would be arbitrary. −∞ is an unambiguous "do not serve".
       if (r > 0 && m_backlog[m] > 0 && (std::isnan(weight[m]) || weight[m] == std::numeric_limits<double>::infinity()))
-        throw invalid_input("lyapunov scheduler: the P7 weight (Q - R_server xi)·r + (E - theta)·p of worker " + std::to_string(m) +
-                                " overflows double (Q = " + detail::format_g(m_backlog[m]) + ", R_server = " + detail::format_g(m_server) +
-                                ", r = " + detail::format_g(r) + ", p = " + detail::format_g(m_params.transmit_power[m]) +
-                                "); rescale the units of data, cycles or energy",
+        throw invalid_input("lyapunov scheduler: the P7 weight (Q - R_server xi)·r + (E - theta)·p of worker " +
+                                std::to_string(m) + " overflows double (Q = " + detail::format_g(m_backlog[m]) +
+                                ", R_server = " + detail::format_g(m_server) + ", r = " + detail::format_g(r) + ", p = " +
+                                detail::format_g(m_params.transmit_power[m]) + "); rescale the units of data, cycles or energy",
                             static_cast<long long>(m));
       if (weight[m] > 0 && r > 0 && m_backlog[m] > 0) candidates.push_back(m);
     }
@@ -265,15 +266,19 @@ class lyapunov_scheduler {
       const double c = decision.transmitted[m];
       backlog[m] = finite(std::max(0.0, m_backlog[m] + decision.admitted[m] - c), m, "data backlog Q (7)");
       virt[m] = finite(std::max(0.0, m_virtual[m] + decision.auxiliary[m] - decision.admitted[m]), m, "virtual queue H");
-      battery[m] = std::clamp(m_battery[m] - decision.upload_energy[m] - decision.compute_energy[m] + decision.stored_energy[m], 0.0,
-                              m_params.battery_capacity[m]);  // (11)
-      cycles[m] = finite(std::max(0.0, m_cycles[m] - decision.executed_cycles[m]) + (obs.new_cycles.empty() ? 0.0 : obs.new_cycles[m]),
-                         m, "cycle backlog R (12)");
-      to_server = finite(to_server + finite(c * m_params.cycles_per_bit[m], m, "server load c·xi (13)"), m, "server backlog R_server (13)");
+      battery[m] =
+          std::clamp(m_battery[m] - decision.upload_energy[m] - decision.compute_energy[m] + decision.stored_energy[m], 0.0,
+                     m_params.battery_capacity[m]);  // (11)
+      cycles[m] =
+          finite(std::max(0.0, m_cycles[m] - decision.executed_cycles[m]) + (obs.new_cycles.empty() ? 0.0 : obs.new_cycles[m]), m,
+                 "cycle backlog R (12)");
+      to_server = finite(to_server + finite(c * m_params.cycles_per_bit[m], m, "server load c·xi (13)"), m,
+                         "server backlog R_server (13)");
     }
     const double server = std::max(0.0, m_server - obs.server_cycles) + to_server;  // (13)
     if (!std::isfinite(server))
-      throw invalid_input("lyapunov scheduler: the server backlog R_server (13) overflows double in this slot; rescale the units");
+      throw invalid_input(
+          "lyapunov scheduler: the server backlog R_server (13) overflows double in this slot; rescale the units");
     m_backlog = std::move(backlog);
     m_virtual = std::move(virt);
     m_battery = std::move(battery);
@@ -297,8 +302,8 @@ class lyapunov_scheduler {
     auto check = [&](const std::vector<double>& v, const char* name, bool optional) {
       if (optional && v.empty()) return;
       if (v.size() != M)
-        throw invalid_input(std::string("slot observation: ") + name + " has " + std::to_string(v.size()) + " entries for M = " +
-                            std::to_string(M) + " workers");
+        throw invalid_input(std::string("slot observation: ") + name + " has " + std::to_string(v.size()) +
+                            " entries for M = " + std::to_string(M) + " workers");
       for (std::size_t m = 0; m < M; ++m)
         if (!(v[m] >= 0) || !std::isfinite(v[m]))
           throw invalid_input(std::string("slot observation: ") + name + " of worker " + std::to_string(m) + " is " +
@@ -311,17 +316,21 @@ class lyapunov_scheduler {
     check(obs.cpu_cycles, "cpu cycles f", false);
     check(obs.new_cycles, "new cycles", true);
     if (!obs.active.empty() && obs.active.size() != M)
-      throw invalid_input("slot observation: active has " + std::to_string(obs.active.size()) + " entries for M = " + std::to_string(M));
-    if (obs.channels < 0) throw invalid_input("slot observation: L(t) = " + std::to_string(obs.channels) + " channels; need L >= 0");
+      throw invalid_input("slot observation: active has " + std::to_string(obs.active.size()) +
+                          " entries for M = " + std::to_string(M));
+    if (obs.channels < 0)
+      throw invalid_input("slot observation: L(t) = " + std::to_string(obs.channels) + " channels; need L >= 0");
     if (!(obs.server_cycles >= 0) || !std::isfinite(obs.server_cycles))
-      throw invalid_input("slot observation: server cycles F(t) = " + detail::format_g(obs.server_cycles) + "; need a finite value >= 0");
+      throw invalid_input("slot observation: server cycles F(t) = " + detail::format_g(obs.server_cycles) +
+                          "; need a finite value >= 0");
   }
 
   void check_decision(const slot_observation& obs, const slot_decision& d) const {
     const std::size_t M = m_backlog.size();
     for (const auto* v : {&d.auxiliary, &d.admitted, &d.channel_time, &d.transmitted, &d.executed_cycles, &d.upload_energy,
                           &d.compute_energy, &d.stored_energy})
-      if (v->size() != M) throw invalid_input("slot decision: a decision vector does not have M = " + std::to_string(M) + " entries");
+      if (v->size() != M)
+        throw invalid_input("slot decision: a decision vector does not have M = " + std::to_string(M) + " entries");
     const double T = m_params.slot_length, slack = 1e-9;
     if (!(d.utility >= 0) || !std::isfinite(d.utility))
       throw invalid_input("slot decision: utility " + detail::format_g(d.utility) + " must be finite and >= 0");
@@ -333,17 +342,21 @@ class lyapunov_scheduler {
       // NaN passes every comparison below; a NaN or negative entry would enter the queues.
       for (const auto* v : {&d.auxiliary, &d.admitted, &d.channel_time, &d.transmitted, &d.executed_cycles, &d.upload_energy,
                             &d.compute_energy, &d.stored_energy})
-        if (!((*v)[m] >= 0) || !std::isfinite((*v)[m])) fail("finite, non-negative entries (one is " + detail::format_g((*v)[m]) + ")");
+        if (!((*v)[m] >= 0) || !std::isfinite((*v)[m]))
+          fail("finite, non-negative entries (one is " + detail::format_g((*v)[m]) + ")");
       const double tol = slack * (1 + T);
       if (d.channel_time[m] < 0 || d.channel_time[m] > T + tol) fail("C1: 0 <= v <= T (5)");
       if (d.admitted[m] < 0 || d.admitted[m] > obs.arrivals[m] * (1 + slack)) fail("C2: 0 <= d <= D (8)");
       if (d.stored_energy[m] < 0 || d.stored_energy[m] > obs.harvest[m] * (1 + slack)) fail("C3: 0 <= e_store <= E^H");
       const double used = d.upload_energy[m] + d.compute_energy[m];
       if (used > m_battery[m] * (1 + slack) + slack) fail("C4: e_up + e_com <= E");
-      if (m_battery[m] - used + d.stored_energy[m] > m_params.battery_capacity[m] * (1 + slack) + slack) fail("the battery capacity");
-      if (d.transmitted[m] < 0 || d.transmitted[m] > std::min(m_backlog[m], obs.capacity[m] * d.channel_time[m]) * (1 + slack) + slack)
+      if (m_battery[m] - used + d.stored_energy[m] > m_params.battery_capacity[m] * (1 + slack) + slack)
+        fail("the battery capacity");
+      if (d.transmitted[m] < 0 ||
+          d.transmitted[m] > std::min(m_backlog[m], obs.capacity[m] * d.channel_time[m]) * (1 + slack) + slack)
         fail("c = min(Q, r v)");
-      if (!is_active(obs, m) && (d.channel_time[m] > 0 || d.admitted[m] > 0)) fail("inactive (straggler) workers send and admit nothing");
+      if (!is_active(obs, m) && (d.channel_time[m] > 0 || d.admitted[m] > 0))
+        fail("inactive (straggler) workers send and admit nothing");
       auto same = [&](double a, double b) { return std::abs(a - b) <= slack * std::max(std::abs(a), std::abs(b)) + slack; };
       if (d.executed_cycles[m] > std::min(obs.cpu_cycles[m], m_cycles[m]) * (1 + slack) + slack) fail("f <= min(f^max, R)");
       if (!same(d.upload_energy[m], m_params.transmit_power[m] * d.channel_time[m])) fail("e_up = p v (9)");
@@ -351,8 +364,8 @@ class lyapunov_scheduler {
       total += d.channel_time[m];
     }
     if (total > T * static_cast<double>(obs.channels) * (1 + slack) + slack)
-      throw invalid_input("slot decision violates (6): sum of channel times " + detail::format_g(total) + " > T L(t) = " +
-                          detail::format_g(T * static_cast<double>(obs.channels)));
+      throw invalid_input("slot decision violates (6): sum of channel times " + detail::format_g(total) +
+                          " > T L(t) = " + detail::format_g(T * static_cast<double>(obs.channels)));
   }
 
   void accumulate(const slot_decision& d) {

@@ -125,12 +125,12 @@ class two_stage_code {
     const Index M = workers();
     if (M < 1) throw invalid_parameters("two-stage code: no workers (throughputs is empty)");
     if (M > limits::max_nodes)
-      throw invalid_parameters("two-stage code: M = " + std::to_string(M) + " workers exceeds limits::max_nodes = " +
-                               std::to_string(limits::max_nodes));
+      throw invalid_parameters("two-stage code: M = " + std::to_string(M) +
+                               " workers exceeds limits::max_nodes = " + std::to_string(limits::max_nodes));
     if (m_partitions < 1) throw invalid_parameters("two-stage code: K = " + std::to_string(m_partitions) + "; need K >= 1");
     if (m_partitions > limits::max_partitions)  // checked before the per-partition owner table is allocated
-      throw invalid_parameters("two-stage code: K = " + std::to_string(m_partitions) + " exceeds limits::max_partitions = " +
-                               std::to_string(limits::max_partitions));
+      throw invalid_parameters("two-stage code: K = " + std::to_string(m_partitions) +
+                               " exceeds limits::max_partitions = " + std::to_string(limits::max_partitions));
     for (std::size_t m = 0; m < m_throughputs.size(); ++m)
       if (!(m_throughputs[m] > 0) || !std::isfinite(m_throughputs[m]))
         throw invalid_parameters("two-stage code: worker " + std::to_string(m) + " has throughput W = " +
@@ -140,8 +140,8 @@ class two_stage_code {
     std::sort(m_stage_one.begin(), m_stage_one.end());
     for (std::size_t j = 0; j < m_stage_one.size(); ++j) {
       if (m_stage_one[j] < 0 || m_stage_one[j] >= M)
-        throw invalid_parameters("two-stage code: stage-1 worker " + std::to_string(m_stage_one[j]) + " is outside [0, M = " +
-                                 std::to_string(M) + ")");
+        throw invalid_parameters("two-stage code: stage-1 worker " + std::to_string(m_stage_one[j]) +
+                                 " is outside [0, M = " + std::to_string(M) + ")");
       if (j > 0 && m_stage_one[j] == m_stage_one[j - 1])
         throw invalid_parameters("two-stage code: stage-1 worker " + std::to_string(m_stage_one[j]) + " is listed twice");
     }
@@ -200,12 +200,12 @@ class two_stage_code {
     if (!is_stage_one(worker))
       throw invalid_input("encode_stage_one: worker " + std::to_string(worker) + " was not started in stage 1", worker);
     if (partials.cols() != m_partitions)
-      throw invalid_input("encode_stage_one: partials have " + std::to_string(partials.cols()) + " columns, K = " +
-                              std::to_string(m_partitions),
-                          worker);
+      throw invalid_input(
+          "encode_stage_one: partials have " + std::to_string(partials.cols()) + " columns, K = " + std::to_string(m_partitions),
+          worker);
     if (out.size() != partials.rows())
-      throw invalid_input("encode_stage_one: output has length " + std::to_string(out.size()) + ", gradients have d = " +
-                              std::to_string(partials.rows()),
+      throw invalid_input("encode_stage_one: output has length " + std::to_string(out.size()) +
+                              ", gradients have d = " + std::to_string(partials.rows()),
                           worker);
     // An out inside partials would be read after it is (partly) written: a wrong message.
     if (detail::overlaps(out.data(), out.size(), partials.data(), detail::memory_extent(partials)))
@@ -213,8 +213,8 @@ class two_stage_code {
     const auto m = static_cast<std::size_t>(worker);
     out = partials.middleCols(m_block_begin[m], m_block_end[m] - m_block_begin[m]).rowwise().sum();
     if (!out.allFinite())
-      throw invalid_input("encode_stage_one: worker " + std::to_string(worker) + "'s message is not finite (NaN/Inf in its block)",
-                          worker);
+      throw invalid_input(
+          "encode_stage_one: worker " + std::to_string(worker) + "'s message is not finite (NaN/Inf in its block)", worker);
   }
   vector<Scalar> encode_stage_one(Index worker, const Eigen::Ref<const matrix<Scalar>>& partials) const {
     vector<Scalar> out(partials.rows());
@@ -234,7 +234,8 @@ class two_stage_code {
  private:
   Index check_worker(Index worker) const {
     if (worker < 0 || worker >= workers())
-      throw invalid_input("worker id " + std::to_string(worker) + " is outside [0, M = " + std::to_string(workers()) + ")", worker);
+      throw invalid_input("worker id " + std::to_string(worker) + " is outside [0, M = " + std::to_string(workers()) + ")",
+                          worker);
     return worker;
   }
 
@@ -265,7 +266,8 @@ class stage_two_code {
     pattern done(M);
     for (Index m : finished) {
       if (m < 0 || m >= M)
-        throw invalid_input("stage_two: finished worker " + std::to_string(m) + " is outside [0, M = " + std::to_string(M) + ")", m);
+        throw invalid_input("stage_two: finished worker " + std::to_string(m) + " is outside [0, M = " + std::to_string(M) + ")",
+                            m);
       if (!stage_one.is_stage_one(m))
         throw invalid_input("stage_two: worker " + std::to_string(m) + " reported as finished but was not started in stage 1", m);
       if (done.contains(m)) throw invalid_input("stage_two: finished worker " + std::to_string(m) + " is listed twice", m);
@@ -280,7 +282,8 @@ class stage_two_code {
     for (Index m = 0; m < M; ++m)
       if (!stage_one.is_stage_one(m)) fresh.push_back(m);
     for (Index m : fresh) m_stage_two.push_back(m);
-    for (std::size_t j = 0; j < m_stage_two.size(); ++j) m_local[static_cast<std::size_t>(m_stage_two[j])] = static_cast<Index>(j);
+    for (std::size_t j = 0; j < m_stage_two.size(); ++j)
+      m_local[static_cast<std::size_t>(m_stage_two[j])] = static_cast<Index>(j);
 
     // K_c and the vector C of T3: C·B1[finished, covered] = 1.
     std::vector<bool> covered(static_cast<std::size_t>(K), false);
@@ -326,10 +329,10 @@ class stage_two_code {
     const Index fresh_count = static_cast<Index>(fresh.size());
     if (straggler_tolerance > fresh_count)
       throw invalid_parameters("two-stage code: stage 2 cannot tolerate s = " + std::to_string(straggler_tolerance) +
-                               " stragglers: each of the K - K_c = " + std::to_string(R) + " remaining partitions needs s = " +
-                               std::to_string(straggler_tolerance) + " further copies on distinct new workers, and only M - M1 = " +
-                               std::to_string(fresh_count) + " workers were held back (s <= " + std::to_string(fresh_count) +
-                               " would fit)");
+                               " stragglers: each of the K - K_c = " + std::to_string(R) +
+                               " remaining partitions needs s = " + std::to_string(straggler_tolerance) +
+                               " further copies on distinct new workers, and only M - M1 = " + std::to_string(fresh_count) +
+                               " workers were held back (s <= " + std::to_string(fresh_count) + " would fit)");
     std::vector<std::vector<Index>> holdings(m_stage_two.size());
     for (Index j = 0; j < unfinished; ++j) {  // unfinished stage-1 workers keep their blocks
       const Index m = m_stage_two[static_cast<std::size_t>(j)];
@@ -338,10 +341,11 @@ class stage_two_code {
     }
     // The stage-2 support holds R(s + 1) partition copies (eq. (17)); bound it before building.
     if (straggler_tolerance + 1 > limits::max_support_entries / R)
-      throw invalid_parameters("two-stage code: stage 2 would place (K - K_c)(s + 1) = " + std::to_string(R) + "·" +
-                               std::to_string(straggler_tolerance + 1) + " partition copies, more than limits::max_support_entries = " +
-                               std::to_string(limits::max_support_entries) + " (s <= " +
-                               std::to_string(limits::max_support_entries / R - 1) + " would fit)");
+      throw invalid_parameters(
+          "two-stage code: stage 2 would place (K - K_c)(s + 1) = " + std::to_string(R) + "·" +
+          std::to_string(straggler_tolerance + 1) +
+          " partition copies, more than limits::max_support_entries = " + std::to_string(limits::max_support_entries) +
+          " (s <= " + std::to_string(limits::max_support_entries / R - 1) + " would fit)");
     if (straggler_tolerance > 0) {
       std::vector<double> w;
       for (Index m : fresh) w.push_back(stage_one.throughputs()[static_cast<std::size_t>(m)]);
@@ -414,12 +418,12 @@ class stage_two_code {
   void encode_stage_two(Index worker, const Eigen::Ref<const matrix<Scalar>>& partials, Eigen::Ref<vector<Scalar>> out) const {
     const Index j = stage_two_node(worker, "encode_stage_two");
     if (partials.cols() != m_partitions)
-      throw invalid_input("encode_stage_two: partials have " + std::to_string(partials.cols()) + " columns, K = " +
-                              std::to_string(m_partitions),
-                          worker);
+      throw invalid_input(
+          "encode_stage_two: partials have " + std::to_string(partials.cols()) + " columns, K = " + std::to_string(m_partitions),
+          worker);
     if (out.size() != partials.rows())
-      throw invalid_input("encode_stage_two: output has length " + std::to_string(out.size()) + ", gradients have d = " +
-                              std::to_string(partials.rows()),
+      throw invalid_input("encode_stage_two: output has length " + std::to_string(out.size()) +
+                              ", gradients have d = " + std::to_string(partials.rows()),
                           worker);
     if (detail::overlaps(out.data(), out.size(), partials.data(), detail::memory_extent(partials)))
       throw invalid_input("encode_stage_two: the output overlaps the partial gradients", worker);
@@ -427,8 +431,9 @@ class stage_two_code {
     for (typename sparse_matrix<double>::InnerIterator it(m_code->encoding_matrix(), j); it; ++it)
       out += static_cast<Scalar>(it.value()) * partials.col(m_global_partition[static_cast<std::size_t>(it.col())]);
     if (!out.allFinite())
-      throw invalid_input("encode_stage_two: worker " + std::to_string(worker) + "'s message is not finite (NaN/Inf in a partition it holds)",
-                          worker);
+      throw invalid_input(
+          "encode_stage_two: worker " + std::to_string(worker) + "'s message is not finite (NaN/Inf in a partition it holds)",
+          worker);
   }
   vector<Scalar> encode_stage_two(Index worker, const Eigen::Ref<const matrix<Scalar>>& partials) const {
     vector<Scalar> out(partials.rows());
@@ -465,8 +470,8 @@ class stage_two_code {
   void encode(Index worker, const Eigen::Ref<const matrix<Scalar>>& partials, Eigen::Ref<vector<Scalar>> out) const {
     if (!is_finished(check_worker(worker, "encode"))) return encode_stage_two(worker, partials, out);
     if (partials.cols() != m_partitions)
-      throw invalid_input("encode: partials have " + std::to_string(partials.cols()) + " columns, K = " + std::to_string(m_partitions),
-                          worker);
+      throw invalid_input(
+          "encode: partials have " + std::to_string(partials.cols()) + " columns, K = " + std::to_string(m_partitions), worker);
     const auto block = partitions_of(worker);
     encode_block(worker, partials.middleCols(block.empty() ? 0 : block.front(), static_cast<Index>(block.size())), out, "encode");
   }
@@ -508,9 +513,9 @@ class stage_two_code {
     for (Index m : m_finished) {
       const auto& block = m_holdings[static_cast<std::size_t>(m)];
       if (!block.empty() && !p.contains(m))
-        throw not_decodable("stage-1 result of finished worker " + std::to_string(m) + " is missing: no other worker holds its partitions " +
-                                std::to_string(block.front()) + ".." + std::to_string(block.back()) + " (finished: " +
-                                detail::ids_to_string(m_finished) + ")",
+        throw not_decodable("stage-1 result of finished worker " + std::to_string(m) +
+                                " is missing: no other worker holds its partitions " + std::to_string(block.front()) + ".." +
+                                std::to_string(block.back()) + " (finished: " + detail::ids_to_string(m_finished) + ")",
                             static_cast<std::size_t>(p.count()), needed);
     }
     vector<double> coefficients = vector<double>::Zero(m_workers);
@@ -527,9 +532,9 @@ class stage_two_code {
     for (std::size_t j = 0; j < m_stage_two.size(); ++j)
       if (p.contains(m_stage_two[j])) {
         if (!m_code)
-          throw invalid_input("stage 2 is not coded (K_c = K), yet worker " + std::to_string(m_stage_two[j]) +
-                                  " sent a stage-2 result",
-                              m_stage_two[j]);
+          throw invalid_input(
+              "stage 2 is not coded (K_c = K), yet worker " + std::to_string(m_stage_two[j]) + " sent a stage-2 result",
+              m_stage_two[j]);
         local.insert(static_cast<Index>(j));
       }
     double residual = m_stage_one_residual;
@@ -538,8 +543,8 @@ class stage_two_code {
       try {
         inner = m_code->plan(local);
       } catch (const not_decodable& e) {
-        throw not_decodable("stage 2 (M - M_c = " + std::to_string(m_stage_two.size()) + " workers, s = " + std::to_string(m_tolerance) +
-                                "): " + detail::untagged(e),
+        throw not_decodable("stage 2 (M - M_c = " + std::to_string(m_stage_two.size()) +
+                                " workers, s = " + std::to_string(m_tolerance) + "): " + detail::untagged(e),
                             static_cast<std::size_t>(p.count()), needed);
       }
       const auto& B = m_code->encoding_matrix();
@@ -626,14 +631,15 @@ class stage_two_code {
     const pattern given = pattern::from_ids(m_workers, stage_one_ids);
     for (Index m : m_finished)
       if (!given.contains(m))
-        throw invalid_input("decode: stage-1 result of finished worker " + std::to_string(m) + " is missing (finished: " +
-                                detail::ids_to_string(m_finished) + ")",
+        throw invalid_input("decode: stage-1 result of finished worker " + std::to_string(m) +
+                                " is missing (finished: " + detail::ids_to_string(m_finished) + ")",
                             m);
     for (Index m : stage_one_ids)
       if (!is_finished(m))
-        throw invalid_input("decode: worker " + std::to_string(m) + " sent a stage-1 result but did not finish stage 1 (finished: " +
-                                detail::ids_to_string(m_finished) + ")",
-                            m);
+        throw invalid_input(
+            "decode: worker " + std::to_string(m) +
+                " sent a stage-1 result but did not finish stage 1 (finished: " + detail::ids_to_string(m_finished) + ")",
+            m);
     if (!m_code && !stage_two_ids.empty())
       throw invalid_input("decode: stage 2 is not coded (K_c = K), yet " + std::to_string(stage_two_ids.size()) +
                           " stage-2 results were passed");
@@ -650,9 +656,9 @@ class stage_two_code {
  private:
   Index check_worker(Index worker, const char* where) const {
     if (worker < 0 || worker >= m_workers)
-      throw invalid_input(std::string(where) + ": worker id " + std::to_string(worker) + " is outside [0, M = " +
-                              std::to_string(m_workers) + ")",
-                          worker);
+      throw invalid_input(
+          std::string(where) + ": worker id " + std::to_string(worker) + " is outside [0, M = " + std::to_string(m_workers) + ")",
+          worker);
     return worker;
   }
   bool is_finished(Index worker) const noexcept { return std::binary_search(m_finished.begin(), m_finished.end(), worker); }
@@ -666,8 +672,8 @@ class stage_two_code {
   void encode_block(Index worker, const Eigen::Ref<const matrix<Scalar>>& block, Eigen::Ref<vector<Scalar>> out,
                     const char* where) const {
     if (out.size() != block.rows())
-      throw invalid_input(std::string(where) + ": output has length " + std::to_string(out.size()) + ", gradients have d = " +
-                              std::to_string(block.rows()),
+      throw invalid_input(std::string(where) + ": output has length " + std::to_string(out.size()) +
+                              ", gradients have d = " + std::to_string(block.rows()),
                           worker);
     if (detail::overlaps(out.data(), out.size(), block.data(), detail::memory_extent<Scalar>(block)))
       throw invalid_input(std::string(where) + ": the output overlaps the partial gradients", worker);
@@ -676,17 +682,22 @@ class stage_two_code {
     else
       out = block.rowwise().sum();
     if (!out.allFinite())
-      throw invalid_input(std::string(where) + ": worker " + std::to_string(worker) + "'s message is not finite (NaN/Inf in its block)",
-                          worker);
+      throw invalid_input(
+          std::string(where) + ": worker " + std::to_string(worker) + "'s message is not finite (NaN/Inf in its block)", worker);
   }
-  std::shared_ptr<const plan_type> checked_plan(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages) const {
+  std::shared_ptr<const plan_type> checked_plan(std::span<const Index> ids,
+                                                const Eigen::Ref<const matrix<Scalar>>& messages) const {
     if (static_cast<Index>(ids.size()) != messages.cols())
-      throw invalid_input("decode: " + std::to_string(ids.size()) + " worker ids for " + std::to_string(messages.cols()) + " messages");
+      throw invalid_input("decode: " + std::to_string(ids.size()) + " worker ids for " + std::to_string(messages.cols()) +
+                          " messages");
     return plan(pattern::from_ids(m_workers, ids));
   }
   decode_report report(std::span<const Index> ids, const plan_type& solved) const {
-    return {.used = detail::sorted_ids(ids), .corrupted = {}, .amplification = solved.amplification(),
-            .estimated_error = estimated_error(solved.amplification()), .exact = true};
+    return {.used = detail::sorted_ids(ids),
+            .corrupted = {},
+            .amplification = solved.amplification(),
+            .estimated_error = estimated_error(solved.amplification()),
+            .exact = true};
   }
   Index stage_two_node(Index worker, const char* where) const {
     if (!m_code)
@@ -694,8 +705,8 @@ class stage_two_code {
                           worker);
     const Index j = stage_two_index(worker);
     if (j < 0)
-      throw invalid_input(std::string(where) + ": worker " + std::to_string(worker) + " is not a stage-2 worker (stage 2: " +
-                              detail::ids_to_string(m_stage_two) + ")",
+      throw invalid_input(std::string(where) + ": worker " + std::to_string(worker) +
+                              " is not a stage-2 worker (stage 2: " + detail::ids_to_string(m_stage_two) + ")",
                           worker);
     return j;
   }

@@ -34,12 +34,12 @@ namespace gradcode {
 
 /// What the hierarchical code is.
 struct hgc_params {
-  std::vector<Index> workers;   ///< m_i, workers of edge i; n = workers.size() edges
-  Index partitions = 0;         ///< K
-  Index edge_tolerance = 0;     ///< s_e ∈ [0, n): straggling edges tolerated
-  Index worker_tolerance = 0;   ///< s_w ∈ [0, min m_i): straggling workers tolerated per edge
+  std::vector<Index> workers;                     ///< m_i, workers of edge i; n = workers.size() edges
+  Index partitions = 0;                           ///< K
+  Index edge_tolerance = 0;                       ///< s_e ∈ [0, n): straggling edges tolerated
+  Index worker_tolerance = 0;                     ///< s_w ∈ [0, min m_i): straggling workers tolerated per edge
   construction method = construction::automatic;  ///< for B and every D̄^i
-  std::uint64_t seed = 1;       ///< seed of the random (null-space) constructions
+  std::uint64_t seed = 1;                         ///< seed of the random (null-space) constructions
   /// The paper assumes enough workers that the Theorem 1 load is achievable:
   /// (s_e+1)·m_i ≤ Σm for every edge (so n_i ≤ K) and, after Thm 1, that any f_e edges hold
   /// ≥ K slots. When false (default) a violation throws invalid_parameters; when true the edge
@@ -49,12 +49,12 @@ struct hgc_params {
 
 /// An HGC code given explicitly (e.g. the paper's Example 1 coefficients).
 struct hgc_definition {
-  assignment edge_support;                  ///< edge → global partitions
-  sparse_matrix<double> edge_encoding;      ///< B, n × K
-  std::vector<assignment> worker_support;   ///< per edge: worker → positions in the edge's ascending partition list
+  assignment edge_support;                             ///< edge → global partitions
+  sparse_matrix<double> edge_encoding;                 ///< B, n × K
+  std::vector<assignment> worker_support;              ///< per edge: worker → positions in the edge's ascending partition list
   std::vector<sparse_matrix<double>> worker_encoding;  ///< D̄^i, m_i × n_i
-  Index edge_tolerance = 0;                 ///< s_e
-  Index worker_tolerance = 0;               ///< s_w
+  Index edge_tolerance = 0;                            ///< s_e
+  Index worker_tolerance = 0;                          ///< s_w
 };
 
 template <class Scalar>
@@ -67,8 +67,7 @@ class hgc_code {
   /// gradcode's limits (Σm_i ≤ limits::max_nodes, K ≤ limits::max_partitions, n·K ≤
   /// limits::max_dense_entries, K(s_e+1)(s_w+1) ≤ limits::max_support_entries; checked before
   /// any arithmetic that could overflow or any allocation), and on a bad `options` field.
-  explicit hgc_code(const hgc_params& params, const decode_options& options = {})
-      : hgc_code(define(params, options), options) {}
+  explicit hgc_code(const hgc_params& params, const decode_options& options = {}) : hgc_code(define(params, options), options) {}
 
   /// Uses the given B and D̄^i; checks shapes and supports (not the span conditions — call
   /// verify() for those).
@@ -78,17 +77,18 @@ class hgc_code {
     const Index n = m_edge_code.nodes();
     if (static_cast<Index>(def.worker_support.size()) != n || static_cast<Index>(def.worker_encoding.size()) != n)
       throw invalid_parameters("HGC definition: " + std::to_string(def.worker_support.size()) + " worker supports and " +
-                               std::to_string(def.worker_encoding.size()) + " D̄ matrices for n = " + std::to_string(n) + " edges");
+                               std::to_string(def.worker_encoding.size()) + " D̄ matrices for n = " + std::to_string(n) +
+                               " edges");
     m_local_codes.reserve(static_cast<std::size_t>(n));
     for (Index i = 0; i < n; ++i) {
       const Index ni = m_edge_code.load(i);
       if (def.worker_support[i].partitions() != ni)
         throw invalid_parameters("HGC definition: the workers of edge " + std::to_string(i) + " cover " +
-                                 std::to_string(def.worker_support[i].partitions()) + " positions, the edge holds n_i = " +
-                                 std::to_string(ni) + " partitions");
-      m_local_codes.emplace_back(code_definition{std::move(def.worker_support[i]), std::move(def.worker_encoding[i]),
-                                                 m_worker_tolerance},
-                                 layer_options(options));
+                                 std::to_string(def.worker_support[i].partitions()) +
+                                 " positions, the edge holds n_i = " + std::to_string(ni) + " partitions");
+      m_local_codes.emplace_back(
+          code_definition{std::move(def.worker_support[i]), std::move(def.worker_encoding[i]), m_worker_tolerance},
+          layer_options(options));
     }
     build_worker_rows();
   }
@@ -173,8 +173,8 @@ class hgc_code {
   void encode(worker_id w, const Eigen::Ref<const matrix<Scalar>>& partials, Eigen::Ref<vector<Scalar>> out) const {
     check_worker(w);
     if (partials.cols() != partitions())
-      throw invalid_input("HGC encode: partials have " + std::to_string(partials.cols()) + " columns, K = " +
-                          std::to_string(partitions()));
+      throw invalid_input("HGC encode: partials have " + std::to_string(partials.cols()) +
+                          " columns, K = " + std::to_string(partitions()));
     const auto& row = m_worker_rows[static_cast<std::size_t>(w.edge)][static_cast<std::size_t>(w.worker)];
     encode_row(w, row, partials, out, [&](const row_entry& e) { return e.partition; });
   }
@@ -191,8 +191,8 @@ class hgc_code {
   vector<Scalar> encode(worker_id w, const Eigen::Ref<const matrix<Scalar>>& partials) const {
     check_worker(w);
     if (partials.cols() != partitions())  // before allocating: the shape may be a lie
-      throw invalid_input("HGC encode: partials have " + std::to_string(partials.cols()) + " columns, K = " +
-                          std::to_string(partitions()));
+      throw invalid_input("HGC encode: partials have " + std::to_string(partials.cols()) +
+                          " columns, K = " + std::to_string(partitions()));
     vector<Scalar> out(partials.rows());
     encode(w, partials, out);
     return out;
@@ -352,10 +352,9 @@ class hgc_code {
   /// Each layer accepts a plan when its own estimate 4ε·amplification ≤ max_relative_error. The
   /// two decodes compound (edge i's error is multiplied by the master's coefficients), so the
   /// end-to-end estimate is ≈ 4ε·amp_master·max amp_edge; master_decode(…, edge_amplification)
-  /// and simulate_round() check that product and throw not_decodable beyond the budget. Splitting the budget between the layers up front
-  /// (√ each) refused 15–20 % of float patterns whose measured error was ≤ 2e-6 (50× inside the
-  /// bound), so the per-layer check stays at the full budget and the product is checked where
-  /// both plans are known.
+  /// and simulate_round() check that product and throw not_decodable beyond the budget. Splitting the budget between the layers
+  /// up front (√ each) refused 15–20 % of float patterns whose measured error was ≤ 2e-6 (50× inside the bound), so the per-layer
+  /// check stays at the full budget and the product is checked where both plans are known.
   static decode_options layer_options(decode_options o) { return o; }
 
   static hgc_definition define(const hgc_params& p, const decode_options& options) {
@@ -370,8 +369,8 @@ class hgc_code {
                                  " workers; need m_i >= 1");
       // Each m_i ≤ max_nodes and the running sum ≤ max_nodes: no Index arithmetic below overflows.
       if (p.workers[i] > limits::max_nodes - total)
-        throw invalid_parameters("HGC: Σm_i exceeds limits::max_nodes = " + std::to_string(limits::max_nodes) + " workers (edge " +
-                                 std::to_string(i) + " has m_i = " + std::to_string(p.workers[i]) + ")");
+        throw invalid_parameters("HGC: Σm_i exceeds limits::max_nodes = " + std::to_string(limits::max_nodes) +
+                                 " workers (edge " + std::to_string(i) + " has m_i = " + std::to_string(p.workers[i]) + ")");
       total += p.workers[i];
       m_min = std::min(m_min, p.workers[i]);
       m_max = std::max(m_max, p.workers[i]);
@@ -397,13 +396,14 @@ class hgc_code {
         if ((t + 1) * m_max <= total) fits = t;
       if (smallest_fe * (se + 1) < total)
         throw invalid_parameters("HGC: tang2024's assumption after Theorem 1 fails: the " + std::to_string(n - se) +
-                                 " smallest edges hold " + std::to_string(smallest_fe) + "·(s_e+1) = " +
-                                 std::to_string(smallest_fe * (se + 1)) + " < Σm = " + std::to_string(total) +
-                                 " worker slots; s_e <= " + std::to_string(fits) +
-                                 " would fit (or set allow_load_above_bound)");
+                                 " smallest edges hold " + std::to_string(smallest_fe) +
+                                 "·(s_e+1) = " + std::to_string(smallest_fe * (se + 1)) + " < Σm = " + std::to_string(total) +
+                                 " worker slots; s_e <= " + std::to_string(fits) + " would fit (or set allow_load_above_bound)");
       if ((se + 1) * m_max > total)
-        throw invalid_parameters("HGC: an edge with m_i = " + std::to_string(m_max) + " would need n_i = K(s_e+1)m_i/Σm > K "
-                                 "((s_e+1)·m_i = " + std::to_string((se + 1) * m_max) + " > Σm = " + std::to_string(total) +
+        throw invalid_parameters("HGC: an edge with m_i = " + std::to_string(m_max) +
+                                 " would need n_i = K(s_e+1)m_i/Σm > K "
+                                 "((s_e+1)·m_i = " +
+                                 std::to_string((se + 1) * m_max) + " > Σm = " + std::to_string(total) +
                                  "); s_e <= " + std::to_string(fits) + " would fit (or set allow_load_above_bound)");
     }
     // Eqs. (15)–(16): n_i ∝ m_i with Σ n_i = K(s_e+1), cyclic consecutive over the K partitions.
@@ -421,7 +421,8 @@ class hgc_code {
                                  std::to_string((total + (se + 1) * mi - 1) / ((se + 1) * mi)) + " would fit)");
       const std::vector<double> equal(static_cast<std::size_t>(mi), 1.0);
       auto local = assignment::cyclic_consecutive(ni, proportional_loads(ni * (sw + 1), equal, ni));
-      worker_encoding.push_back(encoding_for(local, sw, p.method, p.seed * 0x9e3779b97f4a7c15ull + 1 + static_cast<std::uint64_t>(i)));
+      worker_encoding.push_back(
+          encoding_for(local, sw, p.method, p.seed * 0x9e3779b97f4a7c15ull + 1 + static_cast<std::uint64_t>(i)));
       worker_support.push_back(std::move(local));
     }
     return {std::move(edge_support), std::move(B), std::move(worker_support), std::move(worker_encoding), se, sw};
@@ -451,8 +452,8 @@ class hgc_code {
   void encode_row(worker_id w, const std::vector<row_entry>& row, const Eigen::Ref<const matrix<Scalar>>& cols,
                   Eigen::Ref<vector<Scalar>> out, ColumnOf&& column_of) const {
     if (out.size() != cols.rows())
-      throw invalid_input("HGC encode: output has length " + std::to_string(out.size()) + ", gradients have d = " +
-                          std::to_string(cols.rows()));
+      throw invalid_input("HGC encode: output has length " + std::to_string(out.size()) +
+                          ", gradients have d = " + std::to_string(cols.rows()));
     const Scalar* base = cols.data();
     const Index stride = cols.outerStride();
     if (detail::overlaps(out.data(), out.size(), base, cols.cols() > 0 ? (cols.cols() - 1) * stride + cols.rows() : 0))

@@ -82,14 +82,14 @@ namespace gradcode {
 
 /// What the polynomial hierarchical code is.
 struct polynomial_hgc_params {
-  Index dimension = 0;                    ///< d, length of the gradient
+  Index dimension = 0;  ///< d, length of the gradient
   /// Γ_(i,j): clusters[i] maps worker j of cluster i to the global partitions it holds (every
   /// cluster over the same K; N1 = clusters.size(), N2^(i) = clusters[i].nodes()).
   std::vector<assignment> clusters{};
-  Index relay_stragglers = 0;             ///< s1
-  Index relay_adversaries = 0;            ///< a1
-  std::vector<Index> worker_stragglers{};   ///< s2^(i): one per cluster, or one for all (empty = 0)
-  std::vector<Index> worker_adversaries{};  ///< a2^(i): one per cluster, or one for all (empty = 0)
+  Index relay_stragglers = 0;                       ///< s1
+  Index relay_adversaries = 0;                      ///< a1
+  std::vector<Index> worker_stragglers{};           ///< s2^(i): one per cluster, or one for all (empty = 0)
+  std::vector<Index> worker_adversaries{};          ///< a2^(i): one per cluster, or one for all (empty = 0)
   point_family points = point_family::unit_circle;  ///< α, β of both layers
   /// Let the code choose which point each relay / worker evaluates at (robust/point_order.hpp)
   /// when the identity order has coefficient growth > 1e2 (scattered supports). Never for the
@@ -109,29 +109,36 @@ class polynomial_hgc {
   /// max_layer_nodes, or a robust_options field out of range — always before any arithmetic
   /// on them can overflow.
   explicit polynomial_hgc(polynomial_hgc_params params, const robust_options& options = {})
-      : m_d(params.dimension), m_clusters(std::move(params.clusters)), m_s1(params.relay_stragglers),
-        m_a1(params.relay_adversaries), m_family(params.points), m_options(options) {
+      : m_d(params.dimension),
+        m_clusters(std::move(params.clusters)),
+        m_s1(params.relay_stragglers),
+        m_a1(params.relay_adversaries),
+        m_family(params.points),
+        m_options(options) {
     const auto n1 = static_cast<Index>(m_clusters.size());
     if (m_d < 1) throw invalid_parameters("polynomial HGC: d = " + std::to_string(m_d) + "; need d >= 1");
     if (m_d > max_dimension)
-      throw invalid_parameters("polynomial HGC: d = " + std::to_string(m_d) + "; need d <= 2^40 = " + std::to_string(max_dimension));
+      throw invalid_parameters("polynomial HGC: d = " + std::to_string(m_d) +
+                               "; need d <= 2^40 = " + std::to_string(max_dimension));
     if (n1 < 1) throw invalid_parameters("polynomial HGC: no clusters");
     if (n1 > max_layer_nodes)
-      throw invalid_parameters("polynomial HGC: N1 = " + std::to_string(n1) + " clusters; need N1 <= " + std::to_string(max_layer_nodes));
+      throw invalid_parameters("polynomial HGC: N1 = " + std::to_string(n1) +
+                               " clusters; need N1 <= " + std::to_string(max_layer_nodes));
     detail::check_robust_options(m_options, reed_solomon_code<Scalar>::max_projections);
     m_K = m_clusters[0].partitions();
     if (m_K < 1) throw invalid_parameters("polynomial HGC: K = " + std::to_string(m_K) + " partitions; need K >= 1");
     for (Index i = 0; i < n1; ++i) {
       const auto& c = m_clusters[static_cast<std::size_t>(i)];
       if (c.partitions() != m_K)
-        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + " is over K = " + std::to_string(c.partitions()) +
-                                 " partitions, cluster 0 over K = " + std::to_string(m_K));
+        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + " is over K = " +
+                                 std::to_string(c.partitions()) + " partitions, cluster 0 over K = " + std::to_string(m_K));
       if (c.nodes() < 1 || c.nodes() > max_layer_nodes)
         throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + " has N2 = " + std::to_string(c.nodes()) +
                                  " workers; need 1 <= N2 <= " + std::to_string(max_layer_nodes));
     }
     if (m_s1 < 0 || m_a1 < 0)
-      throw invalid_parameters("polynomial HGC: s1 = " + std::to_string(m_s1) + ", a1 = " + std::to_string(m_a1) + " must be >= 0");
+      throw invalid_parameters("polynomial HGC: s1 = " + std::to_string(m_s1) + ", a1 = " + std::to_string(m_a1) +
+                               " must be >= 0");
     m_s2 = per_cluster(params.worker_stragglers, "s2");
     m_a2 = per_cluster(params.worker_adversaries, "a2");
 
@@ -174,15 +181,15 @@ class polynomial_hgc {
       m_m2[su] = part_count(r2, m_s2[su], m_a2[su]);
       const bool fits = small(m_s2[su], m_a2[su]);
       if (m_m2[su] < 1)
-        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + ": m2 = r2 − 2a2 − s2 = " + std::to_string(r2) + " − 2·" +
-                                 std::to_string(m_a2[su]) + " − " + std::to_string(m_s2[su]) +
-                                 (fits ? " = " + std::to_string(m_m2[su]) : std::string()) + " < 1: r2," + std::to_string(i) + " = " +
-                                 std::to_string(r2) +
-                                 (thin >= 0 ? " (partition " + std::to_string(thin) + " is on only " + std::to_string(r2) + " of its " +
-                                                  std::to_string(c.nodes()) + " workers)"
+        throw invalid_parameters("polynomial HGC: cluster " + std::to_string(i) + ": m2 = r2 − 2a2 − s2 = " + std::to_string(r2) +
+                                 " − 2·" + std::to_string(m_a2[su]) + " − " + std::to_string(m_s2[su]) +
+                                 (fits ? " = " + std::to_string(m_m2[su]) : std::string()) + " < 1: r2," + std::to_string(i) +
+                                 " = " + std::to_string(r2) +
+                                 (thin >= 0 ? " (partition " + std::to_string(thin) + " is on only " + std::to_string(r2) +
+                                                  " of its " + std::to_string(c.nodes()) + " workers)"
                                             : std::string()) +
-                                 " is too small for s2 = " + std::to_string(m_s2[su]) + " straggling and a2 = " +
-                                 std::to_string(m_a2[su]) + " adversarial workers; " +
+                                 " is too small for s2 = " + std::to_string(m_s2[su]) +
+                                 " straggling and a2 = " + std::to_string(m_a2[su]) + " adversarial workers; " +
                                  (fits ? "r2 >= " + std::to_string(2 * m_a2[su] + m_s2[su] + 1) + " or " : std::string()) +
                                  "s2 + 2a2 <= " + std::to_string(r2 - 1) + " would fit");
     }
@@ -233,10 +240,28 @@ class polynomial_hgc {
   static constexpr Index max_dimension = Index{1} << 40;
 
   polynomial_hgc(const polynomial_hgc& o)
-      : m_d(o.m_d), m_K(o.m_K), m_clusters(o.m_clusters), m_s1(o.m_s1), m_a1(o.m_a1), m_s2(o.m_s2), m_a2(o.m_a2),
-        m_family(o.m_family), m_options(o.m_options), m_cluster_partitions(o.m_cluster_partitions), m_relays_of(o.m_relays_of),
-        m_r1(o.m_r1), m_m1(o.m_m1), m_r2(o.m_r2), m_m2(o.m_m2), m_layer1(o.m_layer1), m_layer2(o.m_layer2), m_w(o.m_w),
-        m_p1(o.m_p1), m_p2(o.m_p2), m_relay_coeff(o.m_relay_coeff), m_relay_codes(o.m_relay_codes),
+      : m_d(o.m_d),
+        m_K(o.m_K),
+        m_clusters(o.m_clusters),
+        m_s1(o.m_s1),
+        m_a1(o.m_a1),
+        m_s2(o.m_s2),
+        m_a2(o.m_a2),
+        m_family(o.m_family),
+        m_options(o.m_options),
+        m_cluster_partitions(o.m_cluster_partitions),
+        m_relays_of(o.m_relays_of),
+        m_r1(o.m_r1),
+        m_m1(o.m_m1),
+        m_r2(o.m_r2),
+        m_m2(o.m_m2),
+        m_layer1(o.m_layer1),
+        m_layer2(o.m_layer2),
+        m_w(o.m_w),
+        m_p1(o.m_p1),
+        m_p2(o.m_p2),
+        m_relay_coeff(o.m_relay_coeff),
+        m_relay_codes(o.m_relay_codes),
         m_server_code(std::make_unique<reed_solomon_code<Scalar>>(*o.m_server_code)) {}
   polynomial_hgc(polynomial_hgc&&) noexcept = default;
 
@@ -329,7 +354,8 @@ class polynomial_hgc {
     check_worker(w);
     if (partials.cols() != m_K || partials.rows() != m_d)
       throw invalid_input("polynomial HGC encode: partials are " + std::to_string(partials.rows()) + " × " +
-                              std::to_string(partials.cols()) + ", need d × K = " + std::to_string(m_d) + " × " + std::to_string(m_K),
+                              std::to_string(partials.cols()) + ", need d × K = " + std::to_string(m_d) + " × " +
+                              std::to_string(m_K),
                           w.worker);
     encode_columns(w, partials, out, [](Index k, Index) { return k; });
   }
@@ -339,8 +365,8 @@ class polynomial_hgc {
     check_worker(w);
     const auto load = static_cast<Index>(worker_partitions(w).size());
     if (held.cols() != load || held.rows() != m_d)
-      throw invalid_input("polynomial HGC encode_held: worker (" + std::to_string(w.edge) + "," + std::to_string(w.worker) + ") holds " +
-                              std::to_string(load) + " partitions of length d = " + std::to_string(m_d) + ", got " +
+      throw invalid_input("polynomial HGC encode_held: worker (" + std::to_string(w.edge) + "," + std::to_string(w.worker) +
+                              ") holds " + std::to_string(load) + " partitions of length d = " + std::to_string(m_d) + ", got " +
                               std::to_string(held.rows()) + " × " + std::to_string(held.cols()),
                           w.worker);
     encode_columns(w, held, out, [](Index, Index position) { return position; });
@@ -365,8 +391,8 @@ class polynomial_hgc {
                              Eigen::Ref<vector<Scalar>> out) const {
     const auto& code = m_relay_codes[check_relay(relay)];
     if (out.size() != relay_message_length())
-      throw invalid_input("relay " + std::to_string(relay) + ": output has length " + std::to_string(out.size()) + ", C1 = " +
-                          std::to_string(relay_message_length()));
+      throw invalid_input("relay " + std::to_string(relay) + ": output has length " + std::to_string(out.size()) +
+                          ", C1 = " + std::to_string(relay_message_length()));
     return detail::with_context("relay " + std::to_string(relay) + " (workers)", [&] { return code.decode(ids, messages, out); });
   }
   vector<Scalar> relay_decode(Index relay, std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
@@ -400,7 +426,8 @@ class polynomial_hgc {
                               Eigen::Ref<vector<Scalar>> out, std::span<const double> relay_amplification) const {
     if (out.size() != m_d)
       throw invalid_input("server: output has length " + std::to_string(out.size()) + ", d = " + std::to_string(m_d));
-    return detail::with_context("server (relays)", [&] { return m_server_code->decode(ids, messages, out, relay_amplification); });
+    return detail::with_context("server (relays)",
+                                [&] { return m_server_code->decode(ids, messages, out, relay_amplification); });
   }
   vector<Scalar> server_decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
                                robust_report* report = nullptr) const {
@@ -440,8 +467,11 @@ class polynomial_hgc {
   }
   /// The codec vocabulary's report of a Reed–Solomon decode (amplification = A).
   static decode_report as_decode_report(robust_report r) {
-    return {.used = std::move(r.used), .corrupted = std::move(r.corrupted), .amplification = r.error_amplification,
-            .estimated_error = r.estimated_error, .exact = true};
+    return {.used = std::move(r.used),
+            .corrupted = std::move(r.corrupted),
+            .amplification = r.error_amplification,
+            .estimated_error = r.estimated_error,
+            .exact = true};
   }
 
   /// One round end to end (tests, examples): every live worker of every live relay encodes
@@ -473,8 +503,8 @@ class polynomial_hgc {
     else if (static_cast<Index>(v.size()) == n1)
       out = v;
     else
-      throw invalid_parameters(std::string("polynomial HGC: ") + std::to_string(v.size()) + " values of " + name + " for N1 = " +
-                               std::to_string(n1) + " clusters (give one per cluster or one for all)");
+      throw invalid_parameters(std::string("polynomial HGC: ") + std::to_string(v.size()) + " values of " + name +
+                               " for N1 = " + std::to_string(n1) + " clusters (give one per cluster or one for all)");
     for (Index i = 0; i < n1; ++i)
       if (out[static_cast<std::size_t>(i)] < 0)
         throw invalid_parameters(std::string("polynomial HGC: ") + name + " of cluster " + std::to_string(i) + " is negative");
@@ -542,14 +572,16 @@ class polynomial_hgc {
       for (Index l2 = 0; l2 < m2; ++l2) {  // −Σ_{j'∉A_k} log|β_l2 − α_j'|
         double v = 0;
         for (Index q = 0; q < n2; ++q)
-          if (!holds[static_cast<std::size_t>(q)]) v -= lg(pts.targets[static_cast<std::size_t>(l2)] - pts.nodes[static_cast<std::size_t>(q)]);
+          if (!holds[static_cast<std::size_t>(q)])
+            v -= lg(pts.targets[static_cast<std::size_t>(l2)] - pts.nodes[static_cast<std::size_t>(q)]);
         lp[static_cast<std::size_t>(l2)] = v;
       }
       const double u2 = m_relay_coeff[su].row(static_cast<Index>(row)).squaredNorm();
       for (Index j : holders) {
         double ln = 0;  // Σ_{j'∉A_k} log|α_j − α_j'|
         for (Index q = 0; q < n2; ++q)
-          if (!holds[static_cast<std::size_t>(q)]) ln += lg(pts.nodes[static_cast<std::size_t>(j)] - pts.nodes[static_cast<std::size_t>(q)]);
+          if (!holds[static_cast<std::size_t>(q)])
+            ln += lg(pts.nodes[static_cast<std::size_t>(j)] - pts.nodes[static_cast<std::size_t>(q)]);
         double v2 = 0;
         for (Index l2 = 0; l2 < m2; ++l2) v2 += std::exp(2 * (ln + lp[static_cast<std::size_t>(l2)] + ll(j, l2)));
         out[static_cast<std::size_t>(j)] += u2 * v2;
@@ -593,8 +625,8 @@ class polynomial_hgc {
   void encode_columns(worker_id w, const Eigen::Ref<const matrix<Scalar>>& cols, Eigen::Ref<vector<Scalar>> out,
                       ColumnOf&& column_of) const {
     if (out.size() != worker_message_length(w.edge))
-      throw invalid_input("polynomial HGC encode: output has length " + std::to_string(out.size()) + ", C2 = " +
-                              std::to_string(worker_message_length(w.edge)),
+      throw invalid_input("polynomial HGC encode: output has length " + std::to_string(out.size()) +
+                              ", C2 = " + std::to_string(worker_message_length(w.edge)),
                           w.worker);
     if (m_w == 1)
       encode_units<Scalar>(w, cols, out, column_of);
@@ -661,7 +693,8 @@ class polynomial_hgc {
 
   void check_dimension(Index d) const {
     if (d != m_d)
-      throw invalid_input("polynomial HGC: gradients of length " + std::to_string(d) + ", the code is built for d = " + std::to_string(m_d));
+      throw invalid_input("polynomial HGC: gradients of length " + std::to_string(d) +
+                          ", the code is built for d = " + std::to_string(m_d));
   }
   std::size_t check_relay(Index relay) const {
     if (relay < 0 || relay >= relays())
@@ -677,7 +710,8 @@ class polynomial_hgc {
     return w;
   }
   void check_partition(Index k) const {
-    if (k < 0 || k >= m_K) throw invalid_input("partition " + std::to_string(k) + " is outside [0, K = " + std::to_string(m_K) + ")");
+    if (k < 0 || k >= m_K)
+      throw invalid_input("partition " + std::to_string(k) + " is outside [0, K = " + std::to_string(m_K) + ")");
   }
   static void check_part(Index l, Index count, const char* name) {
     if (l < 0 || l >= count)
@@ -697,9 +731,9 @@ class polynomial_hgc {
   std::vector<Index> m_r2, m_m2;
   evaluation_points m_layer1;
   std::vector<evaluation_points> m_layer2;
-  Index m_w = 1;               // reals per unit
-  Index m_p1 = 0;              // units per part (relay message)
-  std::vector<Index> m_p2;     // units per sub-part (worker message), per cluster
+  Index m_w = 1;                               // reals per unit
+  Index m_p1 = 0;                              // units per part (relay message)
+  std::vector<Index> m_p2;                     // units per sub-part (worker message), per cluster
   std::vector<matrix<complex>> m_relay_coeff;  // per relay: |Γ_n| × m1, u_n(k, l1)
   std::vector<reed_solomon_code<Scalar>> m_relay_codes;
   std::unique_ptr<reed_solomon_code<Scalar>> m_server_code;

@@ -11,7 +11,6 @@
 
 namespace gradcode::detail {
 
-
 /// out[0..2·units) (complex units stored as interleaved reals) = Σ_t terms[t].weight ·
 /// terms[t].source[0..units), blocked like weighted_sum (each 2048-unit block of `out` stays in
 /// cache while the sources stream through once, four per pass). Real arithmetic on the interleaved pairs: Eigen's
@@ -37,10 +36,10 @@ void complex_weighted_sum(Index count, Index units, const Terms& terms, Real* ou
       const Real* __restrict x2 = source(t + 2);
       const Real* __restrict x3 = source(t + 3);
       for (Index i = 0; i < n; i += 2) {
-        o[i] += a0 * x0[i] - c0 * x0[i + 1] + a1 * x1[i] - c1 * x1[i + 1] + a2 * x2[i] - c2 * x2[i + 1] + a3 * x3[i] -
-                c3 * x3[i + 1];
-        o[i + 1] += a0 * x0[i + 1] + c0 * x0[i] + a1 * x1[i + 1] + c1 * x1[i] + a2 * x2[i + 1] + c2 * x2[i] + a3 * x3[i + 1] +
-                    c3 * x3[i];
+        o[i] +=
+            a0 * x0[i] - c0 * x0[i + 1] + a1 * x1[i] - c1 * x1[i + 1] + a2 * x2[i] - c2 * x2[i + 1] + a3 * x3[i] - c3 * x3[i + 1];
+        o[i + 1] +=
+            a0 * x0[i + 1] + c0 * x0[i] + a1 * x1[i + 1] + c1 * x1[i] + a2 * x2[i + 1] + c2 * x2[i] + a3 * x3[i + 1] + c3 * x3[i];
       }
     }
     for (; t < count; ++t) {
@@ -54,6 +53,5 @@ void complex_weighted_sum(Index count, Index units, const Terms& terms, Real* ou
     }
   }
 }
-
 
 }  // namespace gradcode::detail

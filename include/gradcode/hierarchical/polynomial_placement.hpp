@@ -22,10 +22,10 @@ namespace gradcode {
 /// partition on exactly r1 clusters (cyclic consecutive, as tang2024 eq. 16); inside cluster i
 /// worker loads ∝ worker capacity, each of its partitions on exactly r2,i workers.
 struct polynomial_placement {
-  std::vector<Index> workers{};                 ///< N2^(i); N1 = workers.size()
-  Index partitions = 0;                         ///< K
-  Index relay_replication = 1;                  ///< r1: clusters per partition
-  std::vector<Index> worker_replication{};      ///< r2,i: one per cluster, or one for all
+  std::vector<Index> workers{};                   ///< N2^(i); N1 = workers.size()
+  Index partitions = 0;                           ///< K
+  Index relay_replication = 1;                    ///< r1: clusters per partition
+  std::vector<Index> worker_replication{};        ///< r2,i: one per cluster, or one for all
   std::vector<std::vector<double>> capacities{};  ///< per cluster, relative worker speeds (empty = equal)
 };
 
@@ -44,24 +44,26 @@ inline std::vector<assignment> place_partitions(const polynomial_placement& plac
   const Index K = placement.partitions, r1 = placement.relay_replication;
   if (n1 < 1) throw invalid_parameters("placement: no clusters");
   if (n1 > max_layer_nodes)
-    throw invalid_parameters("placement: N1 = " + std::to_string(n1) + " clusters; need N1 <= " + std::to_string(max_layer_nodes));
+    throw invalid_parameters("placement: N1 = " + std::to_string(n1) +
+                             " clusters; need N1 <= " + std::to_string(max_layer_nodes));
   if (K < 1) throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions; need K >= 1");
   if (r1 < 1 || r1 > n1)
-    throw invalid_parameters("placement: r1 = " + std::to_string(r1) + " clusters per partition; need 1 <= r1 <= N1 = " +
-                             std::to_string(n1));
+    throw invalid_parameters("placement: r1 = " + std::to_string(r1) +
+                             " clusters per partition; need 1 <= r1 <= N1 = " + std::to_string(n1));
   // Each cluster's Γ indexes all K partitions, and r1·K ≤ N1·K copies sit at the relay layer.
   if (K > max_placed_copies / n1)
     throw invalid_parameters("placement: K = " + std::to_string(K) + " partitions over N1 = " + std::to_string(n1) +
-                             " clusters exceeds " + std::to_string(max_placed_copies) + " entries; K <= " +
-                             std::to_string(max_placed_copies / n1) + " would fit");
+                             " clusters exceeds " + std::to_string(max_placed_copies) +
+                             " entries; K <= " + std::to_string(max_placed_copies / n1) + " would fit");
   if (!placement.capacities.empty() && static_cast<Index>(placement.capacities.size()) != n1)
-    throw invalid_parameters("placement: capacities for " + std::to_string(placement.capacities.size()) + " clusters, N1 = " +
-                             std::to_string(n1));
+    throw invalid_parameters("placement: capacities for " + std::to_string(placement.capacities.size()) +
+                             " clusters, N1 = " + std::to_string(n1));
   auto per_cluster = [&](const std::vector<Index>& v, Index i) {
     if (v.empty()) throw invalid_parameters("placement: worker_replication (r2) is empty");
     if (v.size() == 1) return v[0];
     if (static_cast<Index>(v.size()) != n1)
-      throw invalid_parameters("placement: " + std::to_string(v.size()) + " values of r2 for N1 = " + std::to_string(n1) + " clusters");
+      throw invalid_parameters("placement: " + std::to_string(v.size()) + " values of r2 for N1 = " + std::to_string(n1) +
+                               " clusters");
     return v[static_cast<std::size_t>(i)];
   };
   std::vector<std::vector<double>> caps(static_cast<std::size_t>(n1));
@@ -69,10 +71,11 @@ inline std::vector<assignment> place_partitions(const polynomial_placement& plac
   double largest = 0;  // of all capacities: they are divided by it, so no sum can overflow
   for (Index i = 0; i < n1; ++i) {
     const Index n2 = placement.workers[static_cast<std::size_t>(i)];
-    if (n2 < 1) throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) + " workers");
+    if (n2 < 1)
+      throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) + " workers");
     if (n2 > max_layer_nodes)
-      throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) + " workers; need N2 <= " +
-                               std::to_string(max_layer_nodes));
+      throw invalid_parameters("placement: cluster " + std::to_string(i) + " has N2 = " + std::to_string(n2) +
+                               " workers; need N2 <= " + std::to_string(max_layer_nodes));
     auto& c = caps[static_cast<std::size_t>(i)];
     if (placement.capacities.empty() || placement.capacities[static_cast<std::size_t>(i)].empty())
       c.assign(static_cast<std::size_t>(n2), 1.0);
@@ -83,8 +86,8 @@ inline std::vector<assignment> place_partitions(const polynomial_placement& plac
                                std::to_string(c.size()) + " capacities");
     for (std::size_t j = 0; j < c.size(); ++j) {
       if (!(c[j] > 0) || !std::isfinite(c[j]))
-        throw invalid_parameters("placement: worker " + std::to_string(j) + " of cluster " + std::to_string(i) + " has capacity " +
-                                 detail::format_g(c[j]) + "; capacities must be positive and finite (e.g. 1)");
+        throw invalid_parameters("placement: worker " + std::to_string(j) + " of cluster " + std::to_string(i) +
+                                 " has capacity " + detail::format_g(c[j]) + "; capacities must be positive and finite (e.g. 1)");
       largest = std::max(largest, c[j]);
     }
   }
@@ -107,8 +110,8 @@ inline std::vector<assignment> place_partitions(const polynomial_placement& plac
     const Index r2 = per_cluster(placement.worker_replication, i);
     const Index n2 = placement.workers[static_cast<std::size_t>(i)];
     if (r2 < 1 || r2 > n2)
-      throw invalid_parameters("placement: r2," + std::to_string(i) + " = " + std::to_string(r2) + " workers per partition; need 1 <= r2 <= N2 = " +
-                               std::to_string(n2));
+      throw invalid_parameters("placement: r2," + std::to_string(i) + " = " + std::to_string(r2) +
+                               " workers per partition; need 1 <= r2 <= N2 = " + std::to_string(n2));
     r2s[static_cast<std::size_t>(i)] = r2;
     copies += r2 * loads[static_cast<std::size_t>(i)];
     if (copies > max_placed_copies)
@@ -128,7 +131,8 @@ inline std::vector<assignment> place_partitions(const polynomial_placement& plac
       const auto wl = proportional_loads(r2 * ni, caps[static_cast<std::size_t>(i)], ni);
       const auto local = assignment::cyclic_consecutive(ni, wl);
       for (Index j = 0; j < n2; ++j)
-        for (Index pos : local.partitions_of(j)) holdings[static_cast<std::size_t>(j)].push_back(held[static_cast<std::size_t>(pos)]);
+        for (Index pos : local.partitions_of(j))
+          holdings[static_cast<std::size_t>(j)].push_back(held[static_cast<std::size_t>(pos)]);
     }
     out.emplace_back(K, std::move(holdings));
   }

@@ -19,7 +19,7 @@ namespace gradcode {
 /// Faults of one simulated round (simulate_round): who straggles, who lies and how.
 template <class Scalar>
 struct polynomial_round {
-  std::vector<worker_id> straggling_workers{};   ///< their messages never arrive (edge = cluster)
+  std::vector<worker_id> straggling_workers{};  ///< their messages never arrive (edge = cluster)
   std::vector<Index> straggling_relays{};
   std::vector<worker_id> adversarial_workers{};  ///< their messages pass through corrupt_worker
   std::vector<Index> adversarial_relays{};       ///< their messages pass through corrupt_relay
@@ -32,8 +32,8 @@ struct polynomial_round {
 /// What a simulated round produced.
 template <class Scalar>
 struct polynomial_round_result {
-  vector<Scalar> gradient{};           ///< the server's g (length d)
-  std::vector<robust_report> relays{}; ///< per relay (empty report for straggling relays)
+  vector<Scalar> gradient{};            ///< the server's g (length d)
+  std::vector<robust_report> relays{};  ///< per relay (empty report for straggling relays)
   robust_report server{};
 };
 
@@ -61,7 +61,8 @@ polynomial_round_result<Scalar> run_polynomial_round(const Code& code, const Eig
       const worker_id w{n, ids[j]};
       auto col = messages.col(static_cast<Index>(j));
       code.encode(w, partials, col);
-      if (std::find(faults.adversarial_workers.begin(), faults.adversarial_workers.end(), w) != faults.adversarial_workers.end()) {
+      if (std::find(faults.adversarial_workers.begin(), faults.adversarial_workers.end(), w) !=
+          faults.adversarial_workers.end()) {
         if (faults.corrupt_worker)
           faults.corrupt_worker(w, col);
         else

@@ -31,10 +31,11 @@ inline Index checked_total(std::span<const Index> workers, Index edge_tolerance,
   }
   const auto n = static_cast<Index>(workers.size());
   if (edge_tolerance < 0 || edge_tolerance >= n)
-    throw invalid_parameters("trade-off: s_e = " + std::to_string(edge_tolerance) + " outside [0, n = " + std::to_string(n) + ")");
+    throw invalid_parameters("trade-off: s_e = " + std::to_string(edge_tolerance) + " outside [0, n = " + std::to_string(n) +
+                             ")");
   if (worker_tolerance < 0 || worker_tolerance >= m_min)
-    throw invalid_parameters("trade-off: s_w = " + std::to_string(worker_tolerance) + " outside [0, min m_i = " +
-                             std::to_string(m_min) + ")");
+    throw invalid_parameters("trade-off: s_w = " + std::to_string(worker_tolerance) +
+                             " outside [0, min m_i = " + std::to_string(m_min) + ")");
   return total;
 }
 inline void check_partitions(const char* what, Index partitions) {
@@ -48,7 +49,8 @@ inline void check_partitions(const char* what, Index partitions) {
 /// overflow for huge m_i; then one product and one division, each rounded once, so the result
 /// is nondecreasing in (s_e+1)(s_w+1) (JNCSS's branch and bound relies on it).
 inline double unchecked_load_bound(Index partitions, Index edge_tolerance, Index worker_tolerance, Index total_workers) noexcept {
-  return static_cast<double>(partitions) * ((static_cast<double>(edge_tolerance) + 1) * (static_cast<double>(worker_tolerance) + 1)) /
+  return static_cast<double>(partitions) *
+         ((static_cast<double>(edge_tolerance) + 1) * (static_cast<double>(worker_tolerance) + 1)) /
          static_cast<double>(total_workers);
 }
 }  // namespace detail
@@ -80,15 +82,16 @@ inline double conventional_load(std::span<const Index> workers, Index partitions
   const Index total = detail::checked_total(workers, edge_tolerance, worker_tolerance);
   detail::check_partitions("Corollary 1", partitions);
   // s_max < Σm_i (each remaining edge keeps ≥ 1 worker), so s_max + 1 cannot overflow.
-  return static_cast<double>(partitions) * static_cast<double>(standard_gc_tolerance(workers, edge_tolerance, worker_tolerance) + 1) /
-         static_cast<double>(total);
+  return static_cast<double>(partitions) *
+         static_cast<double>(standard_gc_tolerance(workers, edge_tolerance, worker_tolerance) + 1) / static_cast<double>(total);
 }
 
 /// Corollary 2 (eq. 12): L-layer bound D ≥ K·Π_{l=1..L}(s_l + 1)/W for W workers at the bottom
 /// layer and s_l stragglers tolerated among the children of every node of layer l − 1.
 /// Throws invalid_parameters for W < 1, K < 1, a negative s_l, or a bound past the double range.
 inline double layered_load_bound(std::span<const Index> tolerances, Index total_workers, Index partitions) {
-  if (total_workers < 1) throw invalid_parameters("layered bound: W = " + std::to_string(total_workers) + " workers; need W >= 1");
+  if (total_workers < 1)
+    throw invalid_parameters("layered bound: W = " + std::to_string(total_workers) + " workers; need W >= 1");
   detail::check_partitions("layered bound", partitions);
   double product = 1;
   for (Index s : tolerances) {
@@ -106,13 +109,20 @@ enum class scheme { uncoded, greedy, cgc_w, cgc_e, standard_gc, hgc, hgc_jncss }
 
 inline const char* scheme_name(scheme s) noexcept {
   switch (s) {
-    case scheme::uncoded: return "Uncoded";
-    case scheme::greedy: return "Greedy";
-    case scheme::cgc_w: return "CGC-W";
-    case scheme::cgc_e: return "CGC-E";
-    case scheme::standard_gc: return "Standard GC";
-    case scheme::hgc: return "HGC";
-    case scheme::hgc_jncss: return "HGC-JNCSS";
+    case scheme::uncoded:
+      return "Uncoded";
+    case scheme::greedy:
+      return "Greedy";
+    case scheme::cgc_w:
+      return "CGC-W";
+    case scheme::cgc_e:
+      return "CGC-E";
+    case scheme::standard_gc:
+      return "Standard GC";
+    case scheme::hgc:
+      return "HGC";
+    case scheme::hgc_jncss:
+      return "HGC-JNCSS";
   }
   return "?";
 }
@@ -127,12 +137,15 @@ inline Index master_communication_load(scheme which, std::span<const Index> work
   const auto n = static_cast<Index>(workers.size());
   switch (which) {
     case scheme::uncoded:
-    case scheme::cgc_w: return n;
+    case scheme::cgc_w:
+      return n;
     case scheme::greedy:
     case scheme::cgc_e:
     case scheme::hgc:
-    case scheme::hgc_jncss: return n - edge_tolerance;
-    case scheme::standard_gc: return total - standard_gc_tolerance(workers, edge_tolerance, worker_tolerance);
+    case scheme::hgc_jncss:
+      return n - edge_tolerance;
+    case scheme::standard_gc:
+      return total - standard_gc_tolerance(workers, edge_tolerance, worker_tolerance);
   }
   return n;
 }
@@ -147,12 +160,17 @@ inline double worker_computation_load(scheme which, std::span<const Index> worke
   const double K = static_cast<double>(partitions), N = static_cast<double>(total);
   switch (which) {
     case scheme::uncoded:
-    case scheme::greedy: return K / N;
-    case scheme::cgc_w: return K * (static_cast<double>(worker_tolerance) + 1) / N;
-    case scheme::cgc_e: return K * (static_cast<double>(edge_tolerance) + 1) / N;
-    case scheme::standard_gc: return conventional_load(workers, partitions, edge_tolerance, worker_tolerance);
+    case scheme::greedy:
+      return K / N;
+    case scheme::cgc_w:
+      return K * (static_cast<double>(worker_tolerance) + 1) / N;
+    case scheme::cgc_e:
+      return K * (static_cast<double>(edge_tolerance) + 1) / N;
+    case scheme::standard_gc:
+      return conventional_load(workers, partitions, edge_tolerance, worker_tolerance);
     case scheme::hgc:
-    case scheme::hgc_jncss: return hgc_load_bound(workers, partitions, edge_tolerance, worker_tolerance);
+    case scheme::hgc_jncss:
+      return hgc_load_bound(workers, partitions, edge_tolerance, worker_tolerance);
   }
   return K / N;
 }

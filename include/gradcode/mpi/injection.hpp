@@ -127,11 +127,11 @@ class injection_plan {
     for (const auto& r : m_rules)
       for (const auto& p : r.nodes) {
         if (p.edge >= n)
-          throw invalid_parameters("fault injection names edge " + std::to_string(p.edge) + "; the run has n = " + std::to_string(n) +
-                                   " edges (0.." + std::to_string(n - 1) + ")");
+          throw invalid_parameters("fault injection names edge " + std::to_string(p.edge) +
+                                   "; the run has n = " + std::to_string(n) + " edges (0.." + std::to_string(n - 1) + ")");
         if (!p.is_edge && p.worker >= 0) {
-          const Index fewest = p.edge >= 0 ? m_workers[static_cast<std::size_t>(p.edge)]
-                                           : *std::min_element(m_workers.begin(), m_workers.end());
+          const Index fewest =
+              p.edge >= 0 ? m_workers[static_cast<std::size_t>(p.edge)] : *std::min_element(m_workers.begin(), m_workers.end());
           if (p.worker >= fewest)
             throw invalid_parameters("fault injection names worker " + std::to_string(p.worker) + " of edge " +
                                      (p.edge >= 0 ? std::to_string(p.edge) : std::string("*")) + ", which has only " +
@@ -145,7 +145,8 @@ class injection_plan {
         m_model.edges.push_back(preset.edges[static_cast<std::size_t>(i) % preset.edges.size()]);
         const auto& types = preset.workers[static_cast<std::size_t>(i) % preset.workers.size()];
         std::vector<worker_timing> w;
-        for (Index j = 0; j < m_workers[static_cast<std::size_t>(i)]; ++j) w.push_back(types[static_cast<std::size_t>(j) % types.size()]);
+        for (Index j = 0; j < m_workers[static_cast<std::size_t>(i)]; ++j)
+          w.push_back(types[static_cast<std::size_t>(j) % types.size()]);
         m_model.workers.push_back(std::move(w));
       }
     }
@@ -241,7 +242,8 @@ class injection_plan {
     if (text == "*") return -1;
     long long v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || end != text.data() + text.size() || v < 0) throw bad("'" + std::string(text) + "' is not an index or *");
+    if (ec != std::errc{} || end != text.data() + text.size() || v < 0)
+      throw bad("'" + std::string(text) + "' is not an index or *");
     return static_cast<Index>(v);
   }
   template <class Bad>

@@ -97,17 +97,22 @@ class topology {
   /// "master", "edge 1", "worker (1,2)", "idle rank 14".
   std::string describe() const {
     switch (m_role) {
-      case role::master: return "master";
-      case role::edge: return "edge " + std::to_string(m_edge);
-      case role::worker: return "worker (" + std::to_string(m_edge) + "," + std::to_string(m_worker) + ")";
-      case role::idle: break;
+      case role::master:
+        return "master";
+      case role::edge:
+        return "edge " + std::to_string(m_edge);
+      case role::worker:
+        return "worker (" + std::to_string(m_edge) + "," + std::to_string(m_worker) + ")";
+      case role::idle:
+        break;
     }
     return "idle rank " + std::to_string(m_rank);
   }
 
   /// Parent rank of edge i and of worker (i,j).
   int rank_of_edge(Index edge) const {
-    if (edge < 0 || edge >= edges()) throw invalid_input("mpi topology: edge " + std::to_string(edge) + " of n = " + std::to_string(edges()), edge);
+    if (edge < 0 || edge >= edges())
+      throw invalid_input("mpi topology: edge " + std::to_string(edge) + " of n = " + std::to_string(edges()), edge);
     return static_cast<int>(1 + edge);
   }
   int rank_of(worker_id w) const {

@@ -57,24 +57,24 @@ inline constexpr std::size_t header_bytes = 32;
 /// before serialise(); it must outlive the message's use.
 struct message {
   message_kind kind = message_kind::stop;
-  std::uint8_t scalar_bytes = 0;          ///< 4 or 8 for round_start, worker_result, edge_result; else 0
-  edge_status status = edge_status::ok;   ///< edge_result only
-  std::int64_t round = 0;                 ///< >= 0; 0 for hello, stop, goodbye
+  std::uint8_t scalar_bytes = 0;         ///< 4 or 8 for round_start, worker_result, edge_result; else 0
+  edge_status status = edge_status::ok;  ///< edge_result only
+  std::int64_t round = 0;                ///< >= 0; 0 for hello, stop, goodbye
   // hello
-  std::uint64_t fingerprint = 0;          ///< the sender's code fingerprint (mpi/fingerprint.hpp)
-  std::int64_t node = -1;                 ///< -1: the sender's own; j >= 0: an edge forwarding worker j's
+  std::uint64_t fingerprint = 0;  ///< the sender's code fingerprint (mpi/fingerprint.hpp)
+  std::int64_t node = -1;         ///< -1: the sender's own; j >= 0: an edge forwarding worker j's
   // edge_result
-  std::int64_t received = 0;              ///< worker messages that arrived for the round
-  std::int64_t needed = 0;                ///< worker messages the edge waits for
-  std::int64_t elapsed_us = 0;            ///< from the round reaching the edge to this report
-  std::int64_t late = 0;                  ///< worker messages of earlier rounds dropped since the last report
-  std::vector<std::int64_t> used{};       ///< workers decoded from, arrival order
-  std::vector<std::int64_t> used_bytes{}; ///< payload bytes of each of those messages
-  std::vector<std::int64_t> corrupted{};  ///< workers the decoder located and excluded
-  std::vector<std::int64_t> rejected{};   ///< workers whose message of this round was dropped as malformed
-  double amplification = 1;               ///< rounding amplification of the edge's decode (finite, >= 0)
+  std::int64_t received = 0;               ///< worker messages that arrived for the round
+  std::int64_t needed = 0;                 ///< worker messages the edge waits for
+  std::int64_t elapsed_us = 0;             ///< from the round reaching the edge to this report
+  std::int64_t late = 0;                   ///< worker messages of earlier rounds dropped since the last report
+  std::vector<std::int64_t> used{};        ///< workers decoded from, arrival order
+  std::vector<std::int64_t> used_bytes{};  ///< payload bytes of each of those messages
+  std::vector<std::int64_t> corrupted{};   ///< workers the decoder located and excluded
+  std::vector<std::int64_t> rejected{};    ///< workers whose message of this round was dropped as malformed
+  double amplification = 1;                ///< rounding amplification of the edge's decode (finite, >= 0)
   // round_start, worker_result, edge_result
-  std::span<const std::byte> payload{};   ///< scalar_bytes × elements
+  std::span<const std::byte> payload{};  ///< scalar_bytes × elements
 
   std::size_t payload_elements() const noexcept { return scalar_bytes ? payload.size() / scalar_bytes : 0; }
 };
@@ -91,17 +91,21 @@ namespace detail {
 inline bool has_payload(message_kind k) noexcept {
   return k == message_kind::round_start || k == message_kind::worker_result || k == message_kind::edge_result;
 }
-inline bool known(message_kind k) noexcept {
-  return static_cast<std::uint8_t>(k) >= 1 && static_cast<std::uint8_t>(k) <= 6;
-}
+inline bool known(message_kind k) noexcept { return static_cast<std::uint8_t>(k) >= 1 && static_cast<std::uint8_t>(k) <= 6; }
 inline const char* name(message_kind k) noexcept {
   switch (k) {
-    case message_kind::hello: return "hello";
-    case message_kind::round_start: return "round_start";
-    case message_kind::worker_result: return "worker_result";
-    case message_kind::edge_result: return "edge_result";
-    case message_kind::stop: return "stop";
-    case message_kind::goodbye: return "goodbye";
+    case message_kind::hello:
+      return "hello";
+    case message_kind::round_start:
+      return "round_start";
+    case message_kind::worker_result:
+      return "worker_result";
+    case message_kind::edge_result:
+      return "edge_result";
+    case message_kind::stop:
+      return "stop";
+    case message_kind::goodbye:
+      return "goodbye";
   }
   return "unknown";
 }
@@ -111,10 +115,12 @@ inline const char* name(message_kind k) noexcept {
 /// Body words of m (assumes check() passed, so the sums cannot overflow).
 inline std::int64_t body_words(const message& m) noexcept {
   switch (m.kind) {
-    case message_kind::hello: return 2;
+    case message_kind::hello:
+      return 2;
     case message_kind::edge_result:
       return 8 + static_cast<std::int64_t>(2 * m.used.size() + m.corrupted.size() + m.rejected.size());
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -137,7 +143,8 @@ inline void check(const message& m) {
       fail(std::string(k) + " payload of " + std::to_string(m.payload.size()) + " bytes is not a whole number of " +
            std::to_string(m.scalar_bytes) + "-byte scalars");
   } else {
-    if (m.scalar_bytes != 0) fail(std::string(k) + " has scalar size " + std::to_string(m.scalar_bytes) + "; it carries no payload");
+    if (m.scalar_bytes != 0)
+      fail(std::string(k) + " has scalar size " + std::to_string(m.scalar_bytes) + "; it carries no payload");
     if (!m.payload.empty()) fail(std::string(k) + " carries a payload of " + std::to_string(m.payload.size()) + " bytes");
   }
   const auto status = static_cast<std::uint8_t>(m.status);
@@ -198,7 +205,8 @@ inline std::vector<std::byte> serialise(const message& m) {
     detail::store64(p, std::bit_cast<std::int64_t>(m.fingerprint));
     detail::store64(p, m.node);
   } else if (m.kind == message_kind::edge_result) {
-    for (std::int64_t v : {m.received, m.needed, m.elapsed_us, m.late, static_cast<std::int64_t>(m.used.size())}) detail::store64(p, v);
+    for (std::int64_t v : {m.received, m.needed, m.elapsed_us, m.late, static_cast<std::int64_t>(m.used.size())})
+      detail::store64(p, v);
     for (std::int64_t v : m.used) detail::store64(p, v);
     for (std::int64_t v : m.used_bytes) detail::store64(p, v);
     detail::store64(p, static_cast<std::int64_t>(m.corrupted.size()));
@@ -217,7 +225,8 @@ inline std::vector<std::byte> serialise(const message& m) {
 inline message parse(std::span<const std::byte> bytes) {
   using detail::fail;
   if (bytes.size() < header_bytes)
-    fail("a message of " + std::to_string(bytes.size()) + " bytes is shorter than the " + std::to_string(header_bytes) + "-byte header");
+    fail("a message of " + std::to_string(bytes.size()) + " bytes is shorter than the " + std::to_string(header_bytes) +
+         "-byte header");
   const std::byte* p = bytes.data();
   std::uint32_t got_magic;
   std::memcpy(&got_magic, p, sizeof got_magic);
@@ -239,8 +248,9 @@ inline message parse(std::span<const std::byte> bytes) {
     fail("header announces " + std::to_string(words) + " body words, " + std::to_string(rest) + " bytes follow the header");
   const std::size_t payload_bytes = rest - 8 * static_cast<std::size_t>(words);
   const std::size_t scalar = m.scalar_bytes;
-  if (elements < 0 || (scalar == 0 ? (elements != 0 || payload_bytes != 0)
-                                   : (payload_bytes % scalar != 0 || static_cast<std::uint64_t>(elements) != payload_bytes / scalar)))
+  if (elements < 0 ||
+      (scalar == 0 ? (elements != 0 || payload_bytes != 0)
+                   : (payload_bytes % scalar != 0 || static_cast<std::uint64_t>(elements) != payload_bytes / scalar)))
     fail("header announces " + std::to_string(elements) + " payload scalars of " + std::to_string(scalar) + " bytes, " +
          std::to_string(payload_bytes) + " bytes follow the body");
   m.payload = bytes.subspan(header_bytes + 8 * static_cast<std::size_t>(words));
@@ -254,7 +264,8 @@ inline message parse(std::span<const std::byte> bytes) {
   };
   auto list = [&](std::vector<std::int64_t>& v, std::int64_t count, std::int64_t per_item, const char* what) {
     if (count < 0 || count > (words - at) / per_item)
-      fail(std::string(what) + " count " + std::to_string(count) + " exceeds the " + std::to_string(words - at) + " body words left");
+      fail(std::string(what) + " count " + std::to_string(count) + " exceeds the " + std::to_string(words - at) +
+           " body words left");
     v.resize(static_cast<std::size_t>(count));
     for (auto& x : v) x = take();
   };
@@ -274,7 +285,8 @@ inline message parse(std::span<const std::byte> bytes) {
     m.amplification = std::bit_cast<double>(take());
   }
   if (at != words)
-    fail(std::string(detail::name(m.kind)) + " body has " + std::to_string(words) + " words, its fields take " + std::to_string(at));
+    fail(std::string(detail::name(m.kind)) + " body has " + std::to_string(words) + " words, its fields take " +
+         std::to_string(at));
   detail::check(m);
   return m;
 }
@@ -311,7 +323,8 @@ void read_payload(const message& m, std::span<Scalar> out, Index expected, const
     throw invalid_input("mpi wire: " + sender + " sent " + std::to_string(m.payload_elements()) + " scalars, " +
                         std::to_string(expected) + " expected");
   if (static_cast<Index>(out.size()) != expected)
-    throw invalid_input("mpi wire: read_payload: out has " + std::to_string(out.size()) + " scalars, " + std::to_string(expected) + " expected");
+    throw invalid_input("mpi wire: read_payload: out has " + std::to_string(out.size()) + " scalars, " +
+                        std::to_string(expected) + " expected");
   if (!m.payload.empty()) std::memcpy(out.data(), m.payload.data(), m.payload.size());
 }
 

@@ -69,28 +69,32 @@ inline constexpr Index exact_form_max_nodes = 10000;
 
 inline void check_homogeneous(const homogeneous_system& s) {
   if (s.edges < 1 || s.workers_per_edge < 1)
-    throw invalid_parameters("homogeneous system: n = " + std::to_string(s.edges) + " edges of m = " +
-                             std::to_string(s.workers_per_edge) + " workers; need n, m >= 1");
+    throw invalid_parameters("homogeneous system: n = " + std::to_string(s.edges) +
+                             " edges of m = " + std::to_string(s.workers_per_edge) + " workers; need n, m >= 1");
   // n, m ≤ max_nodes keep every Index product below (n·m, (s_e+1)(s_w+1)) far from overflow.
   if (s.edges > limits::max_nodes || s.workers_per_edge > limits::max_nodes)
-    throw invalid_parameters("homogeneous system: n = " + std::to_string(s.edges) + ", m = " + std::to_string(s.workers_per_edge) +
+    throw invalid_parameters("homogeneous system: n = " + std::to_string(s.edges) +
+                             ", m = " + std::to_string(s.workers_per_edge) +
                              "; each must be <= limits::max_nodes = " + std::to_string(limits::max_nodes));
-  if (s.partitions < 1) throw invalid_parameters("homogeneous system: K = " + std::to_string(s.partitions) + " partitions; need K >= 1");
+  if (s.partitions < 1)
+    throw invalid_parameters("homogeneous system: K = " + std::to_string(s.partitions) + " partitions; need K >= 1");
   homogeneous_setting(1, 1, s.worker, s.edge);  // validates c, γ, τ, p; the message names "worker (0,0)" / "edge 0"
 }
 
 inline void check_tolerances(const homogeneous_system& s, Index edge_tolerance, Index worker_tolerance) {
   check_homogeneous(s);
   if (edge_tolerance < 0 || edge_tolerance >= s.edges)
-    throw invalid_parameters("homogeneous system: s_e = " + std::to_string(edge_tolerance) + " outside [0, n = " + std::to_string(s.edges) + ")");
+    throw invalid_parameters("homogeneous system: s_e = " + std::to_string(edge_tolerance) +
+                             " outside [0, n = " + std::to_string(s.edges) + ")");
   if (worker_tolerance < 0 || worker_tolerance >= s.workers_per_edge)
-    throw invalid_parameters("homogeneous system: s_w = " + std::to_string(worker_tolerance) + " outside [0, m = " +
-                             std::to_string(s.workers_per_edge) + ")");
+    throw invalid_parameters("homogeneous system: s_w = " + std::to_string(worker_tolerance) +
+                             " outside [0, m = " + std::to_string(s.workers_per_edge) + ")");
 }
 
 /// cK(s_e+1)(s_w+1)/(nm): the deterministic computation c·D (eq. 44), D the Theorem 1 load at Σm_i = nm.
 inline double computation_shift(const homogeneous_system& s, Index edge_tolerance, Index worker_tolerance) {
-  return s.worker.compute_per_partition * unchecked_load_bound(s.partitions, edge_tolerance, worker_tolerance, s.edges * s.workers_per_edge);
+  return s.worker.compute_per_partition *
+         unchecked_load_bound(s.partitions, edge_tolerance, worker_tolerance, s.edges * s.workers_per_edge);
 }
 
 /// ln C(n, l) for l = 0..n.
@@ -107,7 +111,7 @@ inline void binomial_tails(const std::vector<double>& log_binomial, Index n, Ind
                            double& at_least) {
   below = at_least = 0;
   for (Index l = 0; l <= n; ++l) {
-    const double a = l == 0 ? 0 : static_cast<double>(l) * log_q;          // 0·ln 0 = 0
+    const double a = l == 0 ? 0 : static_cast<double>(l) * log_q;  // 0·ln 0 = 0
     const double b = l == n ? 0 : static_cast<double>(n - l) * log_r;
     const double term = std::exp(log_binomial[static_cast<std::size_t>(l)] + a + b);
     (l < k ? below : at_least) += term;
@@ -179,7 +183,8 @@ double integrate(const F& f, double a, double b, double relative_tolerance, int 
 inline double computation_dominated_time(const homogeneous_system& s, Index edge_tolerance, Index worker_tolerance) {
   detail::check_tolerances(s, edge_tolerance, worker_tolerance);
   return detail::computation_shift(s, edge_tolerance, worker_tolerance) + 2 * s.worker.link_time + 2 * s.edge.link_time +
-         std::log(static_cast<double>((s.edges - edge_tolerance) * (s.workers_per_edge - worker_tolerance))) / s.worker.compute_rate;
+         std::log(static_cast<double>((s.edges - edge_tolerance) * (s.workers_per_edge - worker_tolerance))) /
+             s.worker.compute_rate;
 }
 
 /// Case 1's recommended endpoint (§IV-B): (35) is concave in each tolerance, so its minimum is
@@ -190,7 +195,8 @@ inline homogeneous_choice computation_dominated_choice(const homogeneous_system&
   detail::check_homogeneous(s);
   const double cK = s.worker.compute_per_partition * static_cast<double>(s.partitions), gamma = s.worker.compute_rate;
   const auto n = static_cast<double>(s.edges), m = static_cast<double>(s.workers_per_edge);
-  const double corner[4] = {cK / (n * m) + std::log(n * m) / gamma, cK / m + std::log(m) / gamma, cK / n + std::log(n) / gamma, cK};
+  const double corner[4] = {cK / (n * m) + std::log(n * m) / gamma, cK / m + std::log(m) / gamma, cK / n + std::log(n) / gamma,
+                            cK};
   const Index se[4] = {0, s.edges - 1, 0, s.edges - 1}, sw[4] = {0, 0, s.workers_per_edge - 1, s.workers_per_edge - 1};
   const double c1 = *std::min_element(corner, corner + 4);
   int pick = 0;
@@ -205,9 +211,9 @@ inline homogeneous_choice computation_dominated_choice(const homogeneous_system&
 /// (communication_dominated_exact_time). Throws invalid_parameters as computation_dominated_time.
 inline double communication_dominated_time(const homogeneous_system& s, Index edge_tolerance, Index worker_tolerance) {
   detail::check_tolerances(s, edge_tolerance, worker_tolerance);
-  const double tail = s.edge.link_failure > 0
-                          ? -2 * s.edge.link_time / std::log(s.edge.link_failure) * std::log(static_cast<double>(s.edges - edge_tolerance))
-                          : 0.0;
+  const double tail = s.edge.link_failure > 0 ? -2 * s.edge.link_time / std::log(s.edge.link_failure) *
+                                                    std::log(static_cast<double>(s.edges - edge_tolerance))
+                                              : 0.0;
   return detail::computation_shift(s, edge_tolerance, worker_tolerance) + 2 * s.worker.link_time + s.edge.link_time + tail;
 }
 
@@ -269,23 +275,25 @@ inline double communication_dominated_exact_time(const homogeneous_system& s, In
   const double p = s.edge.link_failure, q = 1 - p;
   const Index n = s.edges, ke = n - edge_tolerance;
   if (n > detail::exact_form_max_nodes)
-    throw invalid_parameters("communication_dominated_exact_time: n = " + std::to_string(n) + "; the exact sum is computed for n <= " +
-                             std::to_string(detail::exact_form_max_nodes) + " (use communication_dominated_time, eq. (37), beyond)");
+    throw invalid_parameters("communication_dominated_exact_time: n = " + std::to_string(n) +
+                             "; the exact sum is computed for n <= " + std::to_string(detail::exact_form_max_nodes) +
+                             " (use communication_dominated_time, eq. (37), beyond)");
   // The series runs until P(X_(r) > x) ≈ n·x·p^x < 1e-16: about (ln n + 60)/(−ln p) terms of n
   // binomial terms each. p_2 near 1 would take hours (p_2 = 1 − 10⁻⁷: ~10⁹ terms); refuse beyond
   // ~5·10⁸ binomial terms (a few seconds).
   if (p > 0) {
     const double terms = (std::log(static_cast<double>(n)) + 60) / -std::log(p);
     if (!(terms * static_cast<double>(n + 1) <= 5e8))
-      throw invalid_parameters("communication_dominated_exact_time: p_2 = " + detail::format_g(p) + " is too close to 1 for the exact sum (~" +
-                               detail::format_g(terms) + " terms of " + std::to_string(n + 1) +
-                               " binomials); use communication_dominated_time, eq. (37)");
+      throw invalid_parameters("communication_dominated_exact_time: p_2 = " + detail::format_g(p) +
+                               " is too close to 1 for the exact sum (~" + detail::format_g(terms) + " terms of " +
+                               std::to_string(n + 1) + " binomials); use communication_dominated_time, eq. (37)");
   }
   const auto binomial = detail::log_binomials(n);
   double attempts = 0;
   for (Index x = 0;; ++x) {
     // P(X > x): 1 for x ≤ 1 (X ≥ 2), then p^x + x q p^{x−1}.
-    const double above = x <= 1 ? 1.0 : std::pow(p, static_cast<double>(x)) + static_cast<double>(x) * q * std::pow(p, static_cast<double>(x - 1));
+    const double above =
+        x <= 1 ? 1.0 : std::pow(p, static_cast<double>(x)) + static_cast<double>(x) * q * std::pow(p, static_cast<double>(x - 1));
     double survival = 1;  // P(fewer than ke of the n are ≤ x)
     if (above < 1) {
       double below = 0, at_least = 0;

@@ -30,10 +30,11 @@ namespace gradcode {
 inline double jncss_pair_time(const runtime_model& model, Index partitions, Index edge_tolerance, Index worker_tolerance) {
   const auto p = detail::jncss_prepare(model, partitions, {.skip_nonexistent_codes = false});
   if (edge_tolerance < 0 || edge_tolerance >= p.edges)
-    throw invalid_parameters("JNCSS: s_e = " + std::to_string(edge_tolerance) + " outside [0, n = " + std::to_string(p.edges) + ")");
+    throw invalid_parameters("JNCSS: s_e = " + std::to_string(edge_tolerance) + " outside [0, n = " + std::to_string(p.edges) +
+                             ")");
   if (worker_tolerance < 0 || worker_tolerance >= p.min_workers)
-    throw invalid_parameters("JNCSS: s_w = " + std::to_string(worker_tolerance) + " outside [0, min m_i = " +
-                             std::to_string(p.min_workers) + ")");
+    throw invalid_parameters("JNCSS: s_w = " + std::to_string(worker_tolerance) +
+                             " outside [0, min m_i = " + std::to_string(p.min_workers) + ")");
   detail::jncss_solver solver(p);
   return *solver.pair_time(edge_tolerance, worker_tolerance, std::numeric_limits<double>::infinity(), false);
 }

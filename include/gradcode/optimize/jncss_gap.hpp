@@ -38,8 +38,10 @@ inline double order_statistic_factor(Index n, Index r) {
 inline double worker_dispersion(const runtime_model& model, Index edge, double load) {
   detail::jncss_validate(model);
   if (edge < 0 || edge >= model.edge_count())
-    throw invalid_parameters("Theorem 3: edge " + std::to_string(edge) + " outside [0, n = " + std::to_string(model.edge_count()) + ")");
-  if (!(load >= 0) || !std::isfinite(load)) throw invalid_parameters("Theorem 3: load D = " + std::to_string(load) + " must be finite and >= 0");
+    throw invalid_parameters("Theorem 3: edge " + std::to_string(edge) +
+                             " outside [0, n = " + std::to_string(model.edge_count()) + ")");
+  if (!(load >= 0) || !std::isfinite(load))
+    throw invalid_parameters("Theorem 3: load D = " + std::to_string(load) + " must be finite and >= 0");
   const auto& ws = model.workers[static_cast<std::size_t>(edge)];
   const auto m = static_cast<double>(ws.size());
   double variance = 0, mean = 0, spread = 0;
@@ -69,17 +71,21 @@ double edge_dispersion(const runtime_model& model, Index worker_tolerance, doubl
   Index m_min = std::numeric_limits<Index>::max();
   for (const auto& ws : model.workers) m_min = std::min(m_min, static_cast<Index>(ws.size()));
   if (worker_tolerance < 0 || worker_tolerance >= m_min)
-    throw invalid_parameters("Theorem 3: s_w = " + std::to_string(worker_tolerance) + " outside [0, min m_i = " + std::to_string(m_min) + ")");
-  if (!(load >= 0) || !std::isfinite(load)) throw invalid_parameters("Theorem 3: load D = " + std::to_string(load) + " must be finite and >= 0");
+    throw invalid_parameters("Theorem 3: s_w = " + std::to_string(worker_tolerance) +
+                             " outside [0, min m_i = " + std::to_string(m_min) + ")");
+  if (!(load >= 0) || !std::isfinite(load))
+    throw invalid_parameters("Theorem 3: load D = " + std::to_string(load) + " must be finite and >= 0");
   if (samples < 1) throw invalid_parameters("Theorem 3: " + std::to_string(samples) + " Monte-Carlo samples; need >= 1");
   const auto n = static_cast<std::size_t>(model.edge_count());
   std::vector<double> t(n);
   double total = 0;
   for (Index s = 0; s < samples; ++s) {
-    const auto x = detail::sample_iteration_unchecked(model, [load](Index, Index) { return load; }, rng);  // model checked above
+    const auto x = detail::sample_iteration_unchecked(
+        model, [load](Index, Index) { return load; }, rng);  // model checked above
     double mean = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      t[i] = x.edge_upload[i] + detail::kth_smallest(x.worker_arrival[i], static_cast<Index>(x.worker_arrival[i].size()) - worker_tolerance);
+      t[i] = x.edge_upload[i] +
+             detail::kth_smallest(x.worker_arrival[i], static_cast<Index>(x.worker_arrival[i].size()) - worker_tolerance);
       mean += t[i];
     }
     mean /= static_cast<double>(n);
@@ -93,10 +99,10 @@ double edge_dispersion(const runtime_model& model, Index worker_tolerance, doubl
 
 /// Theorem 3's bound (eq. 48) for a JNCSS result, with its parts.
 struct jncss_gap_bound {
-  double bound = 0;           ///< f(n, n−ŝ_e)·Δ_e + max_i f(m_i, m_i−ŝ_w)·Δ_w^i ≥ |E[T_tol] − T̂_tol|
-  double edge_factor = 0;     ///< f(n, n − ŝ_e)
-  double edge_dispersion = 0; ///< Δ_e (Monte-Carlo estimate)
-  double worker_term = 0;     ///< max_i f(m_i, m_i − ŝ_w)·Δ_w^i
+  double bound = 0;                       ///< f(n, n−ŝ_e)·Δ_e + max_i f(m_i, m_i−ŝ_w)·Δ_w^i ≥ |E[T_tol] − T̂_tol|
+  double edge_factor = 0;                 ///< f(n, n − ŝ_e)
+  double edge_dispersion = 0;             ///< Δ_e (Monte-Carlo estimate)
+  double worker_term = 0;                 ///< max_i f(m_i, m_i − ŝ_w)·Δ_w^i
   std::vector<double> worker_dispersion;  ///< Δ_w^i, closed form
 };
 
@@ -109,7 +115,8 @@ jncss_gap_bound jncss_gap(const runtime_model& model, const jncss_result& result
   detail::jncss_validate(model);
   const Index n = model.edge_count();
   if (result.edge_tolerance < 0 || result.edge_tolerance >= n)
-    throw invalid_parameters("Theorem 3: ŝ_e = " + std::to_string(result.edge_tolerance) + " outside [0, n = " + std::to_string(n) + ")");
+    throw invalid_parameters("Theorem 3: ŝ_e = " + std::to_string(result.edge_tolerance) +
+                             " outside [0, n = " + std::to_string(n) + ")");
   jncss_gap_bound g;
   g.edge_factor = order_statistic_factor(n, n - result.edge_tolerance);
   g.edge_dispersion = edge_dispersion(model, result.worker_tolerance, result.load, samples, rng);

@@ -29,14 +29,14 @@ struct jncss_options {
 
 /// Optimum of P1 (eq. 47) and the node selection achieving it (Algorithm 2's output).
 struct jncss_result {
-  Index edge_tolerance = 0;    ///< ŝ_e ∈ [0, n)
-  Index worker_tolerance = 0;  ///< ŝ_w ∈ [0, min m_i)
-  double time = 0;             ///< T̂_tol = T̂(ŝ_e, ŝ_w), the optimum of P1 (ms)
-  double load = 0;             ///< D = K(ŝ_e+1)(ŝ_w+1)/Σm_i (eq. 44), partitions per worker, may be fractional
-  std::vector<bool> edge_selected;                 ///< e_i: exactly n − ŝ_e ones (eq. 41)
+  Index edge_tolerance = 0;         ///< ŝ_e ∈ [0, n)
+  Index worker_tolerance = 0;       ///< ŝ_w ∈ [0, min m_i)
+  double time = 0;                  ///< T̂_tol = T̂(ŝ_e, ŝ_w), the optimum of P1 (ms)
+  double load = 0;                  ///< D = K(ŝ_e+1)(ŝ_w+1)/Σm_i (eq. 44), partitions per worker, may be fractional
+  std::vector<bool> edge_selected;  ///< e_i: exactly n − ŝ_e ones (eq. 41)
   std::vector<std::vector<bool>> worker_selected;  ///< w_(i,j): m_i − ŝ_w ones on selected edges, none elsewhere (eq. 42)
-  Index searched_edge_tolerances = 0;  ///< s_e ∈ [0, this) were searched (n unless codes were skipped)
-  Index skipped_pairs = 0;             ///< pairs skipped because no HGC code exists (jncss_options)
+  Index searched_edge_tolerances = 0;              ///< s_e ∈ [0, this) were searched (n unless codes were skipped)
+  Index skipped_pairs = 0;                         ///< pairs skipped because no HGC code exists (jncss_options)
 };
 
 namespace detail {
@@ -58,12 +58,12 @@ inline double jncss_worker_mean(double compute_per_partition, double load, doubl
 
 /// Validated, flattened inputs of Algorithm 2 (workers of edge i at [first[i], first[i+1])).
 struct jncss_problem {
-  Index edges = 0;           // n
-  Index total_workers = 0;   // Σm_i
-  Index min_workers = 0;     // m = min m_i
+  Index edges = 0;          // n
+  Index total_workers = 0;  // Σm_i
+  Index min_workers = 0;    // m = min m_i
   Index max_workers = 0;
-  Index partitions = 0;      // K
-  Index edge_tolerances = 0; // s_e searched in [0, edge_tolerances)
+  Index partitions = 0;       // K
+  Index edge_tolerances = 0;  // s_e searched in [0, edge_tolerances)
   Index skipped_pairs = 0;
   std::vector<Index> first;
   std::vector<double> upload;   // A_i
@@ -81,8 +81,8 @@ inline void jncss_validate(const runtime_model& model) { check_runtime_model(mod
 inline jncss_problem jncss_prepare(const runtime_model& model, Index partitions, const jncss_options& options) {
   jncss_validate(model);
   if (partitions < 1)
-    throw invalid_parameters("JNCSS: K = " + std::to_string(partitions) + " partitions; need K >= 1 (e.g. K = Σm_i = " +
-                             std::to_string(model.total_workers()) + ")");
+    throw invalid_parameters("JNCSS: K = " + std::to_string(partitions) +
+                             " partitions; need K >= 1 (e.g. K = Σm_i = " + std::to_string(model.total_workers()) + ")");
   jncss_problem p;
   p.edges = model.edge_count();
   p.total_workers = model.total_workers();
@@ -116,9 +116,10 @@ inline jncss_problem jncss_prepare(const runtime_model& model, Index partitions,
       const auto sw = static_cast<std::size_t>(w);
       const double t = p.upload[static_cast<std::size_t>(i)] + jncss_worker_mean(p.compute[sw], max_load, p.offset[sw]);
       if (!std::isfinite(16 * t))
-        throw invalid_parameters("JNCSS: worker (" + std::to_string(i) + "," + std::to_string(w - p.first[static_cast<std::size_t>(i)]) +
-                                 ")'s time A + c·D + o = " + format_g(t) + " at load D = " + format_g(max_load) + " (K = " +
-                                 std::to_string(partitions) + ") is past the double range; reduce K or c");
+        throw invalid_parameters("JNCSS: worker (" + std::to_string(i) + "," +
+                                 std::to_string(w - p.first[static_cast<std::size_t>(i)]) +
+                                 ")'s time A + c·D + o = " + format_g(t) + " at load D = " + format_g(max_load) +
+                                 " (K = " + std::to_string(partitions) + ") is past the double range; reduce K or c");
     }
   return p;
 }

@@ -120,8 +120,9 @@ class jncss_solver {
     for (Index t = 0; t < sampled_edges; ++t) m_sample_edges.push_back((2 * t + 1) * p.edges / (2 * sampled_edges));
     m_order.resize(static_cast<std::size_t>(p.edges));
     std::iota(m_order.begin(), m_order.end(), Index{0});
-    std::stable_sort(m_order.begin(), m_order.end(),
-                     [&](Index x, Index y) { return typical[static_cast<std::size_t>(x)] < typical[static_cast<std::size_t>(y)]; });
+    std::stable_sort(m_order.begin(), m_order.end(), [&](Index x, Index y) {
+      return typical[static_cast<std::size_t>(x)] < typical[static_cast<std::size_t>(y)];
+    });
     m_values.reserve(static_cast<std::size_t>(p.max_workers));
     m_edge_values.reserve(static_cast<std::size_t>(p.edges));
   }
@@ -132,7 +133,8 @@ class jncss_solver {
     best_se = best_sw = -1;
     // Seeds: the corners of the pair grid, in lexicographic order (optima often sit on its edges).
     const Index se_last = m_p.edge_tolerances - 1, sw_last = m_p.min_workers - 1;
-    for (const auto& [se, sw] : {std::pair{Index{0}, Index{0}}, std::pair{Index{0}, sw_last}, std::pair{se_last, Index{0}}, std::pair{se_last, sw_last}}) {
+    for (const auto& [se, sw] : {std::pair{Index{0}, Index{0}}, std::pair{Index{0}, sw_last}, std::pair{se_last, Index{0}},
+                                 std::pair{se_last, sw_last}}) {
       if (best_se >= 0 && !(se > best_se || (se == best_se && sw > best_sw))) continue;  // duplicate corner
       const bool strict = best_se >= 0;
       if (best_se >= 0 && !block_may_improve(m_p.load(se, sw), m_p.edges - se, sw, best_time, strict)) continue;
@@ -163,7 +165,8 @@ class jncss_solver {
       heap.pop_back();
       // Pairs of the block that precede the best pair may tie it; the others must beat it.
       const bool strict = best_se >= 0 && !(b.se_lo < best_se || (b.se_lo == best_se && b.sw_lo < best_sw));
-      if (best_se >= 0 && !block_may_improve(m_p.load(b.se_lo, b.sw_lo), m_p.edges - b.se_hi, b.sw_hi, best_time, strict)) continue;
+      if (best_se >= 0 && !block_may_improve(m_p.load(b.se_lo, b.sw_lo), m_p.edges - b.se_hi, b.sw_hi, best_time, strict))
+        continue;
       if (b.se_lo == b.se_hi && b.sw_lo == b.sw_hi) {
         if (const auto t = pair_time(b.se_lo, b.sw_lo, best_time, strict)) {
           best_time = *t;
@@ -249,8 +252,8 @@ class jncss_solver {
     // Threshold cache (see build_cache): valid for thresholds ≤ cache_threshold.
     double cache_threshold = -std::numeric_limits<double>::infinity();
     double cache_margin = 0, cache_min_compute = 0;
-    Index cache_size = 0;   // workers with c > 0, thresholds at m_cache[first, first + cache_size)
-    Index rent = 0;         // exact counts since the cache was last built
+    Index cache_size = 0;              // workers with c > 0, thresholds at m_cache[first, first + cache_size)
+    Index rent = 0;                    // exact counts since the cache was last built
     std::vector<double> zero_compute;  // A_i + o_(i,j) of the workers with c = 0, ascending
   };
 
@@ -405,9 +408,12 @@ class jncss_solver {
       const auto& e = m_edges[static_cast<std::size_t>(i)];
       int verdict = edge_bounds(e, load, e.workers - sw, threshold, strict);
       if (verdict == 0) verdict = cache_verdict(e, load, e.workers - sw, threshold, strict);
-      if (verdict > 0) ++passed;
-      else if (verdict < 0) ++failed;
-      else m_undecided.push_back(i);
+      if (verdict > 0)
+        ++passed;
+      else if (verdict < 0)
+        ++failed;
+      else
+        m_undecided.push_back(i);
     }
     if (passed >= need) return true;
     if (n - failed < need) return false;
@@ -416,8 +422,10 @@ class jncss_solver {
     const bool fail_first = need - passed > static_cast<Index>(m_undecided.size()) / 2;
     const auto visit = [&](Index i) {
       auto& e = m_edges[static_cast<std::size_t>(i)];
-      if (edge_count_passes(e, load, e.workers - sw, threshold, strict)) ++passed;
-      else ++failed;
+      if (edge_count_passes(e, load, e.workers - sw, threshold, strict))
+        ++passed;
+      else
+        ++failed;
       return passed >= need || n - failed < need;
     };
     if (fail_first) {
@@ -453,7 +461,7 @@ class jncss_solver {
 
   const jncss_problem& m_p;
   std::vector<edge_summary> m_edges;
-  std::vector<Index> m_order;  // edges by ascending typical time
+  std::vector<Index> m_order;      // edges by ascending typical time
   std::vector<double> m_cache;     // threshold caches, laid out like the workers
   std::vector<double> m_extremes;  // per edge: c low R, c high R, o low R, o high R
   std::vector<double> m_sample_compute, m_sample_offset;

@@ -42,14 +42,15 @@ inline runtime_model tang2024_setting(tang2024_workload workload = tang2024_work
 inline runtime_model homogeneous_setting(Index edges, Index workers_per_edge, const worker_timing& worker,
                                          const edge_timing& edge) {
   if (edges < 1 || workers_per_edge < 1)
-    throw invalid_parameters("homogeneous setting: n = " + std::to_string(edges) + " edges of m = " + std::to_string(workers_per_edge) +
-                             " workers; need n, m >= 1");
+    throw invalid_parameters("homogeneous setting: n = " + std::to_string(edges) +
+                             " edges of m = " + std::to_string(workers_per_edge) + " workers; need n, m >= 1");
   if (detail::bounded_product(edges, workers_per_edge, limits::max_nodes) < 0)
     throw invalid_parameters("homogeneous setting: n·m = " + std::to_string(edges) + "·" + std::to_string(workers_per_edge) +
                              " workers exceeds limits::max_nodes = " + std::to_string(limits::max_nodes));
   runtime_model model;
   model.edges.assign(static_cast<std::size_t>(edges), edge);
-  model.workers.assign(static_cast<std::size_t>(edges), std::vector<worker_timing>(static_cast<std::size_t>(workers_per_edge), worker));
+  model.workers.assign(static_cast<std::size_t>(edges),
+                       std::vector<worker_timing>(static_cast<std::size_t>(workers_per_edge), worker));
   model.validate();
   return model;
 }

@@ -49,15 +49,15 @@ struct edge_timing {
 
 /// The whole system: n edges and, per edge, its m_i workers.
 struct runtime_model {
-  std::vector<edge_timing> edges;                  ///< n entries
-  std::vector<std::vector<worker_timing>> workers; ///< workers[i] has m_i entries
+  std::vector<edge_timing> edges;                   ///< n entries
+  std::vector<std::vector<worker_timing>> workers;  ///< workers[i] has m_i entries
 
   Index edge_count() const noexcept { return static_cast<Index>(edges.size()); }
   /// m_i. Throws invalid_input when edge ∉ [0, n) (of `workers`).
   Index worker_count(Index edge) const {
     if (edge < 0 || edge >= static_cast<Index>(workers.size()))
-      throw invalid_input("runtime model: edge " + std::to_string(edge) + " is outside [0, " + std::to_string(workers.size()) + ")",
-                          edge);
+      throw invalid_input(
+          "runtime model: edge " + std::to_string(edge) + " is outside [0, " + std::to_string(workers.size()) + ")", edge);
     return static_cast<Index>(workers[static_cast<std::size_t>(edge)].size());
   }
   std::vector<Index> worker_counts() const {
@@ -82,16 +82,18 @@ struct runtime_model {
                                std::to_string(edges.size()) + " edges");
     // Messages are built only on failure: validate() runs on 10⁶-worker models in JNCSS.
     auto link = [](double tau, double p, auto&& who) {
-      if (!(tau >= 0) || !std::isfinite(tau)) throw invalid_parameters(who() + ": link time τ = " + std::to_string(tau) + " must be finite and >= 0");
-      if (!(p >= 0 && p < 1)) throw invalid_parameters(who() + ": link failure probability p = " + std::to_string(p) + " must be in [0, 1)");
+      if (!(tau >= 0) || !std::isfinite(tau))
+        throw invalid_parameters(who() + ": link time τ = " + std::to_string(tau) + " must be finite and >= 0");
+      if (!(p >= 0 && p < 1))
+        throw invalid_parameters(who() + ": link failure probability p = " + std::to_string(p) + " must be in [0, 1)");
     };
     for (std::size_t i = 0; i < edges.size(); ++i) {
       link(edges[i].link_time, edges[i].link_failure, [&] { return "edge " + std::to_string(i); });
       const double upload = edges[i].link_time / (1 - edges[i].link_failure);
       if (!std::isfinite(upload))
         throw invalid_parameters("edge " + std::to_string(i) + ": mean upload τ/(1 − p) = " + detail::format_g(upload) +
-                                 " overflows double (τ = " + detail::format_g(edges[i].link_time) + ", p = " +
-                                 detail::format_g(edges[i].link_failure) + ")");
+                                 " overflows double (τ = " + detail::format_g(edges[i].link_time) +
+                                 ", p = " + detail::format_g(edges[i].link_failure) + ")");
       if (workers[i].empty()) throw invalid_parameters("runtime model: edge " + std::to_string(i) + " has no workers");
       for (std::size_t j = 0; j < workers[i].size(); ++j) {
         const auto& w = workers[i][j];
@@ -101,11 +103,12 @@ struct runtime_model {
           throw invalid_parameters(who() + ": computation time per partition c = " + std::to_string(w.compute_per_partition) +
                                    " must be finite and >= 0");
         if (!(w.compute_rate > 0) || !std::isfinite(w.compute_rate))
-          throw invalid_parameters(who() + ": computation rate γ = " + std::to_string(w.compute_rate) + " must be finite and > 0");
+          throw invalid_parameters(who() + ": computation rate γ = " + std::to_string(w.compute_rate) +
+                                   " must be finite and > 0");
         if (!detail::worker_offset_fits(w, upload))
           throw invalid_parameters(who() + ": its mean time 1/γ + 2τ/(1 − p) + τ_i/(1 − p_i) overflows double (γ = " +
-                                   detail::format_g(w.compute_rate) + ", τ = " + detail::format_g(w.link_time) + ", p = " +
-                                   detail::format_g(w.link_failure) + ")");
+                                   detail::format_g(w.compute_rate) + ", τ = " + detail::format_g(w.link_time) +
+                                   ", p = " + detail::format_g(w.link_failure) + ")");
       }
     }
   }
@@ -125,8 +128,9 @@ struct runtime_model {
   double mean_worker_time(Index edge, Index worker, double load) const {
     const double upload = mean_edge_upload(edge);  // checks the edge
     if (worker < 0 || worker >= worker_count(edge))
-      throw invalid_input("runtime model: worker (" + std::to_string(edge) + "," + std::to_string(worker) + ") does not exist: edge " +
-                              std::to_string(edge) + " has " + std::to_string(worker_count(edge)) + " workers",
+      throw invalid_input("runtime model: worker (" + std::to_string(edge) + "," + std::to_string(worker) +
+                              ") does not exist: edge " + std::to_string(edge) + " has " + std::to_string(worker_count(edge)) +
+                              " workers",
                           worker);
     if (!(load >= 0) || !std::isfinite(load))
       throw invalid_parameters("runtime model: load D = " + detail::format_g(load) + " must be finite and >= 0");
@@ -137,9 +141,9 @@ struct runtime_model {
 
 /// One iteration's random times (eqs. 28–31) before any waiting rule is applied.
 struct iteration_sample {
-  std::vector<double> edge_download;               ///< T_com,d^i
-  std::vector<double> edge_upload;                 ///< T_com,u^i
-  std::vector<std::vector<double>> worker_arrival; ///< T_tol^(i,j) (eq. 31): worker result at its edge
+  std::vector<double> edge_download;                ///< T_com,d^i
+  std::vector<double> edge_upload;                  ///< T_com,u^i
+  std::vector<std::vector<double>> worker_arrival;  ///< T_tol^(i,j) (eq. 31): worker result at its edge
 };
 
 namespace detail {
@@ -198,8 +202,8 @@ iteration_sample sample_iteration_unchecked(const runtime_model& model, Load&& l
       const double down = w.link_time * detail::attempts(w.link_failure, rng);
       const double D = load(static_cast<Index>(i), static_cast<Index>(j));
       if (!(D >= 0) || !std::isfinite(D))
-        throw invalid_parameters("sample_iteration: worker (" + std::to_string(i) + "," + std::to_string(j) + ") has load D = " +
-                                 format_g(D) + "; loads must be finite and >= 0");
+        throw invalid_parameters("sample_iteration: worker (" + std::to_string(i) + "," + std::to_string(j) +
+                                 ") has load D = " + format_g(D) + "; loads must be finite and >= 0");
       const double compute = w.compute_per_partition * D + unit_exp(rng) / w.compute_rate;
       const double up = w.link_time * detail::attempts(w.link_failure, rng);
       const double arrival = s.edge_download[i] + down + compute + up;
@@ -225,7 +229,8 @@ iteration_sample sample_iteration(const runtime_model& model, Load&& load, Rng& 
 /// Same with one load D for every worker.
 template <class Rng>
 iteration_sample sample_iteration(const runtime_model& model, double load, Rng& rng) {
-  return sample_iteration(model, [load](Index, Index) { return load; }, rng);
+  return sample_iteration(
+      model, [load](Index, Index) { return load; }, rng);
 }
 
 /// T_tol (eqs. 32–33) of a sample: edge i finishes at T_com,u^i + the (m_i − s_w)-th smallest
@@ -236,8 +241,8 @@ inline double hierarchical_time(const iteration_sample& s, Index edge_tolerance,
   const auto n = static_cast<Index>(s.worker_arrival.size());
   if (n == 0) throw invalid_input("hierarchical_time: the sample has no edges");
   if (s.edge_upload.size() != s.worker_arrival.size())
-    throw invalid_input("hierarchical_time: " + std::to_string(s.edge_upload.size()) + " edge upload times for " + std::to_string(n) +
-                        " edges");
+    throw invalid_input("hierarchical_time: " + std::to_string(s.edge_upload.size()) + " edge upload times for " +
+                        std::to_string(n) + " edges");
   Index m_min = std::numeric_limits<Index>::max();
   const auto bad_time = [](double t) { return !(t >= 0); };  // NaN or negative (+inf: never arrives, allowed)
   for (Index i = 0; i < n; ++i) {
@@ -255,14 +260,16 @@ inline double hierarchical_time(const iteration_sample& s, Index edge_tolerance,
                             static_cast<long long>(j));
   }
   if (edge_tolerance < 0 || edge_tolerance >= n)
-    throw invalid_parameters("hierarchical_time: s_e = " + std::to_string(edge_tolerance) + " outside [0, n = " + std::to_string(n) + ")");
+    throw invalid_parameters("hierarchical_time: s_e = " + std::to_string(edge_tolerance) +
+                             " outside [0, n = " + std::to_string(n) + ")");
   if (worker_tolerance < 0 || worker_tolerance >= m_min)
-    throw invalid_parameters("hierarchical_time: s_w = " + std::to_string(worker_tolerance) + " outside [0, min m_i = " +
-                             std::to_string(m_min) + ")");
+    throw invalid_parameters("hierarchical_time: s_w = " + std::to_string(worker_tolerance) +
+                             " outside [0, min m_i = " + std::to_string(m_min) + ")");
   std::vector<double> edge_times;
   for (std::size_t i = 0; i < s.worker_arrival.size(); ++i)
-    edge_times.push_back(s.edge_upload[i] +
-                         detail::kth_smallest(s.worker_arrival[i], static_cast<Index>(s.worker_arrival[i].size()) - worker_tolerance));
+    edge_times.push_back(
+        s.edge_upload[i] +
+        detail::kth_smallest(s.worker_arrival[i], static_cast<Index>(s.worker_arrival[i].size()) - worker_tolerance));
   return detail::kth_smallest(std::move(edge_times), static_cast<Index>(s.worker_arrival.size()) - edge_tolerance);
 }
 

@@ -70,7 +70,7 @@ struct gc_dl_params {
   Index dimension = 0;               ///< w, length of β, of every f_j and of ĝ
   double straggler_probability = 0;  ///< p ∈ [0, 1): each worker straggles independently in each iteration
   gc_dl_method method = gc_dl_method::one_bit;
-  std::uint64_t seed = 0;            ///< stragglers I_j^t and Q's draws derive from it (counter-based, reproducible)
+  std::uint64_t seed = 0;  ///< stragglers I_j^t and Q's draws derive from it (counter-based, reproducible)
 };
 
 /// What one simulated iteration did.
@@ -234,9 +234,8 @@ class gc_dl {
   void encode(Index worker, const Eigen::Ref<const matrix<Scalar>>& gradients, Eigen::Ref<vector<Scalar>> f) const {
     check_worker(worker);
     if (gradients.rows() != m_w || gradients.cols() != partitions())
-      throw invalid_input("encode: gradients are " + std::to_string(gradients.rows()) + " × " +
-                              std::to_string(gradients.cols()) + ", expected w × m = " + std::to_string(m_w) + " × " +
-                              std::to_string(partitions()),
+      throw invalid_input("encode: gradients are " + std::to_string(gradients.rows()) + " × " + std::to_string(gradients.cols()) +
+                              ", expected w × m = " + std::to_string(m_w) + " × " + std::to_string(partitions()),
                           worker);
     const auto held = m_placement.partitions_of(worker);
     combine(
@@ -306,9 +305,8 @@ class gc_dl {
       throw invalid_input("decode: the output overlaps the messages");
     for (Index t = 0; t < messages.cols(); ++t)
       if (!messages.col(t).allFinite())
-        throw invalid_input(
-            "decode: the message of worker " + std::to_string(ids[static_cast<std::size_t>(t)]) + " has NaN/Inf",
-            ids[static_cast<std::size_t>(t)]);
+        throw invalid_input("decode: the message of worker " + std::to_string(ids[static_cast<std::size_t>(t)]) + " has NaN/Inf",
+                            ids[static_cast<std::size_t>(t)]);
     // |partial sums| ≤ Σ_t max|column t| (added in the same order): when that is finite, no
     // coordinate can overflow and the sum goes straight into out.
     Scalar bound = 0;
@@ -322,9 +320,9 @@ class gc_dl {
     for (Index t = 0; t < messages.cols(); ++t) {
       sum += messages.col(t);
       if (!sum.allFinite())
-        throw invalid_input("decode: the sum overflows when adding the message of worker " +
-                                std::to_string(ids[static_cast<std::size_t>(t)]),
-                            ids[static_cast<std::size_t>(t)]);
+        throw invalid_input(
+            "decode: the sum overflows when adding the message of worker " + std::to_string(ids[static_cast<std::size_t>(t)]),
+            ids[static_cast<std::size_t>(t)]);
     }
     out = sum;
     return sum_report(ids);
@@ -435,8 +433,7 @@ class gc_dl {
 
   void check_worker(Index worker) const {
     if (worker < 0 || worker >= nodes())
-      throw invalid_input("worker id " + std::to_string(worker) + " is outside [0, n = " + std::to_string(nodes()) + ")",
-                          worker);
+      throw invalid_input("worker id " + std::to_string(worker) + " is outside [0, n = " + std::to_string(nodes()) + ")", worker);
   }
 
   void check_out(Index size) const {

@@ -157,7 +157,8 @@ class one_bit_quantizer {
     if (!std::isfinite(weight))
       throw invalid_input("accumulate: weight " + std::to_string(static_cast<double>(weight)) + " is not finite");
     const std::uint64_t* w = h.words.data();
-    detail::checked_accumulate<Scalar>(1, &w, &weight, m_length, out.data(), false, [](Index) { return -1LL; }, "accumulate");
+    detail::checked_accumulate<Scalar>(
+        1, &w, &weight, m_length, out.data(), false, [](Index) { return -1LL; }, "accumulate");
   }
 
   /// out += Σ_j ‖f_j‖·h_j over `messages` (eq. (8) without the indicator: pass the arrived ones).
@@ -200,7 +201,8 @@ class one_bit_quantizer {
                           node);
     const auto* first = reinterpret_cast<const std::byte*>(words.data());
     if (std::less<>{}(first, in.data() + in.size()) && std::less<>{}(in.data(), first + words.size_bytes()))
-      throw invalid_input("from_wire: the word storage overlaps the wire buffer of the message" + detail::node_suffix(node), node);
+      throw invalid_input("from_wire: the word storage overlaps the wire buffer of the message" + detail::node_suffix(node),
+                          node);
     const Scalar scale = detail::check_one_bit_wire<Scalar>(in, m_length, node);
     detail::unpack_one_bit_wire<Scalar>(in, m_length, words);
     return {m_length, scale, std::span<const std::uint64_t>(words)};

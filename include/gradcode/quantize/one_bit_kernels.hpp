@@ -448,8 +448,8 @@ template <class Scalar, class NodeOf>
 ///   block while it is in cache (so the check costs no extra pass over memory); on a throw the
 ///   blocks before the overflowing one are already accumulated (`out` unspecified).
 template <class Scalar, class NodeOf>
-void checked_accumulate(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out, bool from_zero,
-                        NodeOf&& node_of, const char* where) {
+void checked_accumulate(Index count, const std::uint64_t* const* words, const Scalar* weights, Index len, Scalar* out,
+                        bool from_zero, NodeOf&& node_of, const char* where) {
   Eigen::Map<vector<Scalar>> o(out, len);
   if (from_zero) {
     if (accumulation_bounded(Scalar(0), count, weights)) {  // the common case: straight into out
@@ -465,7 +465,7 @@ void checked_accumulate(Index count, const std::uint64_t* const* words, const Sc
     return;
   }
   constexpr Index block = 4096;  // a multiple of 64: every block starts at a word boundary
-  const std::uint64_t* few[16];   // the per-block word pointers; no allocation for ≤ 16 messages
+  const std::uint64_t* few[16];  // the per-block word pointers; no allocation for ≤ 16 messages
   std::vector<const std::uint64_t*> many(count > 16 ? static_cast<std::size_t>(count) : 0);
   const std::uint64_t** at = count > 16 ? many.data() : few;
   for (Index b = 0; b < len; b += block) {

@@ -63,12 +63,12 @@ namespace detail {
 inline std::vector<Index> placement_replications(const placement_params& p) {
   if (p.workers < 1) throw invalid_parameters("placement: n = " + std::to_string(p.workers) + " workers; need n >= 1");
   if (p.workers > limits::max_nodes)
-    throw invalid_parameters("placement: n = " + std::to_string(p.workers) + " workers exceeds limits::max_nodes = " +
-                             std::to_string(limits::max_nodes));
+    throw invalid_parameters("placement: n = " + std::to_string(p.workers) +
+                             " workers exceeds limits::max_nodes = " + std::to_string(limits::max_nodes));
   if (p.samples < 1) throw invalid_parameters("placement: m = " + std::to_string(p.samples) + " samples; need m >= 1");
   if (p.samples > limits::max_partitions)
-    throw invalid_parameters("placement: m = " + std::to_string(p.samples) + " samples exceeds limits::max_partitions = " +
-                             std::to_string(limits::max_partitions));
+    throw invalid_parameters("placement: m = " + std::to_string(p.samples) +
+                             " samples exceeds limits::max_partitions = " + std::to_string(limits::max_partitions));
   std::vector<Index> d;
   auto too_many = [&](const std::string& total) {
     return invalid_parameters("placement: the samples' copies Σ d_i = " + total + " exceed limits::max_support_entries = " +

@@ -40,8 +40,7 @@ class arnoldi_basis {
   /// Builds the basis of size `size` (1 ≤ size ≤ points.size()). Throws invalid_parameters on an
   /// out-of-range size, a non-finite point, or repeated points (the Krylov space then collapses:
   /// detected as h_{k,k−1} ≤ 1e-13·max|x/σ|).
-  arnoldi_basis(std::span<const complex> points, Index size)
-      : m_points(points.begin(), points.end()), m_size(size) {
+  arnoldi_basis(std::span<const complex> points, Index size) : m_points(points.begin(), points.end()), m_size(size) {
     const auto f = static_cast<Index>(points.size());
     if (size < 1 || size > f)
       throw invalid_parameters("Arnoldi basis of size " + std::to_string(size) + " on " + std::to_string(f) +

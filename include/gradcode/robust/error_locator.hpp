@@ -51,7 +51,7 @@ namespace gradcode {
 struct located_errors {
   std::vector<Index> rows{};  ///< rows of Z found corrupted (non-finite and located), ascending
   std::vector<Index> kept{};  ///< the other rows, ascending: a consistent set of ≥ K evaluations
-  double residual = 0;      ///< max_p ‖Q[:, K:]ᴴ z_p‖ / max_p ‖z_p‖ over the kept rows (0 when |kept| = K)
+  double residual = 0;        ///< max_p ‖Q[:, K:]ᴴ z_p‖ / max_p ‖z_p‖ over the kept rows (0 when |kept| = K)
 };
 
 namespace detail {
@@ -113,7 +113,8 @@ inline located_errors locate_errors(std::span<const std::complex<double>> points
                                     const matrix<std::complex<double>>& z, double tolerance, Index max_errors = -1) {
   using complex = std::complex<double>;
   const auto f = static_cast<Index>(points.size());
-  if (z.rows() != f) throw invalid_input("locate_errors: " + std::to_string(z.rows()) + " projection rows for " + std::to_string(f) + " points");
+  if (z.rows() != f)
+    throw invalid_input("locate_errors: " + std::to_string(z.rows()) + " projection rows for " + std::to_string(f) + " points");
   if (!ids.empty() && static_cast<Index>(ids.size()) != f)
     throw invalid_input("locate_errors: " + std::to_string(ids.size()) + " ids for " + std::to_string(f) + " points");
   if (dimension < 1) throw invalid_input("locate_errors: dimension K = " + std::to_string(dimension) + " < 1");
@@ -169,8 +170,9 @@ inline located_errors locate_errors(std::span<const std::complex<double>> points
     try {
       return arnoldi_basis(pts, size);
     } catch (const invalid_parameters& e) {
-      throw not_decodable(std::to_string(pts.size()) + " evaluation points are numerically coincident (" + detail::untagged(e) + ")",
-                          pts.size(), static_cast<std::size_t>(dimension));
+      throw not_decodable(
+          std::to_string(pts.size()) + " evaluation points are numerically coincident (" + detail::untagged(e) + ")", pts.size(),
+          static_cast<std::size_t>(dimension));
     }
   };
   // Parity residual of a row set: max_p ‖Q[:, K:]ᴴ z_p‖ and the scale max_p ‖z_p‖ it is compared
@@ -261,7 +263,8 @@ inline located_errors locate_errors(std::span<const std::complex<double>> points
                                  " (parity residual " + detail::format_g(now.residual / now.scale) + " > " +
                                  detail::format_g(tolerance) + ") and no set of at most " + std::to_string(room) +
                                  " more corrupted nodes explains them: more corrupted nodes than the " + std::to_string(budget) +
-                                 " correctable" + (suspects.empty() ? "" : "; already excluded: " + detail::id_list(ids, suspects)),
+                                 " correctable" +
+                                 (suspects.empty() ? "" : "; already excluded: " + detail::id_list(ids, suspects)),
                              detail::id_vector(ids, suspects));
     }
     located.insert(located.end(), found.begin(), found.end());

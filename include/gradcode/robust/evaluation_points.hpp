@@ -53,9 +53,12 @@ enum class point_family {
 
 inline std::string to_string(point_family f) {
   switch (f) {
-    case point_family::unit_circle: return "unit_circle";
-    case point_family::chebyshev: return "chebyshev";
-    case point_family::paper: return "paper";
+    case point_family::unit_circle:
+      return "unit_circle";
+    case point_family::chebyshev:
+      return "chebyshev";
+    case point_family::paper:
+      return "paper";
   }
   return "?";
 }
@@ -80,8 +83,8 @@ inline constexpr Index max_layer_nodes = 1024;
 inline evaluation_points make_evaluation_points(point_family family, Index nodes, Index targets) {
   if (nodes < 1) throw invalid_parameters("evaluation points: N = " + std::to_string(nodes) + " nodes; need N >= 1");
   if (nodes > max_layer_nodes)
-    throw invalid_parameters("evaluation points: N = " + std::to_string(nodes) + " nodes; need N <= " +
-                             std::to_string(max_layer_nodes));
+    throw invalid_parameters("evaluation points: N = " + std::to_string(nodes) +
+                             " nodes; need N <= " + std::to_string(max_layer_nodes));
   if (targets < 1 || targets > nodes)
     throw invalid_parameters("evaluation points: m = " + std::to_string(targets) + " targets for N = " + std::to_string(nodes) +
                              " nodes; need 1 <= m <= N");
@@ -94,7 +97,8 @@ inline evaluation_points make_evaluation_points(point_family family, Index nodes
   switch (family) {
     case point_family::unit_circle:
       p.real = false;
-      for (Index j = 0; j < nodes; ++j) p.nodes[static_cast<std::size_t>(j)] = std::polar(1.0, 2 * pi * static_cast<double>(j) / N);
+      for (Index j = 0; j < nodes; ++j)
+        p.nodes[static_cast<std::size_t>(j)] = std::polar(1.0, 2 * pi * static_cast<double>(j) / N);
       for (Index l = 0; l < targets; ++l) {
         const double g = std::floor(static_cast<double>(l) * N / m);
         p.targets[static_cast<std::size_t>(l)] = std::polar(1.0, 2 * pi * (g + 0.5) / N);
@@ -102,7 +106,8 @@ inline evaluation_points make_evaluation_points(point_family family, Index nodes
       break;
     case point_family::chebyshev:
       p.real = true;
-      for (Index j = 0; j < nodes; ++j) p.nodes[static_cast<std::size_t>(j)] = std::cos((2 * static_cast<double>(j) + 1) * pi / (2 * N));
+      for (Index j = 0; j < nodes; ++j)
+        p.nodes[static_cast<std::size_t>(j)] = std::cos((2 * static_cast<double>(j) + 1) * pi / (2 * N));
       for (Index l = 0; l < targets; ++l) {
         const double g = std::floor((2 * static_cast<double>(l) + 1) * N / (2 * m));
         p.targets[static_cast<std::size_t>(l)] = std::cos(g * pi / N);

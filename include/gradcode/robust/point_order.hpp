@@ -108,12 +108,13 @@ inline double log_sum_exp(const std::vector<double>& v) {
 
 /// Throws invalid_input unless `pts` has 1..max_layer_nodes finite, distinct nodes and finite,
 /// distinct targets apart from them, and every support lists nodes in [0, N) at most once.
-inline void check_point_order_input(const char* who, const evaluation_points& pts, const std::vector<std::vector<Index>>& supports) {
+inline void check_point_order_input(const char* who, const evaluation_points& pts,
+                                    const std::vector<std::vector<Index>>& supports) {
   const auto n = static_cast<Index>(pts.nodes.size());
   const std::string w(who);
   if (n < 1 || n > max_layer_nodes || pts.targets.empty() || static_cast<Index>(pts.targets.size()) > max_layer_nodes)
-    throw invalid_input(w + ": " + std::to_string(n) + " nodes and " + std::to_string(pts.targets.size()) + " targets; need 1 to " +
-                        std::to_string(max_layer_nodes) + " of each");
+    throw invalid_input(w + ": " + std::to_string(n) + " nodes and " + std::to_string(pts.targets.size()) +
+                        " targets; need 1 to " + std::to_string(max_layer_nodes) + " of each");
   std::vector<std::pair<double, double>> all;
   for (const auto* v : {&pts.nodes, &pts.targets})
     for (const auto& x : *v) {
@@ -160,8 +161,8 @@ inline double coefficient_growth(const evaluation_points& pts, const std::vector
   if (!order.empty()) {
     const auto n = static_cast<Index>(pts.nodes.size());
     if (static_cast<Index>(order.size()) != n)
-      throw invalid_input("coefficient_growth: an order of " + std::to_string(order.size()) + " entries for N = " + std::to_string(n) +
-                          " nodes");
+      throw invalid_input("coefficient_growth: an order of " + std::to_string(order.size()) +
+                          " entries for N = " + std::to_string(n) + " nodes");
     std::vector<char> used(static_cast<std::size_t>(n), 0);
     for (std::size_t i = 0; i < order.size(); ++i) {
       const Index p = order[i];
@@ -286,7 +287,7 @@ inline std::vector<Index> order_points(const evaluation_points& pts, const std::
     out.mk = support_max(out);
     return out.mk;
   };
-  std::vector<std::pair<Index, Index>> changes;  // (support, member index) of a or b
+  std::vector<std::pair<Index, Index>> changes;                 // (support, member index) of a or b
   std::vector<std::pair<std::pair<Index, Index>, Index>> both;  // ((support, member a), member b)
   for (int sweep = 0; sweep < max_sweeps; ++sweep) {
     bool improved = false;
@@ -300,9 +301,12 @@ inline std::vector<Index> order_points(const evaluation_points& pts, const std::
         const auto& lb = of_node[static_cast<std::size_t>(b)];
         std::size_t i = 0, j = 0;
         while (i < la.size() || j < lb.size()) {
-          if (j == lb.size() || (i < la.size() && la[i].first < lb[j].first)) changes.push_back(la[i++]);
-          else if (i == la.size() || lb[j].first < la[i].first) changes.push_back(lb[j++]);
-          else both.push_back({la[i++], lb[j++].second});  // holds both: its point set does not change
+          if (j == lb.size() || (i < la.size() && la[i].first < lb[j].first))
+            changes.push_back(la[i++]);
+          else if (i == la.size() || lb[j].first < la[i].first)
+            changes.push_back(lb[j++]);
+          else
+            both.push_back({la[i++], lb[j++].second});  // holds both: its point set does not change
         }
         if (changes.empty()) continue;
         double trial = sum;

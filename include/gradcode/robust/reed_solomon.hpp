@@ -109,21 +109,21 @@ struct robust_options {
 struct robust_report {
   std::vector<Index> corrupted{};  ///< node ids located as corrupted and excluded, ascending (incl. non-finite messages)
   std::vector<Index> used{};       ///< node ids the result was interpolated from, ascending
-  double residual = 0;           ///< relative parity residual of `used` on the projections (0 when unchecked)
-  double amplification = 0;      ///< Lebesgue constant max_l Σ_j |D_lj| of the interpolation
+  double residual = 0;             ///< relative parity residual of `used` on the projections (0 when unchecked)
+  double amplification = 0;        ///< Lebesgue constant max_l Σ_j |D_lj| of the interpolation
   /// A (header note): how much the decode amplifies the data's rounding, incl. the error of D
   /// and the input amplifications a_j; pass it on as a_j to a decode of this result.
   double error_amplification = 0;
-  double estimated_error = 0;    ///< ε_Scalar·A, ≤ robust_options::max_relative_error when checked
-  bool checked = false;          ///< the messages had redundancy and were checked for corruption
+  double estimated_error = 0;  ///< ε_Scalar·A, ≤ robust_options::max_relative_error when checked
+  bool checked = false;        ///< the messages had redundancy and were checked for corruption
 };
 
 /// What the code is.
 struct reed_solomon_params {
   std::vector<std::complex<double>> nodes{};    ///< α_1..α_n: node i's message is p(α_i)
   std::vector<std::complex<double>> targets{};  ///< β_1..β_m: the decoder returns p(β_1), …, p(β_m)
-  Index dimension = 0;                        ///< K: p has degree < K (K coefficients)
-  Index message_length = 0;                   ///< reals per message (even unless every point is real)
+  Index dimension = 0;                          ///< K: p has degree < K (K coefficients)
+  Index message_length = 0;                     ///< reals per message (even unless every point is real)
   /// Carry pairs of reals as complex units even when every point is real (a point family that
   /// is complex by design keeps its message layout whatever rounding does to its points).
   bool complex_units = false;
@@ -156,10 +156,11 @@ inline constexpr Index rs_max_message_length = Index{1} << 40;
 /// Throws invalid_parameters naming the first robust_options field outside its range.
 inline void check_robust_options(const robust_options& o, Index max_projections) {
   if (o.projections < 1 || o.projections > max_projections)
-    throw invalid_parameters("robust_options::projections = " + std::to_string(o.projections) + "; need 1 <= P <= " +
-                             std::to_string(max_projections) + " (3 is the default)");
+    throw invalid_parameters("robust_options::projections = " + std::to_string(o.projections) +
+                             "; need 1 <= P <= " + std::to_string(max_projections) + " (3 is the default)");
   // τ ≥ 1 would accept any set (the relative parity residual is ≤ 1): nobody would be located.
-  if (!(o.corruption_tolerance >= 0 && std::isfinite(o.corruption_tolerance) && (o.corruption_tolerance < 1 || !o.locate_corrupted)))
+  if (!(o.corruption_tolerance >= 0 && std::isfinite(o.corruption_tolerance) &&
+        (o.corruption_tolerance < 1 || !o.locate_corrupted)))
     throw invalid_parameters("robust_options::corruption_tolerance = " + format_g(o.corruption_tolerance) +
                              "; need 0 <= τ < 1 (0 = the scalar's default, e.g. 1e-9 fits); locate_corrupted = false "
                              "trusts every message instead (τ is then unused, any finite τ >= 0 passes)");
@@ -197,25 +198,29 @@ class reed_solomon_code {
     const auto n = static_cast<Index>(m_nodes.size());
     if (n < 1) throw invalid_parameters("Reed–Solomon code: no nodes");
     if (n > max_layer_nodes)
-      throw invalid_parameters("Reed–Solomon code: n = " + std::to_string(n) + " nodes; need n <= " + std::to_string(max_layer_nodes));
+      throw invalid_parameters("Reed–Solomon code: n = " + std::to_string(n) +
+                               " nodes; need n <= " + std::to_string(max_layer_nodes));
     if (m_targets.empty()) throw invalid_parameters("Reed–Solomon code: no targets");
     if (static_cast<Index>(m_targets.size()) > max_layer_nodes)
-      throw invalid_parameters("Reed–Solomon code: m = " + std::to_string(m_targets.size()) + " targets; need m <= " +
-                               std::to_string(max_layer_nodes));
+      throw invalid_parameters("Reed–Solomon code: m = " + std::to_string(m_targets.size()) +
+                               " targets; need m <= " + std::to_string(max_layer_nodes));
     if (m_dimension < 1 || m_dimension > n)
-      throw invalid_parameters("Reed–Solomon code: K = " + std::to_string(m_dimension) + " must be in [1, n = " + std::to_string(n) + "]");
+      throw invalid_parameters("Reed–Solomon code: K = " + std::to_string(m_dimension) +
+                               " must be in [1, n = " + std::to_string(n) + "]");
     m_real = !params.complex_units;
     std::vector<complex> all = m_nodes;
     all.insert(all.end(), m_targets.begin(), m_targets.end());
     for (const auto& x : all) {
-      if (!std::isfinite(x.real()) || !std::isfinite(x.imag())) throw invalid_parameters("Reed–Solomon code: a point is not finite");
+      if (!std::isfinite(x.real()) || !std::isfinite(x.imag()))
+        throw invalid_parameters("Reed–Solomon code: a point is not finite");
       if (x.imag() != 0) m_real = false;
     }
     {  // distinct: sort by (Re, Im), compare neighbours (O((n + m) log(n + m)))
       std::vector<std::size_t> order(all.size());
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
       auto key = [&](std::size_t i) { return std::make_pair(all[i].real(), all[i].imag()); };
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b) || (key(a) == key(b) && a < b); });
+      std::sort(order.begin(), order.end(),
+                [&](std::size_t a, std::size_t b) { return key(a) < key(b) || (key(a) == key(b) && a < b); });
       for (std::size_t t = 1; t < order.size(); ++t)
         if (all[order[t - 1]] == all[order[t]])
           throw invalid_parameters("Reed–Solomon code: evaluation points " + std::to_string(order[t - 1]) + " and " +
@@ -225,21 +230,22 @@ class reed_solomon_code {
     if (m_length > detail::rs_max_message_length)
       throw invalid_parameters("Reed–Solomon code: message length " + std::to_string(m_length) + " > 2^40 reals");
     if (!m_real && m_length % 2 != 0)
-      throw invalid_parameters("Reed–Solomon code: complex points carry pairs of reals, message length " + std::to_string(m_length) +
-                               " must be even (" + std::to_string(m_length + 1) + " would fit)");
+      throw invalid_parameters("Reed–Solomon code: complex points carry pairs of reals, message length " +
+                               std::to_string(m_length) + " must be even (" + std::to_string(m_length + 1) + " would fit)");
     detail::check_robust_options(m_options, max_projections);
     m_check_error = !m_node_scales.empty() || m_options.max_relative_error > 0;
     if (m_options.corruption_tolerance == 0) m_options.corruption_tolerance = detail::default_corruption_tolerance<Scalar>();
     if (m_options.max_relative_error == 0) m_options.max_relative_error = detail::default_max_relative_error<Scalar>();
     if (!m_node_scales.empty() && static_cast<Index>(m_node_scales.size()) != n)
-      throw invalid_parameters("Reed–Solomon code: " + std::to_string(m_node_scales.size()) + " node scales for n = " +
-                               std::to_string(n) + " nodes (give one per node, or none)");
+      throw invalid_parameters("Reed–Solomon code: " + std::to_string(m_node_scales.size()) +
+                               " node scales for n = " + std::to_string(n) + " nodes (give one per node, or none)");
     for (std::size_t j = 0; j < m_node_scales.size(); ++j)
       if (!(m_node_scales[j] >= 0) || !std::isfinite(m_node_scales[j]))
-        throw invalid_parameters("Reed–Solomon code: node scale " + std::to_string(j) + " = " + detail::format_g(m_node_scales[j]) +
-                                 "; need a finite value >= 0");
+        throw invalid_parameters("Reed–Solomon code: node scale " + std::to_string(j) + " = " +
+                                 detail::format_g(m_node_scales[j]) + "; need a finite value >= 0");
     if (!(m_target_scale > 0) || !std::isfinite(m_target_scale))
-      throw invalid_parameters("Reed–Solomon code: target scale " + detail::format_g(m_target_scale) + "; need a finite value > 0");
+      throw invalid_parameters("Reed–Solomon code: target scale " + detail::format_g(m_target_scale) +
+                               "; need a finite value > 0");
     // R (units × P), uniform in [−1, 1), drawn once per code; stored per real of a message (each
     // value twice for complex units) so that the projection streams the messages as reals.
     std::uint64_t seed = m_options.projection_seed;
@@ -247,8 +253,9 @@ class reed_solomon_code {
     try {
       m_projection.resize(m_length, m_options.projections);
     } catch (const std::bad_alloc&) {
-      throw invalid_parameters("Reed–Solomon code: cannot allocate the projection matrix R of " + std::to_string(m_length) + " × " +
-                               std::to_string(m_options.projections) + " reals (message length × P); use shorter messages");
+      throw invalid_parameters("Reed–Solomon code: cannot allocate the projection matrix R of " + std::to_string(m_length) +
+                               " × " + std::to_string(m_options.projections) +
+                               " reals (message length × P); use shorter messages");
     }
     for (Index p = 0; p < m_projection.cols(); ++p)
       for (Index u = 0; u < m_length / w; ++u) {
@@ -258,8 +265,15 @@ class reed_solomon_code {
   }
 
   reed_solomon_code(const reed_solomon_code& o)
-      : m_nodes(o.m_nodes), m_targets(o.m_targets), m_dimension(o.m_dimension), m_length(o.m_length), m_real(o.m_real),
-        m_options(o.m_options), m_node_scales(o.m_node_scales), m_check_error(o.m_check_error), m_target_scale(o.m_target_scale),
+      : m_nodes(o.m_nodes),
+        m_targets(o.m_targets),
+        m_dimension(o.m_dimension),
+        m_length(o.m_length),
+        m_real(o.m_real),
+        m_options(o.m_options),
+        m_node_scales(o.m_node_scales),
+        m_check_error(o.m_check_error),
+        m_target_scale(o.m_target_scale),
         m_projection(o.m_projection),
         m_cache(std::make_unique<detail::plan_cache<plan>>(o.m_options.plan_cache_size)) {}
   reed_solomon_code(reed_solomon_code&&) noexcept = default;
@@ -326,7 +340,8 @@ class reed_solomon_code {
     }
     const matrix<complex> z = project(messages, static_cast<Index>(ids.size()));
     std::vector<complex> pts(static_cast<std::size_t>(f));
-    for (Index j = 0; j < f; ++j) pts[static_cast<std::size_t>(j)] = m_nodes[static_cast<std::size_t>(ids[static_cast<std::size_t>(j)])];
+    for (Index j = 0; j < f; ++j)
+      pts[static_cast<std::size_t>(j)] = m_nodes[static_cast<std::size_t>(ids[static_cast<std::size_t>(j)])];
     const auto found = locate_errors(pts, ids, m_dimension, z, m_options.corruption_tolerance, m_options.max_corrections);
     for (Index r : found.rows) report.corrupted.push_back(ids[static_cast<std::size_t>(r)]);
     for (Index r : found.kept) report.used.push_back(ids[static_cast<std::size_t>(r)]);
@@ -358,8 +373,8 @@ class reed_solomon_code {
   /// messages, an ill-conditioned kept set, or an estimated error above max_relative_error),
   /// corrupted_result (corruption beyond the budget, or a non-finite message with no redundancy
   /// to exclude it). `input_amplification` as for interpolate(). `out` is untouched on refusal.
-  robust_report decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages, Eigen::Ref<vector<Scalar>> out,
-                       std::span<const double> input_amplification = {}) const {
+  robust_report decode(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                       Eigen::Ref<vector<Scalar>> out, std::span<const double> input_amplification = {}) const {
     check_input_amplification(ids, messages, input_amplification);
     robust_report report = locate(ids, messages);
     // after a check every kept message has finite projections, hence is finite
@@ -379,11 +394,11 @@ class reed_solomon_code {
 
  private:
   struct plan {
-    std::vector<Index> ids;   // kept nodes, ascending
-    matrix<complex> d;        // m × |ids|
-    double lebesgue = 0;      // max_l Σ_j |D_lj|
-    double rounding = 0;      // √(mean_l Σ_j |D_lj|² w_j²) / t
-    double solve = 0;         // √(mean_l ‖(D Φ_kept − Φ_β)_l‖²) · ‖w_kept‖ / t: D's own error (double)
+    std::vector<Index> ids;  // kept nodes, ascending
+    matrix<complex> d;       // m × |ids|
+    double lebesgue = 0;     // max_l Σ_j |D_lj|
+    double rounding = 0;     // √(mean_l Σ_j |D_lj|² w_j²) / t
+    double solve = 0;        // √(mean_l ‖(D Φ_kept − Φ_β)_l‖²) · ‖w_kept‖ / t: D's own error (double)
     /// A (header note) with input amplifications a (per column of d, ≥ 1), or none.
     double error_amplification(const std::vector<double>* a) const {
       const double own = solve / static_cast<double>(std::numeric_limits<Scalar>::epsilon());
@@ -391,10 +406,11 @@ class reed_solomon_code {
       double sq = 0;
       for (Index l = 0; l < d.rows(); ++l)
         for (Index t = 0; t < d.cols(); ++t)
-          sq += std::norm(d(l, t)) * w2[static_cast<std::size_t>(t)] * (*a)[static_cast<std::size_t>(t)] * (*a)[static_cast<std::size_t>(t)];
+          sq += std::norm(d(l, t)) * w2[static_cast<std::size_t>(t)] * (*a)[static_cast<std::size_t>(t)] *
+                (*a)[static_cast<std::size_t>(t)];
       return std::sqrt(sq / static_cast<double>(d.rows())) / t_scale + own;
     }
-    std::vector<double> w2;   // w_j² of the kept nodes
+    std::vector<double> w2;  // w_j² of the kept nodes
     double t_scale = 1;
   };
 
@@ -411,17 +427,18 @@ class reed_solomon_code {
                             ids[j]);
   }
 
-  double interpolate_checked(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages, std::span<const Index> used,
-                             Eigen::Ref<vector<Scalar>> out, std::span<const double> input_amplification, bool known_finite,
-                             double* lebesgue = nullptr) const {
+  double interpolate_checked(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages,
+                             std::span<const Index> used, Eigen::Ref<vector<Scalar>> out,
+                             std::span<const double> input_amplification, bool known_finite, double* lebesgue = nullptr) const {
     check_call(ids, messages);
     check_input_amplification(ids, messages, input_amplification);
     if (static_cast<Index>(used.size()) < m_dimension)
-      throw not_decodable(std::to_string(used.size()) + " messages to interpolate from, " + std::to_string(m_dimension) + " needed",
-                          used.size(), static_cast<std::size_t>(m_dimension));
+      throw not_decodable(
+          std::to_string(used.size()) + " messages to interpolate from, " + std::to_string(m_dimension) + " needed", used.size(),
+          static_cast<std::size_t>(m_dimension));
     if (out.size() > output_length())
-      throw invalid_input("Reed–Solomon decode: output of length " + std::to_string(out.size()) + " > m · message length = " +
-                          std::to_string(output_length()));
+      throw invalid_input("Reed–Solomon decode: output of length " + std::to_string(out.size()) +
+                          " > m · message length = " + std::to_string(output_length()));
     const pattern kept = pattern::from_ids(nodes(), used);
     // A moved-from code (null cache) stays usable, uncached.
     const auto pl = m_cache ? m_cache->get_or_make(kept, [&] { return make_plan(kept); }) : make_plan(kept);
@@ -450,14 +467,15 @@ class reed_solomon_code {
     if (lebesgue) *lebesgue = pl->lebesgue;
     const double estimate = estimated_error(amplification);
     if (m_check_error && !(estimate <= m_options.max_relative_error))
-      throw not_decodable("interpolating from these " + std::to_string(pl->ids.size()) + " nodes would give an estimated relative error " +
-                              detail::format_g(estimate) + " = ε·A > " + detail::format_g(m_options.max_relative_error) +
-                              " (error amplification A = " + detail::format_g(amplification) + ": rounding " +
-                              detail::format_g(pl->rounding) + ", error of the decoding matrix " + detail::format_g(pl->solve) +
-                              (input_amplification.empty() ? std::string()
-                                                           : ", the messages' own amplification up to " + detail::format_g(carried)) +
-                              "; Lebesgue constant " + detail::format_g(pl->lebesgue) + ": ill-conditioned evaluation points)",
-                          pl->ids.size(), static_cast<std::size_t>(m_dimension));
+      throw not_decodable(
+          "interpolating from these " + std::to_string(pl->ids.size()) + " nodes would give an estimated relative error " +
+              detail::format_g(estimate) + " = ε·A > " + detail::format_g(m_options.max_relative_error) +
+              " (error amplification A = " + detail::format_g(amplification) + ": rounding " + detail::format_g(pl->rounding) +
+              ", error of the decoding matrix " + detail::format_g(pl->solve) +
+              (input_amplification.empty() ? std::string()
+                                           : ", the messages' own amplification up to " + detail::format_g(carried)) +
+              "; Lebesgue constant " + detail::format_g(pl->lebesgue) + ": ill-conditioned evaluation points)",
+          pl->ids.size(), static_cast<std::size_t>(m_dimension));
     if (!known_finite) {
       for (std::size_t j = 0; j < ids.size(); ++j)
         if (in_use[j] && !messages.col(static_cast<Index>(j)).allFinite()) report_non_finite(ids[j]);
@@ -471,8 +489,8 @@ class reed_solomon_code {
 
   pattern check_call(std::span<const Index> ids, const Eigen::Ref<const matrix<Scalar>>& messages) const {
     if (static_cast<Index>(ids.size()) != messages.cols())
-      throw invalid_input("Reed–Solomon decode: " + std::to_string(ids.size()) + " node ids for " + std::to_string(messages.cols()) +
-                          " messages");
+      throw invalid_input("Reed–Solomon decode: " + std::to_string(ids.size()) + " node ids for " +
+                          std::to_string(messages.cols()) + " messages");
     if (messages.rows() != m_length)
       throw invalid_input("Reed–Solomon decode: messages have length " + std::to_string(messages.rows()) + ", the code sends " +
                           std::to_string(m_length));
@@ -514,9 +532,9 @@ class reed_solomon_code {
     pl->rounding = std::sqrt(sq / rows) / m_target_scale;
     pl->solve = reproduced.norm() / std::sqrt(rows) * w_norm / m_target_scale;
     if (!(pl->lebesgue <= m_options.max_amplification) || !std::isfinite(pl->rounding) || !std::isfinite(pl->solve))
-      throw not_decodable("interpolating from these " + std::to_string(pl->ids.size()) +
-                              " nodes would amplify rounding by " + detail::format_g(pl->lebesgue) + " > " +
-                              detail::format_g(m_options.max_amplification) + " (ill-conditioned evaluation points)",
+      throw not_decodable("interpolating from these " + std::to_string(pl->ids.size()) + " nodes would amplify rounding by " +
+                              detail::format_g(pl->lebesgue) + " > " + detail::format_g(m_options.max_amplification) +
+                              " (ill-conditioned evaluation points)",
                           pl->ids.size(), static_cast<std::size_t>(m_dimension));
     return pl;
   }
@@ -617,7 +635,7 @@ class reed_solomon_code {
       Index b = a;
       while (b < f && in_use[static_cast<std::size_t>(b)]) ++b;
       Eigen::Map<const matrix<Unit>, Eigen::Unaligned, Eigen::OuterStride<>> y(v.base + a * v.stride, L, b - a,
-                                                                              Eigen::OuterStride<>(v.stride));
+                                                                               Eigen::OuterStride<>(v.stride));
       const auto wr = wt.middleRows(a, b - a);
       if (cols_full > 0) {
         Eigen::Map<matrix<Unit>> oc(o, L, cols_full);
@@ -661,7 +679,7 @@ class reed_solomon_code {
   std::vector<double> m_node_scales;  // w_j (empty = all 1)
   bool m_check_error = false;         // node scales given or max_relative_error set
   double m_target_scale = 1;          // t
-  matrix<Scalar> m_projection;  // R, message_length × P (each value twice for complex units)
+  matrix<Scalar> m_projection;        // R, message_length × P (each value twice for complex units)
   std::unique_ptr<detail::plan_cache<plan>> m_cache;
 };
 

@@ -22,11 +22,11 @@ namespace gradcode {
 
 /// What is compared; required fields first.
 struct comparison_params {
-  runtime_model timing;          ///< §IV-A runtime model (e.g. tang2024_setting())
-  Index partitions = 40;         ///< K
-  std::vector<scheme> schemes;   ///< one row each, in this order
-  Index edge_tolerance = 1;      ///< s_e of the fixed schemes (the paper does not state it; README)
-  Index worker_tolerance = 1;    ///< s_w of the fixed schemes
+  runtime_model timing;              ///< §IV-A runtime model (e.g. tang2024_setting())
+  Index partitions = 40;             ///< K
+  std::vector<scheme> schemes;       ///< one row each, in this order
+  Index edge_tolerance = 1;          ///< s_e of the fixed schemes (the paper does not state it; README)
+  Index worker_tolerance = 1;        ///< s_w of the fixed schemes
   Index jncss_edge_tolerance = 0;    ///< ŝ_e of HGC-JNCSS (jncss(timing, K).edge_tolerance)
   Index jncss_worker_tolerance = 0;  ///< ŝ_w of HGC-JNCSS
   double target_accuracy = 0.75;     ///< Table I's "time to target"
@@ -63,8 +63,14 @@ std::vector<comparison_row> compare_schemes(
                                        jn ? params.jncss_worker_tolerance : params.worker_tolerance, params.seed);
     options.progress = nullptr;
     if (progress) options.progress = [&](const training_point& p) { progress(runner, p); };
-    comparison_row row{runner.name(), which, runner.edge_tolerance(), runner.worker_tolerance(), runner.load(0, 0),
-                       runner.master_load(), train_softmax(runner, model, train, test_features, test_labels, options), -1};
+    comparison_row row{runner.name(),
+                       which,
+                       runner.edge_tolerance(),
+                       runner.worker_tolerance(),
+                       runner.load(0, 0),
+                       runner.master_load(),
+                       train_softmax(runner, model, train, test_features, test_labels, options),
+                       -1};
     for (const auto& p : row.result.curve)
       if (p.test_accuracy >= params.target_accuracy) {
         row.time_to_target_ms = p.time_ms;

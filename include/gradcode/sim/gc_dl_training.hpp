@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -35,8 +35,8 @@ struct gc_dl_training_options {
   double budget = 0;                               ///< ψ budget: stop before ψ + ρ would exceed it (> 0)
   std::vector<double> thresholds;                  ///< metric targets, any order
   std::function<double(std::uint64_t)> step_size;  ///< γ_t for t = 1, 2, … (eq. (7))
-  double divergence_factor = 1e3;                  ///< diverged when the metric exceeds this × its value at β_0 (or is not finite)
-  int reports = 5;                                 ///< progress at ψ ≥ budget/reports, 2·budget/reports, …, and at the end
+  double divergence_factor = 1e3;  ///< diverged when the metric exceeds this × its value at β_0 (or is not finite)
+  int reports = 5;                 ///< progress at ψ ≥ budget/reports, 2·budget/reports, …, and at the end
   std::function<void(const gc_dl_point&)> progress;  ///< optional
 };
 
@@ -47,7 +47,7 @@ struct gc_dl_training_result {
   std::uint64_t iterations = 0;           ///< iterations done
   double final_metric = 0;                ///< metric at the end (∞ when a local update overflowed)
   double final_secondary = 0;
-  bool diverged = false;                  ///< stopped by divergence_factor or an overflowing local update
+  bool diverged = false;  ///< stopped by divergence_factor or an overflowing local update
 };
 
 /// Runs gradient descent from `beta` with `scheme`'s ĝ. `evaluate(β)` returns (metric,
@@ -56,15 +56,15 @@ struct gc_dl_training_result {
 /// Throws invalid_parameters for a budget ≤ 0, a missing step size or reports < 1. A local update
 /// with NaN/Inf ends the run as diverged (the scheme refuses it with invalid_input).
 template <class Scalar, class Evaluate, class LocalUpdate>
-gc_dl_training_result train_gc_dl(const gc_dl<Scalar>& scheme, std::type_identity_t<vector<Scalar>> beta, Evaluate&& evaluate, LocalUpdate&& local,
-                                  const gc_dl_training_options& options) {
+gc_dl_training_result train_gc_dl(const gc_dl<Scalar>& scheme, std::type_identity_t<vector<Scalar>> beta, Evaluate&& evaluate,
+                                  LocalUpdate&& local, const gc_dl_training_options& options) {
   if (!(options.budget > 0) || !std::isfinite(options.budget))
     throw invalid_parameters("train_gc_dl: budget = " + detail::format_g(options.budget) + " bits; need a finite budget > 0");
   if (!options.step_size) throw invalid_parameters("train_gc_dl: no step size γ_t given (e.g. [](auto t) { return 1e-5 / t; })");
   if (options.reports < 1) throw invalid_parameters("train_gc_dl: reports = " + std::to_string(options.reports) + "; need >= 1");
   if (beta.size() != scheme.dimension())
-    throw invalid_input("train_gc_dl: β has length " + std::to_string(beta.size()) + ", the scheme w = " +
-                        std::to_string(scheme.dimension()));
+    throw invalid_input("train_gc_dl: β has length " + std::to_string(beta.size()) +
+                        ", the scheme w = " + std::to_string(scheme.dimension()));
   communication_counter psi(scheme.bits_per_message());
   gc_dl_training_result r;
   r.bits_to_threshold.assign(options.thresholds.size(), -1.0);

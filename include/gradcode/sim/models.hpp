@@ -19,10 +19,10 @@ namespace gradcode {
 /// Samples ordered by partition: rows [begin[k], begin[k+1]) of `features` form partition k.
 template <class Scalar>
 struct partitioned_data {
-  matrix<Scalar> features;      ///< samples × p (a bias column is added by the models)
-  std::vector<int> labels;      ///< class per sample (classification)
-  vector<Scalar> targets;       ///< real target per sample (regression)
-  std::vector<Index> begin;     ///< K + 1 partition boundaries
+  matrix<Scalar> features;   ///< samples × p (a bias column is added by the models)
+  std::vector<int> labels;   ///< class per sample (classification)
+  vector<Scalar> targets;    ///< real target per sample (regression)
+  std::vector<Index> begin;  ///< K + 1 partition boundaries
   Index partitions() const noexcept { return static_cast<Index>(begin.size()) - 1; }
   Index samples() const noexcept { return features.rows(); }
 };

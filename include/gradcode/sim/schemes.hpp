@@ -45,10 +45,22 @@ class scheme_runner {
     m_model.validate();
     const auto m = m_model.worker_counts();
     switch (which) {
-      case scheme::uncoded: m_se = 0; m_sw = 0; break;
-      case scheme::cgc_w: m_se = 0; m_sw = worker_tolerance; break;
-      case scheme::cgc_e: m_se = edge_tolerance; m_sw = 0; break;
-      default: m_se = edge_tolerance; m_sw = worker_tolerance; break;
+      case scheme::uncoded:
+        m_se = 0;
+        m_sw = 0;
+        break;
+      case scheme::cgc_w:
+        m_se = 0;
+        m_sw = worker_tolerance;
+        break;
+      case scheme::cgc_e:
+        m_se = edge_tolerance;
+        m_sw = 0;
+        break;
+      default:
+        m_se = edge_tolerance;
+        m_sw = worker_tolerance;
+        break;
     }
     if (which == scheme::standard_gc) {
       m_flat_tolerance = standard_gc_tolerance(m, m_se, m_sw);
@@ -61,8 +73,9 @@ class scheme_runner {
       decode_options flat_options;
       flat_options.residual_tolerance = 1e-7;
       flat_options.max_relative_error = sizeof(Scalar) >= sizeof(double) ? 1e-6 : 1e-4;
-      m_flat.emplace(heterogeneous_params{.capacities = equal, .partitions = partitions, .tolerance = m_flat_tolerance, .seed = seed},
-                     flat_options);
+      m_flat.emplace(
+          heterogeneous_params{.capacities = equal, .partitions = partitions, .tolerance = m_flat_tolerance, .seed = seed},
+          flat_options);
     } else {
       const bool coded = which != scheme::greedy;
       m_hgc.emplace(hgc_params{.workers = m,
@@ -94,14 +107,16 @@ class scheme_runner {
   /// waiting rule (which results arrive in time).
   template <class Rng>
   round_outcome sample_round(Rng& rng) const {
-    const auto s = sample_iteration(m_model, [&](Index i, Index j) { return static_cast<double>(load(i, j)); }, rng);
+    const auto s = sample_iteration(
+        m_model, [&](Index i, Index j) { return static_cast<double>(load(i, j)); }, rng);
     round_outcome out;
     const Index n = m_model.edge_count();
     if (m_flat) {  // flat: results relayed through the edges, master waits for N − s of them
       std::vector<std::pair<double, Index>> arrivals;
       Index g = 0;
       for (Index i = 0; i < n; ++i)
-        for (double t : s.worker_arrival[static_cast<std::size_t>(i)]) arrivals.emplace_back(t + s.edge_upload[static_cast<std::size_t>(i)], g++);
+        for (double t : s.worker_arrival[static_cast<std::size_t>(i)])
+          arrivals.emplace_back(t + s.edge_upload[static_cast<std::size_t>(i)], g++);
       const Index need = m_model.total_workers() - m_flat_tolerance;
       std::nth_element(arrivals.begin(), arrivals.begin() + (need - 1), arrivals.end());
       out.time = arrivals[static_cast<std::size_t>(need - 1)].first;
@@ -133,7 +148,8 @@ class scheme_runner {
   /// The master's gradient for `round` from the partial gradients (d × K): every responding
   /// worker really encodes its message, edges and master really decode (Greedy: sums what
   /// arrived, rescaled by K / partitions received). Exact schemes return Σ_k g_k.
-  void aggregate(const round_outcome& round, const Eigen::Ref<const matrix<Scalar>>& partials, Eigen::Ref<vector<Scalar>> out) const {
+  void aggregate(const round_outcome& round, const Eigen::Ref<const matrix<Scalar>>& partials,
+                 Eigen::Ref<vector<Scalar>> out) const {
     const Index d = partials.rows();
     if (m_flat) {
       matrix<Scalar> messages(d, static_cast<Index>(round.flat_workers.size()));

@@ -25,9 +25,12 @@ enum class non_iid_level { i = 1, ii = 2, iii = 3 };
 
 inline Index classes_per_partition(non_iid_level level, Index classes) {
   switch (level) {
-    case non_iid_level::i: return classes;
-    case non_iid_level::ii: return std::min<Index>(5, classes);
-    case non_iid_level::iii: return std::min<Index>(2, classes);
+    case non_iid_level::i:
+      return classes;
+    case non_iid_level::ii:
+      return std::min<Index>(5, classes);
+    case non_iid_level::iii:
+      return std::min<Index>(2, classes);
   }
   return classes;
 }
@@ -58,7 +61,9 @@ partitioned_data<Scalar> split_non_iid(const matrix<Scalar>& features, const std
     for (int c = 0; c < classes; ++c)
       if (!pool[static_cast<std::size_t>(c)].empty()) available.push_back(c);
     std::shuffle(available.begin(), available.end(), rng);
-    std::vector<int> chosen(available.begin(), available.begin() + std::min<std::size_t>(available.size(), static_cast<std::size_t>(per_partition_classes)));
+    std::vector<int> chosen(
+        available.begin(),
+        available.begin() + std::min<std::size_t>(available.size(), static_cast<std::size_t>(per_partition_classes)));
     Index taken = 0;
     auto take_from = [&](const std::vector<int>& from) {
       for (bool progress = true; taken < size && progress;) {
@@ -99,9 +104,9 @@ struct training_point {
 
 struct training_options {
   Index iterations = 300;
-  double learning_rate = 0.5;  ///< step on the mean gradient (g / samples)
-  Index evaluate_every = 10;   ///< curve resolution (iterations)
-  std::uint64_t seed = 1;      ///< seed of the runtime-model draws
+  double learning_rate = 0.5;                           ///< step on the mean gradient (g / samples)
+  Index evaluate_every = 10;                            ///< curve resolution (iterations)
+  std::uint64_t seed = 1;                               ///< seed of the runtime-model draws
   std::function<void(const training_point&)> progress;  ///< called at every evaluation
 };
 

@@ -39,14 +39,14 @@ namespace gradcode::tsdcfl {
 /// The simulated cluster of §III (defaults: README's setting — 6 workers with 2/2/4/4/8/8 cores,
 /// K = 24, static codes tolerating s = 2, 1–2 stragglers per epoch slowed 5×).
 struct cluster {
-  std::vector<double> cores{2, 2, 4, 4, 8, 8};  ///< per worker: partitions run in parallel; M = size
-  Index partitions = 24;                        ///< K (4 per worker for CR, 12 per group for FR)
-  Index code_tolerance = 2;                     ///< s of the static baselines: the most stragglers injected
-  double core_ms = 8.0;                         ///< one partition on one core (ms)
-  double upload_ms = 2.0;                       ///< one message to the master (ms)
-  double jitter_mean = 0.05;                    ///< mean of the Exp slowdown per worker and epoch (+5 %)
-  double straggler_slowdown = 5.0;              ///< factor applied to an injected straggler
-  Index min_stragglers = 1, max_stragglers = 2; ///< injected stragglers per epoch, uniform in this range
+  std::vector<double> cores{2, 2, 4, 4, 8, 8};   ///< per worker: partitions run in parallel; M = size
+  Index partitions = 24;                         ///< K (4 per worker for CR, 12 per group for FR)
+  Index code_tolerance = 2;                      ///< s of the static baselines: the most stragglers injected
+  double core_ms = 8.0;                          ///< one partition on one core (ms)
+  double upload_ms = 2.0;                        ///< one message to the master (ms)
+  double jitter_mean = 0.05;                     ///< mean of the Exp slowdown per worker and epoch (+5 %)
+  double straggler_slowdown = 5.0;               ///< factor applied to an injected straggler
+  Index min_stragglers = 1, max_stragglers = 2;  ///< injected stragglers per epoch, uniform in this range
 
   Index workers() const noexcept { return static_cast<Index>(cores.size()); }
   /// Throws invalid_parameters naming the first field out of range.
@@ -57,11 +57,12 @@ struct cluster {
       throw invalid_parameters("tsdcfl cluster: K = " + std::to_string(partitions) + " < M = " + std::to_string(workers()) +
                                " workers; need K >= M");
     if (code_tolerance < 0 || code_tolerance >= workers())
-      throw invalid_parameters("tsdcfl cluster: code_tolerance = " + std::to_string(code_tolerance) + "; need 0 <= s < M = " +
-                               std::to_string(workers()));
+      throw invalid_parameters("tsdcfl cluster: code_tolerance = " + std::to_string(code_tolerance) +
+                               "; need 0 <= s < M = " + std::to_string(workers()));
     if (!(core_ms > 0) || !std::isfinite(core_ms) || !(upload_ms >= 0) || !std::isfinite(upload_ms) || !(jitter_mean > 0) ||
         !std::isfinite(jitter_mean) || !(straggler_slowdown >= 1) || !std::isfinite(straggler_slowdown))
-      throw invalid_parameters("tsdcfl cluster: need core_ms > 0, upload_ms >= 0, jitter_mean > 0, straggler_slowdown >= 1, all finite");
+      throw invalid_parameters(
+          "tsdcfl cluster: need core_ms > 0, upload_ms >= 0, jitter_mean > 0, straggler_slowdown >= 1, all finite");
     if (min_stragglers < 0 || max_stragglers < min_stragglers || max_stragglers > workers())
       throw invalid_parameters("tsdcfl cluster: stragglers per epoch in [" + std::to_string(min_stragglers) + ", " +
                                std::to_string(max_stragglers) + "]; need 0 <= min <= max <= M = " + std::to_string(workers()));
@@ -127,13 +128,15 @@ class epoch_scheme {
 /// arrival after which the responders are decodable.
 class static_scheme final : public epoch_scheme {
  public:
-  static_scheme(const char* label, const cluster& c, linear_code<double> code) : m_label(label), m_cluster(c), m_code(std::move(code)) {}
+  static_scheme(const char* label, const cluster& c, linear_code<double> code)
+      : m_label(label), m_cluster(c), m_code(std::move(code)) {}
   const char* name() const override { return m_label; }
   epoch_outcome run(const epoch_env& env, const matrix<double>* partials, vector<double>* gradient) override {
     const Index M = m_cluster.workers();
     std::vector<std::pair<double, Index>> arrivals;
     for (Index m = 0; m < M; ++m)
-      arrivals.emplace_back(static_cast<double>(m_code.load(m)) * env.ms_per_partition[static_cast<std::size_t>(m)] + m_cluster.upload_ms, m);
+      arrivals.emplace_back(
+          static_cast<double>(m_code.load(m)) * env.ms_per_partition[static_cast<std::size_t>(m)] + m_cluster.upload_ms, m);
     std::sort(arrivals.begin(), arrivals.end());
     pattern responders(M);
     std::vector<Index> ids;
@@ -174,7 +177,11 @@ class tsdcfl_scheme final : public epoch_scheme {
       : m_label(label),
         m_cluster(c),
         m_history(initial_throughputs(c), {.smoothing = 0.3, .straggler_ratio = 0.5, .initial_stragglers = 1}),
-        m_policy{.stage_one_workers = 0, .selection = selection, .deadline_slack = slack, .fixed_deadline = 0, .deadline_offset = c.upload_ms},
+        m_policy{.stage_one_workers = 0,
+                 .selection = selection,
+                 .deadline_slack = slack,
+                 .fixed_deadline = 0,
+                 .deadline_offset = c.upload_ms},
         m_rng(seed) {}
   const char* name() const override { return m_label; }
   const worker_history& history() const { return m_history; }
@@ -183,11 +190,10 @@ class tsdcfl_scheme final : public epoch_scheme {
     const Index M = m_cluster.workers();
     const double upload_ms = m_cluster.upload_ms;
     const auto decision = decide_epoch(m_history, m_cluster.partitions, m_policy, m_rng);
-    const two_stage_code<double> code(
-        {.throughputs = m_history.throughputs(),
-         .partitions = m_cluster.partitions,
-         .stage_one_workers = decision.stage_one_workers,
-         .seed = ++m_code_seed});
+    const two_stage_code<double> code({.throughputs = m_history.throughputs(),
+                                       .partitions = m_cluster.partitions,
+                                       .stage_one_workers = decision.stage_one_workers,
+                                       .seed = ++m_code_seed});
     const auto tau = [&](Index m) { return env.ms_per_partition[static_cast<std::size_t>(m)]; };
     std::vector<Index> finished;
     double last_stage_one = 0;
@@ -211,8 +217,9 @@ class tsdcfl_scheme final : public epoch_scheme {
     } else {
       std::vector<std::pair<double, Index>> arrivals;
       for (Index m : two.stage_two_workers()) {
-        const double t = code.is_stage_one(m) ? static_cast<double>(code.stage_one_load(m)) * tau(m) + upload_ms  // still computing its block
-                                              : decision.deadline + static_cast<double>(two.stage_two_load(m)) * tau(m) + upload_ms;
+        const double t = code.is_stage_one(m)
+                             ? static_cast<double>(code.stage_one_load(m)) * tau(m) + upload_ms  // still computing its block
+                             : decision.deadline + static_cast<double>(two.stage_two_load(m)) * tau(m) + upload_ms;
         arrivals.emplace_back(t, m);
       }
       std::sort(arrivals.begin(), arrivals.end());
@@ -276,7 +283,8 @@ inline std::vector<std::unique_ptr<epoch_scheme>> make_schemes(const cluster& c,
       "fractional repetition", c,
       fractional_repetition_code<double>({.nodes = c.workers(), .partitions = c.partitions, .tolerance = c.code_tolerance})));
   all.push_back(std::make_unique<static_scheme>(
-      "uncoded (wait for all)", c, heterogeneous_code<double>({.capacities = c.cores, .partitions = c.partitions, .tolerance = 0})));
+      "uncoded (wait for all)", c,
+      heterogeneous_code<double>({.capacities = c.cores, .partitions = c.partitions, .tolerance = 0})));
   return all;
 }
 
@@ -340,12 +348,13 @@ struct training_run {
 /// reserve), epoch e drawn as in compare_epoch_times. `data` must have K = c.partitions
 /// partitions. `done` (optional) is called after each scheme. Throws invalid_parameters when the
 /// partition counts differ.
-inline std::vector<training_run> train_softmax(const cluster& c, const partitioned_data<double>& data, const matrix<double>& test_features,
-                                               const std::vector<int>& test_labels, Index epochs, std::uint64_t seed, double slack,
+inline std::vector<training_run> train_softmax(const cluster& c, const partitioned_data<double>& data,
+                                               const matrix<double>& test_features, const std::vector<int>& test_labels,
+                                               Index epochs, std::uint64_t seed, double slack,
                                                const std::function<void(const training_run&)>& done = {}) {
   if (data.partitions() != c.partitions)
-    throw invalid_parameters("tsdcfl: training data has " + std::to_string(data.partitions()) + " partitions, the cluster K = " +
-                             std::to_string(c.partitions));
+    throw invalid_parameters("tsdcfl: training data has " + std::to_string(data.partitions()) +
+                             " partitions, the cluster K = " + std::to_string(c.partitions));
   const softmax_regression<double> model(data.features.cols(), 10);
   auto schemes = make_schemes(c, seed, slack);
   schemes.erase(schemes.begin() + 1);  // the paper's TSDCFL, CR, FR, uncoded

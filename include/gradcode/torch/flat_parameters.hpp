@@ -37,8 +37,9 @@ class flat_parameters {
       const at::Tensor& p = parameters[i];
       if (!p.defined() || !p.requires_grad()) continue;
       if (!p.device().is_cpu() || p.scalar_type() != detail::dtype_of<Scalar> || p.layout() != c10::kStrided)
-        throw invalid_input("flat_parameters: parameter " + std::to_string(i) + " is " + std::string(c10::toString(p.scalar_type())) +
-                            " on " + p.device().str() + "; expected dense " + detail::dtype_name<Scalar>() + " on the CPU");
+        throw invalid_input("flat_parameters: parameter " + std::to_string(i) + " is " +
+                            std::string(c10::toString(p.scalar_type())) + " on " + p.device().str() + "; expected dense " +
+                            detail::dtype_name<Scalar>() + " on the CPU");
       m_params.push_back(p);
       m_offsets.push_back(d);
       d += p.numel();
@@ -82,7 +83,8 @@ class flat_parameters {
   Eigen::Map<vector<Scalar>> gradient_vector() {
     require_flat();
     if (m_bound != m_gradient.data_ptr<Scalar>())
-      throw invalid_input("flat_parameters: the grads are bound to an outside buffer (bind_gradient); call bind_own_gradient() first");
+      throw invalid_input(
+          "flat_parameters: the grads are bound to an outside buffer (bind_gradient); call bind_own_gradient() first");
     return as_vector<Scalar>(m_gradient);
   }
 
@@ -127,9 +129,10 @@ class flat_parameters {
   void require_flat() const {
     const auto i = first_unflat();
     if (i >= 0)
-      throw invalid_input("flat_parameters: parameter " + std::to_string(i) +
-                          " is no longer a view of the flat buffers (its data or grad was replaced, e.g. zero_grad(set_to_none)); "
-                          "call zero_gradient() to re-bind the grads");
+      throw invalid_input(
+          "flat_parameters: parameter " + std::to_string(i) +
+          " is no longer a view of the flat buffers (its data or grad was replaced, e.g. zero_grad(set_to_none)); "
+          "call zero_gradient() to re-bind the grads");
   }
 
  private:
@@ -149,8 +152,8 @@ class flat_parameters {
   }
   void check_length(std::size_t n, const char* what) const {
     if (n != static_cast<std::size_t>(size()))
-      throw invalid_input(std::string("flat_parameters::") + what + ": " + std::to_string(n) + " values for " + std::to_string(size()) +
-                          " parameters");
+      throw invalid_input(std::string("flat_parameters::") + what + ": " + std::to_string(n) + " values for " +
+                          std::to_string(size()) + " parameters");
   }
 
   std::vector<at::Tensor> m_params;

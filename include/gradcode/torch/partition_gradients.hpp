@@ -44,8 +44,9 @@ template <class Scalar, class Loss>
 void partition_gradients(flat_parameters<Scalar>& flat, std::span<const Index> partitions,
                          std::type_identity_t<Eigen::Ref<matrix<Scalar>>> held, Loss&& loss) {
   if (held.rows() != flat.size() || held.cols() != static_cast<Index>(partitions.size()))
-    throw invalid_input("partition_gradients: held is " + std::to_string(held.rows()) + " x " + std::to_string(held.cols()) + ", expected " +
-                        std::to_string(flat.size()) + " x " + std::to_string(partitions.size()) + " (d x partitions held)");
+    throw invalid_input("partition_gradients: held is " + std::to_string(held.rows()) + " x " + std::to_string(held.cols()) +
+                        ", expected " + std::to_string(flat.size()) + " x " + std::to_string(partitions.size()) +
+                        " (d x partitions held)");
   flat.require_flat();
   detail::own_gradient_guard<Scalar> restore{flat};
   for (std::size_t t = 0; t < partitions.size(); ++t) {
@@ -66,8 +67,8 @@ template <class Scalar, class Loss>
 void combined_gradient(flat_parameters<Scalar>& flat, std::span<const Index> partitions,
                        std::type_identity_t<std::span<const Scalar>> weights, Loss&& loss) {
   if (weights.size() != partitions.size())
-    throw invalid_input("combined_gradient: " + std::to_string(weights.size()) + " weights for " + std::to_string(partitions.size()) +
-                        " partitions");
+    throw invalid_input("combined_gradient: " + std::to_string(weights.size()) + " weights for " +
+                        std::to_string(partitions.size()) + " partitions");
   flat.zero_gradient();
   if (partitions.empty()) return;
   at::Tensor total;

@@ -28,10 +28,11 @@ template <class Scalar>
 void check_tensor(const at::Tensor& t, Index dims, const char* what) {
   const std::string w = what;
   if (!t.defined()) throw invalid_input(w + ": the tensor is undefined");
-  if (!t.device().is_cpu()) throw invalid_input(w + ": the tensor is on " + t.device().str() + "; gradcode maps CPU tensors only");
+  if (!t.device().is_cpu())
+    throw invalid_input(w + ": the tensor is on " + t.device().str() + "; gradcode maps CPU tensors only");
   if (t.scalar_type() != dtype_of<Scalar>)
-    throw invalid_input(w + ": the tensor holds " + std::string(c10::toString(t.scalar_type())) + ", expected " + dtype_name<Scalar>() +
-                        " (convert with .to(), which copies)");
+    throw invalid_input(w + ": the tensor holds " + std::string(c10::toString(t.scalar_type())) + ", expected " +
+                        dtype_name<Scalar>() + " (convert with .to(), which copies)");
   if (t.dim() != dims)
     throw invalid_input(w + ": the tensor has " + std::to_string(t.dim()) + " dimensions, expected " + std::to_string(dims));
   if (!t.is_contiguous()) throw invalid_input(w + ": the tensor is not contiguous (.contiguous() copies it)");
