@@ -8,36 +8,21 @@
 // injected) and that no edge dropped a worker message as malformed unless --expect-rejected names
 // it: the runs without such faults are the negative controls of those that inject them.
 //
-// mpi-test: 13 --d 9 --rounds 8 --inject slow:100@w*.2 --inject crash@w1.0 --inject model:tang2024:0.002 --expect-late | HGC
-// master's gradient equals the single-process reference every round under injected stragglers and a crash within tolerance
-// mpi-test: 13 --d 6000 --rounds 5 --inject slow:100@w*.0 --inject crash@w2.1 --expect-late | HGC master's gradient equals the
-// reference with messages above MPI's eager limit mpi-test: 13 --float --workers 2,3,4 --K 18 --d 33 --rounds 4 --inject
-// slow:60@w*.1 | HGC over heterogeneous edges (m = 2 3 4) in float: message sizes equal the communication loads mpi-test: 13 --se
-// 0 --sw 0 --rounds 3 --inject slow:80@w*.2 --expect-min-wall-ms 80 | uncoded baseline (s_e = s_w = 0) equals the reference and
-// waits for every slow worker mpi-test: 13 --se 0 --rounds 2 --inject crash@w0.0,w0.1 --edge-wait-ms 1000 --master-wait-ms 3000
-// --expect-not-decodable 2 | crashed workers beyond tolerance make the master throw not_decodable with the edge's counts instead
-// of hanging mpi-test: 13 --rounds 2 --inject crash@e0,e2 --edge-wait-ms 800 --master-wait-ms 1500 --expect-not-decodable 1 |
-// crashed edges beyond tolerance make the master throw not_decodable after its bounded wait mpi-test: 13 --rounds 6 --inject
-// crash@w0.0:after=1 --inject crash@w0.1:after=3 --inject crash@e2:after=3 --inject slow:150@e1 --edge-wait-ms 700
-// --master-wait-ms 1500 --not-decodable-from 4 --expect-not-decodable 1 --expect-used e2:0-3 --expect-used w0.1:2-3 --expect-used
-// w0.2:2-3 --expect-message "edge 0: 1 of 3 workers replied within 700 ms" --expect-message "no reply from edge 2" | HGC: workers
-// and an edge that die after round r leave training to the survivors within tolerance and give not_decodable with the counts
-// beyond it mpi-test: 13 --se 0 --rounds 12 --inject slow:100@w0.0 --inject slow:700@w0.1:rounds=1 --expect-late-edge 0
-// --expect-used w0.1:10-11 | HGC: a worker that stalls comes back with a message of an old round which its edge drops by round
-// and counts and the worker is used again mpi-test: 13 --rounds 3 --inject length:-3@w0.1 --inject length:5@w1.2 --inject
-// length:1000000@w2.0 --inject slow:150@w0.0,w0.2,w1.0,w1.1,w2.1,w2.2 --expect-rejected w0.1,w1.2,w2.0 | HGC: worker messages
-// that are too short or too long (8 MB) are dropped as malformed and the edges decode from the others mpi-test: 13 --rounds 3
-// --inject length:2@e2 --inject slow:100@e0,e1 --expect-rejected e2 | HGC: an edge result of the wrong length is refused by the
-// master which decodes from the other edges mpi-test: 13 --rounds 2 --inject length:100@e1 --inject length:-1@e2 --inject
-// slow:100@e1,e2 --master-wait-ms 20000 --expect-rejected e1,e2 --expect-not-decodable 1 --expect-message "edge 1: malformed
-// message" --expect-message "edge 2: malformed result: mpi wire: edge 2 sent 8 scalars, 9 expected" --expect-max-ms 5000 | HGC:
-// wrong-length edge results beyond tolerance give not_decodable at once without waiting out master_wait mpi-test: 13 --rounds 2
-// --mismatch-rank 5 --mismatch seed --expect-mismatch-rank 5 | HGC: a worker whose code was built with another seed is named by
-// rank in a code_mismatch before round 1 mpi-test: 13 --rounds 2 --mismatch-rank 2 --mismatch d --expect-mismatch-rank 2 | HGC:
-// an edge built for another gradient length d is named by rank in a code_mismatch before round 1 mpi-test: 13 --rounds 2
-// --mismatch-rank 12 --mismatch float --expect-mismatch-rank 12 | HGC: a worker running in float among double ranks is named by
-// rank in a code_mismatch before round 1 mpi-test: 13 --rounds 2 --mismatch-rank 9 --mismatch sw --expect-mismatch-rank 9 | HGC:
-// a worker built with another worker tolerance s_w is named by rank in a code_mismatch before round 1
+// mpi-test: 13 --d 9 --rounds 8 --inject slow:100@w*.2 --inject crash@w1.0 --inject model:tang2024:0.002 --expect-late | HGC master's gradient equals the single-process reference every round under injected stragglers and a crash within tolerance
+// mpi-test: 13 --d 6000 --rounds 5 --inject slow:100@w*.0 --inject crash@w2.1 --expect-late | HGC master's gradient equals the reference with messages above MPI's eager limit
+// mpi-test: 13 --float --workers 2,3,4 --K 18 --d 33 --rounds 4 --inject slow:60@w*.1 | HGC over heterogeneous edges (m = 2 3 4) in float: message sizes equal the communication loads
+// mpi-test: 13 --se 0 --sw 0 --rounds 3 --inject slow:80@w*.2 --expect-min-wall-ms 80 | uncoded baseline (s_e = s_w = 0) equals the reference and waits for every slow worker
+// mpi-test: 13 --se 0 --rounds 2 --inject crash@w0.0,w0.1 --edge-wait-ms 1000 --master-wait-ms 3000 --expect-not-decodable 2 | crashed workers beyond tolerance make the master throw not_decodable with the edge's counts instead of hanging
+// mpi-test: 13 --rounds 2 --inject crash@e0,e2 --edge-wait-ms 800 --master-wait-ms 1500 --expect-not-decodable 1 | crashed edges beyond tolerance make the master throw not_decodable after its bounded wait
+// mpi-test: 13 --rounds 6 --inject crash@w0.0:after=1 --inject crash@w0.1:after=3 --inject crash@e2:after=3 --inject slow:150@e1 --edge-wait-ms 700 --master-wait-ms 1500 --not-decodable-from 4 --expect-not-decodable 1 --expect-used e2:0-3 --expect-used w0.1:2-3 --expect-used w0.2:2-3 --expect-message "edge 0: 1 of 3 workers replied within 700 ms" --expect-message "no reply from edge 2" | HGC: workers and an edge that die after round r leave training to the survivors within tolerance and give not_decodable with the counts beyond it
+// mpi-test: 13 --se 0 --rounds 12 --inject slow:100@w0.0 --inject slow:700@w0.1:rounds=1 --expect-late-edge 0 --expect-used w0.1:10-11 | HGC: a worker that stalls comes back with a message of an old round which its edge drops by round and counts and the worker is used again
+// mpi-test: 13 --rounds 3 --inject length:-3@w0.1 --inject length:5@w1.2 --inject length:1000000@w2.0 --inject slow:150@w0.0,w0.2,w1.0,w1.1,w2.1,w2.2 --expect-rejected w0.1,w1.2,w2.0 | HGC: worker messages that are too short or too long (8 MB) are dropped as malformed and the edges decode from the others
+// mpi-test: 13 --rounds 3 --inject length:2@e2 --inject slow:100@e0,e1 --expect-rejected e2 | HGC: an edge result of the wrong length is refused by the master which decodes from the other edges
+// mpi-test: 13 --rounds 2 --inject length:100@e1 --inject length:-1@e2 --inject slow:100@e1,e2 --master-wait-ms 20000 --expect-rejected e1,e2 --expect-not-decodable 1 --expect-message "edge 1: malformed message" --expect-message "edge 2: malformed result: mpi wire: edge 2 sent 8 scalars, 9 expected" --expect-max-ms 5000 | HGC: wrong-length edge results beyond tolerance give not_decodable at once without waiting out master_wait
+// mpi-test: 13 --rounds 2 --mismatch-rank 5 --mismatch seed --expect-mismatch-rank 5 | HGC: a worker whose code was built with another seed is named by rank in a code_mismatch before round 1
+// mpi-test: 13 --rounds 2 --mismatch-rank 2 --mismatch d --expect-mismatch-rank 2 | HGC: an edge built for another gradient length d is named by rank in a code_mismatch before round 1
+// mpi-test: 13 --rounds 2 --mismatch-rank 12 --mismatch float --expect-mismatch-rank 12 | HGC: a worker running in float among double ranks is named by rank in a code_mismatch before round 1
+// mpi-test: 13 --rounds 2 --mismatch-rank 9 --mismatch sw --expect-mismatch-rank 9 | HGC: a worker built with another worker tolerance s_w is named by rank in a code_mismatch before round 1
 #include <gradcode/mpi/hgc_runner.hpp>
 #include <gradcode/sim/models.hpp>
 

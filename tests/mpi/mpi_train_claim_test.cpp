@@ -9,8 +9,7 @@
 //
 // Flags: --max-ratio <r> (the margin), any other flag goes to mpi_train's own parser.
 //
-// mpi-test: 13 --iterations 6 --samples 1200 --test 300 --slow-per-edge 100 --max-ratio 0.5 | README claim (mpi_train): with one
-// 100 ms slow worker per edge the mean HGC iteration takes at most 0.5 of the uncoded one
+// mpi-test: 13 --iterations 6 --samples 1200 --test 300 --slow-per-edge 100 --max-ratio 0.5 | README claim (mpi_train): with one 100 ms slow worker per edge the mean HGC iteration takes at most 0.5 of the uncoded one
 #define GRADCODE_MPI_TRAIN_NO_MAIN
 #include "mpi_train.cpp"
 

@@ -5,17 +5,11 @@
 // also the adversaries each decoder located (exactly the injected ones) and the message sizes
 // against Theorem 1's loads C1 = d/m1, C2 = d/(m1 m2).
 //
-// mpi-test: 13 --r1 3 --a1 1 --r2 3 --a2 1 --rounds 4 --inject corrupt@w0.1 --inject corrupt:-3@w2.0 --inject corrupt@e1
-// --expect-workers 0.1,2.0 --expect-edges 1 | polynomial HGC: adversarial workers and a relay are located and excluded and the
-// gradient equals the reference mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --d 16 --rounds 5 --inject slow:100@w*.2 --inject
-// crash@e1 --inject model:tang2024:0.002 --expect-late | polynomial HGC: gradient equals the reference under stragglers and
-// messages are d/m1 and d/(m1 m2) long mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev --rounds 2 --mismatch-rank 7
-// --expect-mismatch-rank 7 | polynomial HGC: a worker with the paper's evaluation points among Chebyshev ranks (same message
-// lengths) is named by rank in a code_mismatch before round 1 mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev
-// --rounds 2 | polynomial HGC: with Chebyshev points on every rank the handshake verifies every rank and the gradient equals the
-// reference mpi-test: 16 --r1 3 --s1 1 --r2 4 --s2 1 --a2 1 --workers 4,4,4 --K 12 --rounds 3 --inject crash@w*.3 --inject
-// corrupt@w1.2 --inject slow:40@e0 --expect-workers 1.2 | polynomial HGC: a relay locates an adversary among its first N2 - s2
-// workers while another worker has crashed
+// mpi-test: 13 --r1 3 --a1 1 --r2 3 --a2 1 --rounds 4 --inject corrupt@w0.1 --inject corrupt:-3@w2.0 --inject corrupt@e1 --expect-workers 0.1,2.0 --expect-edges 1 | polynomial HGC: adversarial workers and a relay are located and excluded and the gradient equals the reference
+// mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --d 16 --rounds 5 --inject slow:100@w*.2 --inject crash@e1 --inject model:tang2024:0.002 --expect-late | polynomial HGC: gradient equals the reference under stragglers and messages are d/m1 and d/(m1 m2) long
+// mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev --rounds 2 --mismatch-rank 7 --expect-mismatch-rank 7 | polynomial HGC: a worker with the paper's evaluation points among Chebyshev ranks (same message lengths) is named by rank in a code_mismatch before round 1
+// mpi-test: 13 --r1 3 --s1 1 --r2 3 --s2 1 --points chebyshev --rounds 2 | polynomial HGC: with Chebyshev points on every rank the handshake verifies every rank and the gradient equals the reference
+// mpi-test: 16 --r1 3 --s1 1 --r2 4 --s2 1 --a2 1 --workers 4,4,4 --K 12 --rounds 3 --inject crash@w*.3 --inject corrupt@w1.2 --inject slow:40@e0 --expect-workers 1.2 | polynomial HGC: a relay locates an adversary among its first N2 - s2 workers while another worker has crashed
 #include <gradcode/mpi/polynomial_runner.hpp>
 #include <gradcode/sim/models.hpp>
 
