@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Shared by every bench/<area>_bench.cpp: the triad baseline and a main whose reporter adds an
-// `of_triad` counter to every result (STYLE.md "Benchmarks").
+// Shared by every bench/<area>_bench.cpp: the roofline baselines (a STREAM triad per size and an
+// in-cache Eigen GEMM per scalar type) and a main whose reporter adds `of_triad` and
+// `of_roofline` counters to every result (STYLE.md "Benchmarks").
 //
 // BYTE ACCOUNTING (all gradcode benchmarks): SetBytesProcessed = the minimum memory traffic of
 // the kernel = every d-vector it reads, counted once, + the d-vector it writes, counted once.
@@ -8,6 +9,11 @@
 // a = b + s·c is 3·d·sizeof(T) per call, an encode over `load` held partitions (load + 1)·d·
 // sizeof(T), a decode from f messages (f + 1)·d·sizeof(T). SetItemsProcessed = gradient
 // elements (d per call).
+//
+// FLOP ACCOUNTING: set_work(state, bytes, flops) sets the bytes above and a `flops_per_second`
+// counter from the floating-point operations one call performs (a real multiply-add = 2, a
+// complex multiply-add = 8; each benchmark writes its count beside the call), plus the
+// arithmetic intensity `intensity` = flops / bytes (flop per byte).
 //
 // of_triad = bytes_per_second / bytes_per_second of BM_triad<T>/d:<d>, with the same scalar tag
 // <T> in the name and the same "d:" argument: how close a kernel gets to what this machine's
@@ -19,16 +25,31 @@
 // the spread of of_triad itself), and _cv is the cv of bytes_per_second (a constant denominator
 // does not change it).
 //
+// ROOFLINE: peak = flops_per_second of BM_gemm<T>/n:<gemm_size> (an Eigen n × n product, 2·n³
+// flops per call, all three matrices in L2), bandwidth = bytes_per_second of the triad at the
+// same T and d. For a result with intensity I = flops / bytes and achieved flop rate F:
+//   attainable  = min(peak, I · bandwidth)
+//   of_roofline = F / attainable = max(F / peak, of_triad)
+// — 1 means the kernel runs at whichever bound applies at its intensity (it can exceed 1 where
+// a kernel beats the triad, e.g. a working set the triad's does not fit). Results that set bytes
+// but no flops (memcpy, and codes_bench's kernels, which call SetBytesProcessed directly) are
+// bandwidth-bound by definition: of_roofline = of_triad. Same conditions as of_triad (bytes, "d:", triad run) plus, with flops,
+// the GEMM of the same T having run (registered before the triads). Single runs and _mean/_median aggregates use the matching
+// baseline (mean of single runs, or the baseline's own _mean/_median); _stddev and _cv get no of_roofline (a max of two ratios
+// has no stddev of its own; read the of_triad/flops_per_second spreads).
+//
 // Usage in bench/<area>_bench.cpp:
 //
 //   #include "bench_common.hpp"
 //   namespace { const bool triads = gradcode_bench::register_triad({10'000, 1'000'000}); }
 //   ... BENCHMARK(...) or RegisterBenchmark(...) after that line (static-init order) ...
+//   ... in each benchmark, after the loop: gradcode_bench::set_work(state, bytes, flops) ...
 //   GRADCODE_BENCHMARK_MAIN();
 #pragma once
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -43,6 +64,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <Eigen/Dense>
 
 namespace gradcode_bench {
 
@@ -91,22 +114,66 @@ void BM_triad(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(d));
 }
 
-/// Registers BM_triad<T>/d:<size> for each size and each T (float and double when none given).
-/// Call at static-init time before the file's own registrations so the triads run first:
-/// `const bool triads = gradcode_bench::register_triad({…});`
+/// Side of the GEMM that measures the floating-point peak: 192 × 192 (3 matrices = 432 KiB in
+/// float, 864 KiB in double, in this machine's 2 MiB L2). Measured on the 2-core AVX-512 Xeon
+/// (lscpu: L2 2 MiB/core) over n ∈ {64, 96, 128, 192, 256, 384, 512}: 192 gave the highest
+/// float rate (108 GFLOP/s vs 102 at 128, 74 at 256 — a power-of-two aliasing dip) and a double
+/// rate within noise of the best (51.7 vs 52.9 GFLOP/s at 256).
+inline constexpr std::int64_t gemm_size = 192;
+
+/// The floating-point peak: C = A·B with n × n Eigen matrices (range(0) = n), 2·n³ flops per
+/// call as `flops_per_second`. No bytes (it is compute-bound by construction).
+template <class T>
+void BM_gemm(benchmark::State& state) {
+  using mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+  const auto n = static_cast<Eigen::Index>(state.range(0));
+  mat a(n, n), b(n, n), c = mat::Zero(n, n);
+  for (Eigen::Index i = 0; i < a.size(); ++i) {  // fixed values, no RNG
+    a.data()[i] = static_cast<T>(1 + i % 7) / T(7);
+    b.data()[i] = static_cast<T>(1 + i % 5) / T(5);
+  }
+  for (auto _ : state) {
+    c.noalias() = a * b;
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["flops_per_second"] =
+      benchmark::Counter(2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n),
+                         benchmark::Counter::kIsIterationInvariantRate);
+}
+
+/// Registers BM_gemm<T>/n:<gemm_size> once per T, then BM_triad<T>/d:<size> for each size and
+/// each T (float and double when none given). Call at static-init time before the file's own
+/// registrations so the baselines run first: `const bool triads = gradcode_bench::register_triad({…});`
 template <class... Scalars>
 bool register_triad(const std::vector<std::int64_t>& sizes) {
   if constexpr (sizeof...(Scalars) == 0) {
     return register_triad<float, double>(sizes);
   } else {
+    auto gemm = [&]<class T>() {
+      const std::string name = std::string("BM_gemm<") + scalar_name<T>() + ">";
+      benchmark::RegisterBenchmark(name.c_str(), &BM_gemm<T>)->ArgName("n")->Arg(gemm_size)->Unit(benchmark::kMicrosecond);
+    };
     auto one = [&]<class T>() {
       const std::string name = std::string("BM_triad<") + scalar_name<T>() + ">";
       auto* b = benchmark::RegisterBenchmark(name.c_str(), &BM_triad<T>);
       b->ArgName("d")->Unit(benchmark::kMicrosecond);
       for (auto d : sizes) b->Arg(d);
     };
+    (gemm.template operator()<Scalars>(), ...);
     (one.template operator()<Scalars>(), ...);
     return true;
+  }
+}
+
+/// After the timed loop: SetBytesProcessed(iterations · bytes) and, when flops > 0, the
+/// `flops_per_second` rate (flops per call) and `intensity` = flops / bytes (flop per byte) that
+/// the reporter's of_roofline reads. `bytes` and `flops` are per call (one iteration).
+inline void set_work(benchmark::State& state, std::int64_t bytes, double flops) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * bytes);
+  if (flops > 0) {
+    state.counters["flops_per_second"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+    if (bytes > 0) state.counters["intensity"] = benchmark::Counter(flops / static_cast<double>(bytes));
   }
 }
 
@@ -123,7 +190,8 @@ inline std::vector<std::string_view> name_parts(std::string_view name) {
   }
 }
 
-/// Wraps a reporter (console, JSON, CSV) and adds `of_triad` before forwarding each run.
+/// Wraps a reporter (console, JSON, CSV) and adds `of_triad` and `of_roofline` before
+/// forwarding each run.
 class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
  public:
   /// `inner` is used, not owned (the library's default display reporter is a static singleton).
@@ -138,7 +206,7 @@ class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
 
   void ReportRuns(const std::vector<Run>& runs) override {
     std::vector<Run> annotated = runs;
-    remember_triads(annotated);
+    remember_baselines(annotated);
     for (auto& run : annotated) annotate(run);
     if (m_buffer)
       m_pending.insert(m_pending.end(), annotated.begin(), annotated.end());
@@ -153,11 +221,24 @@ class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
   }
 
  private:
-  struct triad_entry {
-    double iteration_mean = 0;                 // mean bytes/s over the triad's single runs
-    std::map<std::string, double> aggregates;  // bytes/s of its _mean, _median, … aggregates
+  /// A baseline's rate: bytes/s of a triad, flops/s of the GEMM.
+  struct baseline {
+    double iteration_mean = 0;                 // mean rate over its single runs
+    std::map<std::string, double> aggregates;  // rate of its _mean, _median, … aggregates
+    /// The denominator for `run` (of_triad rules, header comment); 0 when there is none.
+    double for_run(const Run& run) const {
+      auto aggregate = [&](const std::string& which) {
+        const auto it = aggregates.find(which);
+        return it == aggregates.end() ? 0.0 : it->second;
+      };
+      if (run.run_type != Run::RT_Aggregate) return iteration_mean > 0 ? iteration_mean : aggregate("mean");
+      double denominator = run.aggregate_name == "stddev" ? 0.0 : aggregate(run.aggregate_name);
+      if (!(denominator > 0)) denominator = aggregate("mean");
+      if (!(denominator > 0)) denominator = iteration_mean;
+      return denominator;
+    }
   };
-  using key = std::pair<std::string, std::string>;  // (scalar tag, d value)
+  using key = std::pair<std::string, std::string>;  // (scalar tag, d value; empty for the GEMM)
 
   // The CSV reporter fixes its columns from the first ReportRuns call and aborts when a later
   // run has a counter it has not seen (triads lack the kernels' counters), so it gets all runs
@@ -170,6 +251,7 @@ class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
   }
 
   static bool is_triad(const std::vector<std::string_view>& parts) { return parts[0].starts_with("BM_triad<"); }
+  static bool is_gemm(const std::vector<std::string_view>& parts) { return parts[0].starts_with("BM_gemm<"); }
 
   static std::string d_value(const std::vector<std::string_view>& parts) {
     for (std::size_t i = 1; i < parts.size(); ++i)
@@ -177,32 +259,55 @@ class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
     return {};
   }
 
-  static const benchmark::Counter* bytes(const Run& run) {
-    if (run.error_occurred) return nullptr;
-    const auto it = run.counters.find("bytes_per_second");
-    return it == run.counters.end() ? nullptr : &it->second;
+  static std::string scalar_tag(std::string_view first) {
+    const auto open = first.find('<'), close = first.rfind('>');
+    if (open == std::string_view::npos || close == std::string_view::npos || close <= open) return {};
+    return std::string(first.substr(open + 1, close - open - 1));
   }
 
-  void remember_triads(const std::vector<Run>& runs) {
+  static const benchmark::Counter* counter(const Run& run, const char* name) {
+    if (run.error_occurred) return nullptr;
+    const auto it = run.counters.find(name);
+    return it == run.counters.end() ? nullptr : &it->second;
+  }
+  static const benchmark::Counter* bytes(const Run& run) { return counter(run, "bytes_per_second"); }
+  static const benchmark::Counter* flops(const Run& run) { return counter(run, "flops_per_second"); }
+
+  static void remember(std::map<key, baseline>& into, const std::vector<Run>& runs, bool gemm) {
     std::map<key, std::pair<double, int>> sums;
     for (const auto& run : runs) {
       const std::string name = run.run_name.str();
       const auto parts = name_parts(name);
-      const auto* b = bytes(run);
-      if (!is_triad(parts) || !b) continue;
-      const auto open = parts[0].find('<'), close = parts[0].rfind('>');
-      if (close == std::string_view::npos || close <= open) continue;
-      key k{std::string(parts[0].substr(open + 1, close - open - 1)), d_value(parts)};
-      if (k.second.empty()) continue;
+      const auto* rate = gemm ? flops(run) : bytes(run);
+      if (!(gemm ? is_gemm(parts) : is_triad(parts)) || !rate) continue;
+      key k{scalar_tag(parts[0]), gemm ? std::string() : d_value(parts)};
+      if (k.first.empty() || (!gemm && k.second.empty())) continue;
       if (run.run_type == Run::RT_Aggregate) {
-        m_triads[k].aggregates[run.aggregate_name] = b->value;
+        into[k].aggregates[run.aggregate_name] = rate->value;
       } else {
         auto& [sum, count] = sums[k];
-        sum += b->value;
+        sum += rate->value;
         ++count;
       }
     }
-    for (const auto& [k, sc] : sums) m_triads[k].iteration_mean = sc.first / sc.second;
+    for (const auto& [k, sc] : sums) into[k].iteration_mean = sc.first / sc.second;
+  }
+
+  void remember_baselines(const std::vector<Run>& runs) {
+    remember(m_triads, runs, false);
+    remember(m_peaks, runs, true);
+  }
+
+  /// The one baseline whose scalar tag appears as "<tag>" in the name's first part (and whose d
+  /// matches, for triads); null when none or ambiguous (two tags in one name).
+  static const baseline* find(const std::map<key, baseline>& in, std::string_view first, const std::string& d) {
+    const baseline* entry = nullptr;
+    for (const auto& [k, e] : in) {
+      if (k.second != d || first.find("<" + k.first + ">") == std::string_view::npos) continue;
+      if (entry) return nullptr;
+      entry = &e;
+    }
+    return entry;
   }
 
   void annotate(Run& run) const {
@@ -212,36 +317,32 @@ class triad_ratio_reporter final : public benchmark::BenchmarkReporter {
     const auto parts = name_parts(name);
     const std::string d = d_value(parts);
     if (d.empty()) return;
-    const triad_entry* entry = nullptr;
-    for (const auto& [k, e] : m_triads) {
-      if (k.second != d || parts[0].find("<" + k.first + ">") == std::string_view::npos) continue;
-      if (entry) return;  // two scalar tags in one name: ambiguous, leave it alone
-      entry = &e;
-    }
-    if (!entry) return;
-    auto aggregate = [&](const char* which) {
-      const auto it = entry->aggregates.find(which);
-      return it == entry->aggregates.end() ? 0.0 : it->second;
-    };
+    const baseline* triad = find(m_triads, parts[0], d);
+    if (!triad) return;
     double ratio = 0;
-    if (run.run_type != Run::RT_Aggregate) {
-      const double denominator = entry->iteration_mean > 0 ? entry->iteration_mean : aggregate("mean");
-      if (denominator > 0) ratio = b->value / denominator;
-    } else if (run.aggregate_name == "cv") {
+    if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "cv") {
       ratio = b->value;
-    } else {
-      double denominator = run.aggregate_name == "stddev" ? 0.0 : aggregate(run.aggregate_name.c_str());
-      if (!(denominator > 0)) denominator = aggregate("mean");
-      if (!(denominator > 0)) denominator = entry->iteration_mean;
-      if (denominator > 0) ratio = b->value / denominator;
+    } else if (const double denominator = triad->for_run(run); denominator > 0) {
+      ratio = b->value / denominator;
     }
     if (ratio > 0) run.counters["of_triad"] = benchmark::Counter(ratio);
+    if (!(ratio > 0) || is_triad(parts)) return;
+    if (run.run_type == Run::RT_Aggregate && (run.aggregate_name == "stddev" || run.aggregate_name == "cv")) return;
+    // of_roofline = F / min(peak, I·bandwidth) = max(F / peak, of_triad); bytes without flops: of_triad.
+    const auto* f = flops(run);
+    if (!f || !(f->value > 0)) {
+      run.counters["of_roofline"] = benchmark::Counter(ratio);
+      return;
+    }
+    const baseline* peak = find(m_peaks, parts[0], std::string());
+    const double peak_rate = peak ? peak->for_run(run) : 0.0;
+    if (peak_rate > 0) run.counters["of_roofline"] = benchmark::Counter(std::max(f->value / peak_rate, ratio));
   }
 
   benchmark::BenchmarkReporter* m_inner;
   bool m_buffer;
   std::vector<Run> m_pending;
-  std::map<key, triad_entry> m_triads;
+  std::map<key, baseline> m_triads, m_peaks;
 };
 
 /// Last `--name=value` in argv, else the environment variable the library also reads
@@ -295,6 +396,6 @@ inline int run_main(int argc, char** argv) {
 }  // namespace gradcode_bench
 
 /// main() for a gradcode benchmark binary (use instead of BENCHMARK_MAIN()).
-#define GRADCODE_BENCHMARK_MAIN()                                                       \
+#define GRADCODE_BENCHMARK_MAIN()                                                    \
   int main(int argc, char** argv) { return ::gradcode_bench::run_main(argc, argv); } \
   int main(int, char**)

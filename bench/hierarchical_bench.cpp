@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Hierarchical gradient code (include/gradcode/hierarchical/hgc.hpp, tang2024 §III): the three
 // streaming kernels of one round — worker encode (eq. 22), edge decode (eq. 25), master decode
-// (eq. 27) — at d ∈ {1e5, 1e6, 1e7} floats, and the decoding-vector solves cold vs. cached.
+// (eq. 27) — at d ∈ {1e5, 1e6, 1e7, 3e7} floats, and the decoding-vector solves cold vs. cached.
+// d = 3e7 is the out-of-cache size (LLC 260 MiB): 0.84 / 1.08 / 0.48 GB per encode / edge decode /
+// master decode call, so the ratios read against DRAM; 1e5 and 1e6 stay in cache.
 //
 // Topology: tang2024 §V, n = 4 edges × m = 10 workers, K = 40, s_e = 1, s_w = 2, so n_i = 20
 // partitions per edge, every worker computes D = (s_e+1)(s_w+1) = 6 (Theorem 1 tight), an edge
@@ -14,13 +16,18 @@
 //   BM_hgc_edge_decode<float>    (f + 1)·d·4 = 9·d·4   8 worker messages → G_1
 //   BM_hgc_master_decode<float>  (f + 1)·d·4 = 4·d·4   3 edge results → g
 // items = d per call; the `inputs` counter is D or f.
+// Flops (set_work): 2·D·d for the encode, 2·f·d for a decode — one multiply-add per input
+// element in detail::weighted_sum (the finiteness scan of the result is not counted), so the
+// intensity is 2·inputs / ((inputs + 1)·4) ≈ 0.4–0.45 flop/byte: bandwidth-bound, of_roofline =
+// of_triad unless the kernel beat the triad.
 // Before timing, each size is checked once end to end: the encoded messages decode at edge 1 to
 // G_1 = Σ_k B_1k g_k, and the master decodes Σ_k g_k from the exact G_i (relative error ≤ 1e-4,
 // references summed in double). Decodes run with their plan cached.
 //
 // Memory: partial gradients are generated column by column from a fixed hash (never the whole
 // d × K matrix); one size at a time holds the worker's 6 columns, the 8 messages, the 3 edge
-// results and the output (≈ 0.74 GB at d = 1e7). Registered d-major so each size is built once.
+// results and the output (≈ 0.74 GB at d = 1e7, 2.2 GB at 3e7, plus the double references while
+// it is built: 1.2 GB at 3e7). Registered d-major so each size is built once.
 //
 // Solves (per call, no d): the decoding vector of one edge (c^i, an 8 × 20 system at §V) and of
 // the master (a_F, 3 × 40), with plan_cache_size = 0 (solve + residual/amplification checks +
@@ -49,7 +56,7 @@ using gradcode::worker_id;
 using scalar = float;
 using code_type = gradcode::hgc_code<scalar>;
 
-const std::vector<std::int64_t> sizes = {100'000, 1'000'000, 10'000'000};
+const std::vector<std::int64_t> sizes = {100'000, 1'000'000, 10'000'000, 30'000'000};
 constexpr Index sec5_n = 4, sec5_m = 10, sec5_k = 40, sec5_se = 1, sec5_sw = 2;
 constexpr Index bench_edge = 1;
 
@@ -166,7 +173,9 @@ stream_data& data_for(Index d) {
 }
 
 void set_stream_counters(benchmark::State& state, Index d, Index inputs) {
-  state.SetBytesProcessed(state.iterations() * (inputs + 1) * d * static_cast<std::int64_t>(sizeof(scalar)));
+  // (inputs + 1) d-vectors; one multiply-add (2 flops) per input element
+  gradcode_bench::set_work(state, (inputs + 1) * d * static_cast<std::int64_t>(sizeof(scalar)),
+                           2.0 * static_cast<double>(inputs) * static_cast<double>(d));
   state.SetItemsProcessed(state.iterations() * d);
   state.counters["inputs"] = static_cast<double>(inputs);
 }

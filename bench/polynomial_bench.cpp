@@ -2,7 +2,12 @@
 // Polynomial hierarchical gradient code (include/gradcode/hierarchical/polynomial.hpp,
 // gholami2025 §V) with the default unit-circle points: one worker's encode, a relay's decode
 // with and without an adversary among its workers (and its two halves: error location and the
-// trusted interpolation), the server's decode, at d ∈ {1e5, 1e6}, N1 = N2 = N ∈ {4, 16, 32}.
+// trusted interpolation), the server's decode, at d ∈ {1e5, 1e6, 3e7}, N1 = N2 = N ∈ {4, 16, 32}.
+// d = 3e7 is the out-of-cache size (LLC 260 MiB), float only and only the worker encode, relay
+// decode and server decode (with double and all halves there, a run took 230 s and peaked at
+// 12 GB RSS; as registered, ≈ 2 min and 4.3 GB on the 2-core machine): the worker encode reads
+// 4–8 d-vectors (0.5–1 GB), the server decode 3.4–4 (0.4–0.5 GB); relay messages are d/(m1 m2)
+// long, so the relay decode leaves the LLC only at N = 4 (m1 = m2 = 1).
 //
 // Bytes (bench_common.hpp convention: every vector read once + the output written once):
 //   BM_polynomial_worker_encode<T>     (|Γ_(0,0)|·d + C2)·sizeof(T)  held partials → g̃_(0,0)
@@ -13,7 +18,18 @@
 //   BM_polynomial_server_locate<T>     f1·C1·sizeof(T)
 // items = d per call (the gradient length the round serves); `f`, `m` counters = messages read
 // and targets evaluated (a decode does f·m complex multiply-adds per complex output unit, so it
-// is compute-bound once m ≳ 4 — of_triad measures what that costs against a pure stream).
+// is compute-bound once m ≳ 4 — of_triad measures what that costs against a pure stream,
+// of_roofline against the bound that applies at its intensity).
+//
+// Flops (set_work; complex multiply-add = 8 real flops, real = 2; w = 2 reals per complex unit
+// with the default points, mac = 8 then, else w = 1, mac = 2):
+//   worker encode      terms·(C2/w)·mac, terms = |Γ_(0,0)|·m1·m2 (one per sub-block of a held
+//                      column; ≈ 4·|Γ|·d in complex): complex_weighted_sum's multiply-adds
+//   locate             2·P·f·L, P = 3 projections of f messages of L reals (project(); the
+//                      Berlekamp–Welch solve on the f × P projections is not counted)
+//   interpolate        (out/w)·kept·mac: the Eigen GEMM [units × kept]·[kept × m], kept = used
+//                      messages (f, or f − 1 with the adversary excluded)
+//   decode             locate + interpolate (finiteness/overflow scans not counted)
 //
 // Topology: cyclic placement (place_partitions) with K = N, r1 = r2 = r = 4, 8, 16 for
 // N = 4, 16, 32, s = a = 1 per layer, so m1 = m2 = r − 3 = 1, 5, 13; C1 = d/m1, C2 = d/(m1 m2).
@@ -30,8 +46,8 @@
 #include <tuple>
 #include <vector>
 
-#include <gradcode/hierarchical/polynomial.hpp>
 #include <gradcode/detail/splitmix.hpp>
+#include <gradcode/hierarchical/polynomial.hpp>
 #include <gradcode/robust/arnoldi_basis.hpp>
 
 #include "bench_common.hpp"
@@ -42,7 +58,7 @@ using gradcode::Index;
 using gradcode::matrix;
 using gradcode::vector;
 
-const std::vector<std::int64_t> sizes = {100'000, 1'000'000};
+const std::vector<std::int64_t> sizes = {100'000, 1'000'000, 30'000'000};
 const std::vector<Index> topologies = {4, 16, 32};
 
 [[maybe_unused]] const bool triads_registered = gradcode_bench::register_triad(sizes);
@@ -72,7 +88,7 @@ template <class T>
 struct fixture {
   Index d = 0, n = 0;
   std::unique_ptr<gradcode::polynomial_hgc<T>> code;
-  matrix<T> held;                      // d × |Γ_(0,0)|
+  matrix<T> held;  // d × |Γ_(0,0)|
   vector<T> worker_out, relay_out, server_out;
   matrix<T> relay_in, relay_in_bad;    // C2 × (N − 1)
   matrix<T> server_in, server_in_bad;  // C1 × (N − 1)
@@ -90,11 +106,17 @@ fixture<T>& fixture_for(Index d, Index n) {
   f.d = d;
   f.n = n;
   const Index r = replication(n);
-  const gradcode::polynomial_placement placement{
-      .workers = std::vector<Index>(static_cast<std::size_t>(n), n), .partitions = n, .relay_replication = r, .worker_replication = {r}};
+  const gradcode::polynomial_placement placement{.workers = std::vector<Index>(static_cast<std::size_t>(n), n),
+                                                 .partitions = n,
+                                                 .relay_replication = r,
+                                                 .worker_replication = {r}};
   f.code = std::make_unique<gradcode::polynomial_hgc<T>>(
-      gradcode::polynomial_hgc_params{.dimension = d, .clusters = gradcode::place_partitions(placement), .relay_stragglers = 1,
-                                      .relay_adversaries = 1, .worker_stragglers = {1}, .worker_adversaries = {1}});
+      gradcode::polynomial_hgc_params{.dimension = d,
+                                      .clusters = gradcode::place_partitions(placement),
+                                      .relay_stragglers = 1,
+                                      .relay_adversaries = 1,
+                                      .worker_stragglers = {1},
+                                      .worker_adversaries = {1}});
   std::uint64_t seed = 0x5eedull + static_cast<std::uint64_t>(d * 131 + n);
   const auto load = static_cast<Index>(f.code->worker_partitions({0, 0}).size());
   f.held.resize(d, load);
@@ -131,9 +153,10 @@ fixture<T>& fixture_for(Index d, Index n) {
   return f;
 }
 
+/// `bytes` in Scalars, `flops` per call (header comment).
 template <class T>
-void counters(benchmark::State& state, std::int64_t bytes, Index d, Index f, Index m) {
-  state.SetBytesProcessed(state.iterations() * bytes * static_cast<std::int64_t>(sizeof(T)));
+void counters(benchmark::State& state, std::int64_t bytes, double flops, Index d, Index f, Index m) {
+  gradcode_bench::set_work(state, bytes * static_cast<std::int64_t>(sizeof(T)), flops);
   state.SetItemsProcessed(state.iterations() * d);
   state.counters["f"] = static_cast<double>(f);
   state.counters["m"] = static_cast<double>(m);
@@ -148,7 +171,25 @@ void BM_worker_encode(benchmark::State& state) {
     benchmark::DoNotOptimize(f.worker_out.data());
     benchmark::ClobberMemory();
   }
-  counters<T>(state, f.held.size() + f.worker_out.size(), f.d, f.held.cols(), f.code->relay_parts() * f.code->worker_parts(0));
+  // terms·(C2/w)·mac: one complex (real) multiply-add per unit of each of the |Γ|·m1·m2 sub-blocks.
+  const Index parts = f.code->relay_parts() * f.code->worker_parts(0);
+  const bool real = f.code->server_code().real();
+  const double flops =
+      static_cast<double>(f.held.cols() * parts) * static_cast<double>(f.worker_out.size() / (real ? 1 : 2)) * (real ? 2.0 : 8.0);
+  counters<T>(state, f.held.size() + f.worker_out.size(), flops, f.d, f.held.cols(), parts);
+}
+
+/// Flops of one decode step of `rs` (header comment): locate = 2·P·f·L (the projections),
+/// interpolate = (out/w)·kept·mac (the GEMM over the kept messages).
+template <class T>
+double decode_flops(const gradcode::reed_solomon_code<T>& rs, Index f, Index kept, Index out, bool locate, bool interpolate) {
+  const bool real = rs.real();
+  double flops = 0;
+  if (locate && rs.options().locate_corrupted && f > rs.dimension())
+    flops +=
+        2.0 * static_cast<double>(rs.options().projections) * static_cast<double>(f) * static_cast<double>(rs.message_length());
+  if (interpolate) flops += static_cast<double>(out / (real ? 1 : 2)) * static_cast<double>(kept) * (real ? 2.0 : 8.0);
+  return flops;
 }
 
 enum class step { decode, locate, interpolate };
@@ -162,15 +203,23 @@ void BM_relay(benchmark::State& state, step what) {
   const auto report = rs.locate(f.ids, in);  // also warms the plan cache
   for (auto _ : state) {
     switch (what) {
-      case step::decode: benchmark::DoNotOptimize(f.code->relay_decode(0, f.ids, in, f.relay_out)); break;
-      case step::locate: benchmark::DoNotOptimize(rs.locate(f.ids, in)); break;
-      case step::interpolate: rs.interpolate(f.ids, in, report.used, f.relay_out); break;
+      case step::decode:
+        benchmark::DoNotOptimize(f.code->relay_decode(0, f.ids, in, f.relay_out));
+        break;
+      case step::locate:
+        benchmark::DoNotOptimize(rs.locate(f.ids, in));
+        break;
+      case step::interpolate:
+        rs.interpolate(f.ids, in, report.used, f.relay_out);
+        break;
     }
     benchmark::DoNotOptimize(f.relay_out.data());
     benchmark::ClobberMemory();
   }
   const std::int64_t bytes = in.size() + (what == step::locate ? 0 : f.relay_out.size());
-  counters<T>(state, bytes, f.d, in.cols(), f.code->worker_parts(0));
+  const double flops = decode_flops(rs, in.cols(), static_cast<Index>(report.used.size()), f.relay_out.size(),
+                                    what != step::interpolate, what != step::locate);
+  counters<T>(state, bytes, flops, f.d, in.cols(), f.code->worker_parts(0));
 }
 
 template <class T>
@@ -179,7 +228,7 @@ void BM_server(benchmark::State& state, step what) {
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const auto& in = state.range(2) ? f.server_in_bad : f.server_in;
   const auto& rs = f.code->server_code();
-  rs.locate(f.ids, in);
+  const auto report = rs.locate(f.ids, in);  // the kept set, for the flop count
   for (auto _ : state) {
     if (what == step::locate)
       benchmark::DoNotOptimize(rs.locate(f.ids, in));
@@ -189,11 +238,13 @@ void BM_server(benchmark::State& state, step what) {
     benchmark::ClobberMemory();
   }
   const std::int64_t bytes = in.size() + (what == step::locate ? 0 : f.server_out.size());
-  counters<T>(state, bytes, f.d, in.cols(), f.code->relay_parts());
+  const double flops =
+      decode_flops(rs, in.cols(), static_cast<Index>(report.used.size()), f.server_out.size(), true, what != step::locate);
+  counters<T>(state, bytes, flops, f.d, in.cols(), f.code->relay_parts());
 }
 
 template <class T>
-void register_size(std::int64_t d, Index n) {
+void register_size(std::int64_t d, Index n, bool halves = true) {
   const std::string tag = std::string("<") + gradcode_bench::scalar_name<T>() + ">";
   auto add = [&](const std::string& name, auto fn, bool adversary_arg) {
     auto* b = benchmark::RegisterBenchmark((name + tag).c_str(), fn);
@@ -205,21 +256,30 @@ void register_size(std::int64_t d, Index n) {
     }
   };
   add("BM_polynomial_worker_encode", &BM_worker_encode<T>, false);
-  add("BM_polynomial_relay_decode", [](benchmark::State& s) { BM_relay<T>(s, step::decode); }, true);
-  add("BM_polynomial_relay_locate", [](benchmark::State& s) { BM_relay<T>(s, step::locate); }, true);
-  auto* interp = benchmark::RegisterBenchmark(("BM_polynomial_relay_interpolate" + tag).c_str(),
-                                              [](benchmark::State& s) { BM_relay<T>(s, step::interpolate); });
-  interp->Unit(benchmark::kMicrosecond)->ArgNames({"d", "N", "adv"})->Args({d, n, 0});
-  add("BM_polynomial_server_decode", [](benchmark::State& s) { BM_server<T>(s, step::decode); }, true);
-  add("BM_polynomial_server_locate", [](benchmark::State& s) { BM_server<T>(s, step::locate); }, true);
+  add(
+      "BM_polynomial_relay_decode", [](benchmark::State& s) { BM_relay<T>(s, step::decode); }, true);
+  if (halves) {
+    add(
+        "BM_polynomial_relay_locate", [](benchmark::State& s) { BM_relay<T>(s, step::locate); }, true);
+    auto* interp = benchmark::RegisterBenchmark(("BM_polynomial_relay_interpolate" + tag).c_str(),
+                                                [](benchmark::State& s) { BM_relay<T>(s, step::interpolate); });
+    interp->Unit(benchmark::kMicrosecond)->ArgNames({"d", "N", "adv"})->Args({d, n, 0});
+  }
+  add(
+      "BM_polynomial_server_decode", [](benchmark::State& s) { BM_server<T>(s, step::decode); }, true);
+  if (halves)
+    add(
+        "BM_polynomial_server_locate", [](benchmark::State& s) { BM_server<T>(s, step::locate); }, true);
 }
 
-// d-major, then N, then scalar: the single-slot fixture is rebuilt once per (d, N, scalar).
+// d-major, then N, then scalar: the single-slot fixture is rebuilt once per (d, N, scalar). The
+// out-of-cache size runs float only and without the locate/interpolate halves (header comment).
 [[maybe_unused]] const bool registered = [] {
   for (auto d : sizes)
     for (Index n : topologies) {
-      register_size<float>(d, n);
-      register_size<double>(d, n);
+      const bool out_of_cache = d == sizes.back();
+      register_size<float>(d, n, !out_of_cache);
+      if (!out_of_cache) register_size<double>(d, n);
     }
   return true;
 }();
