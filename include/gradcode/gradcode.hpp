@@ -57,3 +57,4 @@
 #include "gradcode/quantize/one_bit.hpp"
 #include "gradcode/quantize/one_bit_wire.hpp"
 #include "gradcode/quantize/placement.hpp"
+#include "gradcode/quantize/theory.hpp"
