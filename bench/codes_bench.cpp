@@ -23,7 +23,22 @@
 //   BM_heterogeneous_plan_cold<float>/n:…/s:2     plan() with plan_cache_size = 0 (solve + checks
 //                                                 + plan construction every call)
 //   BM_heterogeneous_plan_cached<float>/n:…/s:2   plan() on a warm cache (pattern hash + lookup)
+//
+// Plans at scale (issue 16): heterogeneous code, K = n, s ∈ {1, 2}, n ∈ {100, 1000, 3000, 8192,
+// 10000}, plan_cache_size = 0, stragglers 0 … s−1, in ms per plan:
+//   BM_heterogeneous_plan_at_scale<float>/n:…/s:…   plan() every call; f·K > 2^16 takes the sparse
+//       solve (core/decoding_solver.hpp). Counters: nnz = nnz(B_F); band = the widest row span W
+//       + 1 of the ordered B_Fᵀ (the solve holds (f + K)·band doubles of R plus O(nnz));
+//       maxrss_MB = growth of the process's peak RSS over the first plan (getrusage; 0 unless
+//       that plan sets a new peak, so run it alone: --benchmark_filter=at_scale/n:8192).
+//   BM_heterogeneous_construct<float>/n:…/s:…       building the code (null-space construction).
+// n = 10000 is refused at construction: n × K = 10^8 > limits::max_dense_entries = 2^26
+// (check_code_size and null_space_encoding); it is reported as a skipped run with that message,
+// and n = 8192 (n·K = 2^26 exactly) is the largest K = n that builds.
+#include <sys/resource.h>
+
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -59,10 +74,14 @@ enum class code_kind { fractional_repetition, cyclic_repetition, cyclic_mds, het
 
 const char* kind_name(code_kind kind) {
   switch (kind) {
-    case code_kind::fractional_repetition: return "fractional_repetition";
-    case code_kind::cyclic_repetition: return "cyclic_repetition";
-    case code_kind::cyclic_mds: return "cyclic_mds";
-    case code_kind::heterogeneous: return "heterogeneous";
+    case code_kind::fractional_repetition:
+      return "fractional_repetition";
+    case code_kind::cyclic_repetition:
+      return "cyclic_repetition";
+    case code_kind::cyclic_mds:
+      return "cyclic_mds";
+    case code_kind::heterogeneous:
+      return "heterogeneous";
   }
   return "?";
 }
@@ -83,10 +102,14 @@ const code_type& code_for(code_kind kind, Index n, Index k, Index s, std::size_t
   options.plan_cache_size = cache;
   auto make = [&]() -> code_type {
     switch (kind) {
-      case code_kind::fractional_repetition: return gradcode::fractional_repetition_code<scalar>({n, k, s}, options);
-      case code_kind::cyclic_repetition: return gradcode::cyclic_repetition_code<scalar>({n, k, s, 1}, options);
-      case code_kind::cyclic_mds: return gradcode::cyclic_mds_code<scalar>({n, k, s}, options);
-      case code_kind::heterogeneous: return gradcode::heterogeneous_code<scalar>({capacities(n), k, s, 1}, options);
+      case code_kind::fractional_repetition:
+        return gradcode::fractional_repetition_code<scalar>({n, k, s}, options);
+      case code_kind::cyclic_repetition:
+        return gradcode::cyclic_repetition_code<scalar>({n, k, s, 1}, options);
+      case code_kind::cyclic_mds:
+        return gradcode::cyclic_mds_code<scalar>({n, k, s}, options);
+      case code_kind::heterogeneous:
+        return gradcode::heterogeneous_code<scalar>({capacities(n), k, s, 1}, options);
     }
     throw std::logic_error("unknown code kind");
   };
@@ -108,7 +131,7 @@ struct stream_data {
   gradcode::vector<scalar> sum;       // Σ_k g_k, the decode reference
   gradcode::matrix<scalar> messages;  // d × f
   const code_type* messages_of = nullptr;
-  bool messages_ok = false;           // the decode of `messages` matched `sum`
+  bool messages_ok = false;  // the decode of `messages` matched `sum`
   gradcode::vector<scalar> out;
 };
 
@@ -226,6 +249,80 @@ void BM_plan(benchmark::State& state, bool cached) {
   state.SetItemsProcessed(state.iterations());
 }
 
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux: KiB
+}
+
+void BM_plan_at_scale(benchmark::State& state) {
+  release_stream_data();
+  const Index n = state.range(0), s = state.range(1);
+  const code_type* code = nullptr;
+  try {
+    code = &code_for(code_kind::heterogeneous, n, n, s, 0);
+  } catch (const std::exception& e) {
+    state.SkipWithError((std::string("construction refused: ") + e.what()).c_str());
+    return;
+  }
+  const auto who = responders(n, s);
+  const auto ids = who.ids();
+  double nnz = 0;
+  for (const Index id : ids) nnz += static_cast<double>(code->load(id));
+  const double before = peak_rss_mb();
+  try {
+    code->plan(who);  // the first cold plan, for the memory counter
+  } catch (const std::exception& e) {
+    state.SkipWithError((std::string("plan refused: ") + e.what()).c_str());
+    return;
+  }
+  const double grown = peak_rss_mb() - before;
+  for (auto _ : state) {
+    auto plan = code->plan(who);
+    benchmark::DoNotOptimize(plan.get());
+  }
+  // the band of the ordered B_Fᵀ, as the sparse solve sees it
+  gradcode::sparse_matrix<double> rows(static_cast<Index>(ids.size()), n);
+  {
+    std::vector<Eigen::Triplet<double, Index>> entries;
+    for (std::size_t r = 0; r < ids.size(); ++r)
+      for (gradcode::sparse_matrix<double>::InnerIterator it(code->encoding_matrix(), ids[r]); it; ++it)
+        entries.emplace_back(static_cast<Index>(r), it.col(), it.value());
+    rows.setFromTriplets(entries.begin(), entries.end());
+  }
+  gradcode::detail::sparse_qr_matrix bt = rows.transpose();
+  bt.makeCompressed();
+  std::vector<int> row_of, col_of;
+  std::vector<Index> kept_rows, kept_cols;
+  gradcode::detail::banded_ordering(bt, row_of, col_of, kept_rows, kept_cols);
+  std::vector<Eigen::Triplet<double, int>> entries;
+  for (Index j = 0; j < bt.cols(); ++j)
+    for (gradcode::detail::sparse_qr_matrix::InnerIterator it(bt, j); it; ++it)
+      entries.emplace_back(row_of[static_cast<std::size_t>(it.row())], col_of[static_cast<std::size_t>(j)], it.value());
+  gradcode::detail::staircase_matrix A(static_cast<Index>(kept_rows.size()), static_cast<Index>(kept_cols.size()));
+  A.setFromTriplets(entries.begin(), entries.end());
+  state.counters["nnz"] = nnz;
+  state.counters["band"] = static_cast<double>(gradcode::detail::band_qr::band_of(A));
+  state.counters["maxrss_MB"] = grown;
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_construct(benchmark::State& state) {
+  release_stream_data();
+  const Index n = state.range(0), s = state.range(1);
+  gradcode::decode_options options;
+  options.plan_cache_size = 0;
+  for (auto _ : state) {
+    try {
+      gradcode::heterogeneous_code<scalar> code({capacities(n), n, s, 1}, options);
+      benchmark::DoNotOptimize(&code);
+    } catch (const std::exception& e) {
+      state.SkipWithError((std::string("construction refused: ") + e.what()).c_str());
+      return;
+    }
+  }
+}
+
 [[maybe_unused]] const bool codes_registered = [] {
   const code_kind kinds[] = {code_kind::fractional_repetition, code_kind::cyclic_repetition, code_kind::cyclic_mds,
                              code_kind::heterogeneous};
@@ -253,6 +350,17 @@ void BM_plan(benchmark::State& state, bool cached) {
         ->Args({n, 2})
         ->Unit(benchmark::kNanosecond);
   }
+  for (auto s : {1, 2})
+    for (auto n : {100, 1000, 3000, 8192, 10000}) {
+      benchmark::RegisterBenchmark("BM_heterogeneous_plan_at_scale<float>", &BM_plan_at_scale)
+          ->ArgNames({"n", "s"})
+          ->Args({n, s})
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark("BM_heterogeneous_construct<float>", &BM_construct)
+          ->ArgNames({"n", "s"})
+          ->Args({n, s})
+          ->Unit(benchmark::kMillisecond);
+    }
   return true;
 }();
 
