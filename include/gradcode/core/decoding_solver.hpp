@@ -4,6 +4,8 @@
 // decomposition (dense B_F) or a sparse QR (sparse B_F: linear memory for codes at 10^4 nodes),
 // and check the residual so that a pattern outside the tolerance is reported, never decoded into
 // a wrong sum.
+// One header (~430 lines): the dense and the banded sparse solve return the same decoding_solution
+// and share its residual and amplification checks; the band QR in detail exists only for them.
 #pragma once
 
 #include <algorithm>
