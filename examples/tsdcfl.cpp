@@ -5,8 +5,15 @@
 // iteration time per epoch and worker utilisation. Then trains softmax (multinomial logistic)
 // regression on Fashion-MNIST (Debian dataset-fashion-mnist; synthetic fallback) with every
 // scheme's decoded gradient — equal per-epoch convergence, faster time-based convergence — and
-// runs the §4.3 Lyapunov fairness scheduler for several V. Prints progress and tables, writes
-// CSV + PNG into --out.
+// runs the §4.3 Lyapunov fairness scheduler for several V (and with admission weights λ_m). Last,
+// the same epochs with the uploads on a shared uplink (2 sub-channels, the 2-core workers'
+// channels 4× weaker): the channel time a scheduler gives each message decides when it reaches
+// the master, under the §4.3 Lyapunov scheduler, a max-rate (strongest channel first) and an
+// equal-share one. Measured (2000 epochs, seed 1): max-rate is the fastest — the master needs any
+// M − s messages and sending the shortest uploads first gets them soonest — and the Lyapunov
+// scheduler is 1–2 % slower for every scheme: P5 admits a message a slot after it arrives and P7
+// sends it from the next slot, about 0.5 ms more per upload (tests/claims/tsdcfl_test.cpp).
+// Prints progress and tables, writes CSV + PNG into --out.
 //
 //   gradcode_tsdcfl [--smoke] [--seed N] [--out DIR] [--epochs N] [--train-epochs N] [--samples N] [--slots N] [--slack X]
 // SPDX-License-Identifier: MIT
@@ -84,7 +91,7 @@ const gradcode::tsdcfl::cluster cluster{};
 
 void compare_epoch_times(const options& o) {
   std::printf(
-      "\n[1/3] §III timing: %ld epochs, M = 6 workers with 2/2/4/4/8/8 cores, K = %ld, %g ms per partition-core, "
+      "\n[1/4] §III timing: %ld epochs, M = 6 workers with 2/2/4/4/8/8 cores, K = %ld, %g ms per partition-core, "
       "upload %g ms, 1-2 stragglers per epoch slowed %gx; CR and FR tolerate s = %ld\n",
       static_cast<long>(o.epochs), static_cast<long>(cluster.partitions), cluster.core_ms, cluster.upload_ms,
       cluster.straggler_slowdown, static_cast<long>(cluster.code_tolerance));
@@ -131,7 +138,7 @@ void compare_epoch_times(const options& o) {
 
 void train(const options& o) {
   if (o.train_epochs == 0) {
-    std::printf("\n[2/3] training skipped (--train-epochs 0)\n");
+    std::printf("\n[2/4] training skipped (--train-epochs 0)\n");
     return;
   }
   const auto train_raw = examples::load_fashion_mnist("train", static_cast<std::size_t>(o.samples));
@@ -139,7 +146,7 @@ void train(const options& o) {
   const auto data = gradcode::split_non_iid<double>(train_raw.features, train_raw.labels, cluster.partitions,
                                                     gradcode::non_iid_level::i, o.seed);
   std::printf(
-      "\n[2/3] softmax regression on Fashion-MNIST%s: %ld training / %ld test images, K = %ld partitions, d = %ld, %ld epochs\n",
+      "\n[2/4] softmax regression on Fashion-MNIST%s: %ld training / %ld test images, K = %ld partitions, d = %ld, %ld epochs\n",
       train_raw.synthetic ? " [SYNTHETIC stand-in]" : "", static_cast<long>(data.samples()),
       static_cast<long>(test_raw.features.rows()), static_cast<long>(cluster.partitions),
       static_cast<long>(gradcode::softmax_regression<double>(784, 10).parameters()), static_cast<long>(o.train_epochs));
@@ -176,7 +183,7 @@ void train(const options& o) {
 
 void schedule(const options& o) {
   std::printf(
-      "\n[3/3] §4.3 Lyapunov fairness scheduler: 6 workers, %ld slots per V, L(t) in {1, 2} channels, "
+      "\n[3/4] §4.3 Lyapunov fairness scheduler: 6 workers, %ld slots per V, L(t) in {1, 2} channels, "
       "arrivals ~U(0, 2) per slot, workers 0-1 with the weakest channels, 10%% stragglers per slot\n",
       static_cast<long>(o.slots));
   std::printf("  %8s %18s %16s %14s %14s %14s\n", "V", "sum log2(1+d_m)", "Jain fairness", "mean sum Q", "mean battery",
@@ -184,6 +191,37 @@ void schedule(const options& o) {
   for (double V : {0.5, 5.0, 50.0, 500.0}) {
     const auto r = gradcode::tsdcfl::schedule(o.slots, o.seed, V);
     std::printf("  %8g %18.3f %16.3f %14.1f %14.2f %14.2f\n", V, r.utility, r.jain, r.backlog, r.battery, r.server_backlog);
+  }
+  // λ_m (P2, eq. (15)): weighting worker 0's admissions shifts admitted data to it.
+  const auto plain = gradcode::tsdcfl::schedule(o.slots, o.seed, 50),
+             weighted = gradcode::tsdcfl::schedule(o.slots, o.seed, 50, {4, 1, 1, 1, 1, 1});
+  std::printf(
+      "  V = 50, admission weights lambda = (4, 1, 1, 1, 1, 1): worker 0 admits %.3f per slot (lambda = 1: %.3f), Jain %.3f\n",
+      weighted.admitted[0], plain.admitted[0], weighted.jain);
+}
+
+// ---- part 4: shared uplink ----------------------------------------------------------------------
+
+void shared_uplink(const options& o) {
+  gradcode::tsdcfl::cluster shared = cluster;
+  std::printf(
+      "\n[4/4] uploads on a shared uplink: %ld epochs, L = %ld sub-channels, slots of %g ms, channel rates (messages/ms) ",
+      static_cast<long>(o.epochs), static_cast<long>(shared.channel.channels), shared.channel.slot_ms);
+  for (double r : shared.channel.rate) std::printf("%g ", r);
+  std::printf("x (1 +- %g fading), Lyapunov V = %g\n", shared.channel.fading, shared.channel.tradeoff);
+  std::printf("  %-20s", "uplink");
+  const auto names = gradcode::tsdcfl::compare_epoch_times(cluster, 1, o.seed, o.slack);
+  for (const auto& r : names) std::printf(" %24s", r.name.c_str());
+  std::printf("   (mean ms per epoch / communication stragglers per epoch)\n");
+  const double n = static_cast<double>(o.epochs);
+  for (auto model : {gradcode::tsdcfl::upload_model::fixed, gradcode::tsdcfl::upload_model::max_rate,
+                     gradcode::tsdcfl::upload_model::equal_share, gradcode::tsdcfl::upload_model::lyapunov}) {
+    shared.channel.model = model;
+    const auto rows = gradcode::tsdcfl::compare_epoch_times(shared, o.epochs, o.seed, o.slack);
+    std::printf("  %-20s", gradcode::tsdcfl::upload_model_name(model));
+    for (const auto& r : rows) std::printf(" %14.2f / %7.2f", r.mean(), r.undelivered / n);
+    std::printf("\n");
+    std::fflush(stdout);
   }
 }
 
@@ -197,5 +235,6 @@ int main(int argc, char** argv) {
   compare_epoch_times(o);
   train(o);
   schedule(o);
+  shared_uplink(o);
   return 0;
 }

@@ -27,6 +27,7 @@
 #include "gradcode/hierarchical/polynomial.hpp"
 #include "gradcode/hierarchical/polynomial_placement.hpp"
 #include "gradcode/hierarchical/polynomial_round.hpp"
+#include "gradcode/hierarchical/polynomial_tradeoff.hpp"
 #include "gradcode/hierarchical/tradeoff.hpp"
 
 #include "gradcode/robust/arnoldi_basis.hpp"

@@ -408,3 +408,181 @@ TEST_CASE(
   fill.capacity = {1};
   CHECK_NOTHROW(one.decide(fill));
 }
+
+// ---- admission weights λ_m (P2, eq. (15)) --------------------------------------------------------
+
+TEST_CASE(
+    "lyapunov: P4 with admission weights lambda follows V log2(1 + lambda y) − H y: y = V/(H ln2) − 1/lambda, 0 once H ≥ V "
+    "lambda/ln2",
+    "[lyapunov][kat][lambda]") {
+  const double ln2 = std::log(2.0);
+  for (double lambda : {0.5, 1.0, 2.0}) {
+    INFO("lambda = " << lambda);
+    gradcode::lyapunov_params p{.transmit_power = {1},
+                                .energy_per_cycle = {0},
+                                .cycles_per_bit = {0},
+                                .battery_capacity = {10},
+                                .slot_length = 1,
+                                .tradeoff = 4,
+                                .admission_weight = {lambda}};
+    lyapunov_scheduler sched(p);
+    CHECK(sched.admission_weights() == std::vector<double>{lambda});
+    slot_observation o{.arrivals = {3},
+                       .capacity = {1},
+                       .harvest = {0},
+                       .cpu_cycles = {0},
+                       .new_cycles = {},
+                       .active = {},
+                       .channels = 0,
+                       .server_cycles = 0};
+    auto d = sched.step(o);  // H = 0: y = D whatever lambda
+    CHECK(d.auxiliary[0] == 3);
+    CHECK(d.utility == Approx(std::log2(1 + lambda * 3)));
+    d = sched.step(o);  // H = 3
+    // V lambda / ln2 = 2.885 (lambda 0.5) < H = 3: y = 0; 5.77 and 11.5 > 3: the stationary point.
+    const double expected = 4 * lambda / ln2 <= 3 ? 0.0 : std::min(4 / (3 * ln2) - 1 / lambda, 3.0);
+    CHECK(d.auxiliary[0] == Approx(expected).margin(1e-15));
+    CHECK(d.utility == Approx(std::log2(1 + lambda * expected)).margin(1e-15));
+  }
+  // The three values typed out: 4/(3 ln2) − 1/2 = 1.4236, 4/(3 ln2) − 1 = 0.9236, and 0.
+  gradcode::lyapunov_params p{.transmit_power = {1, 1, 1},
+                              .energy_per_cycle = {0, 0, 0},
+                              .cycles_per_bit = {0, 0, 0},
+                              .battery_capacity = {10, 10, 10},
+                              .slot_length = 1,
+                              .tradeoff = 4,
+                              .admission_weight = {2, 1, 0.5}};
+  lyapunov_scheduler sched(p);
+  slot_observation o{.arrivals = {3, 3, 3},
+                     .capacity = {1, 1, 1},
+                     .harvest = {0, 0, 0},
+                     .cpu_cycles = {0, 0, 0},
+                     .new_cycles = {},
+                     .active = {},
+                     .channels = 0,
+                     .server_cycles = 0};
+  sched.step(o);
+  const auto d = sched.step(o);
+  CHECK(d.auxiliary[0] == Approx(1.4236).epsilon(1e-4));
+  CHECK(d.auxiliary[1] == Approx(0.9236).epsilon(1e-4));
+  CHECK(d.auxiliary[2] == 0);
+}
+
+TEST_CASE("lyapunov: without admission weights every P4 decision is bitwise today's unweighted rule (lambda = 1)",
+          "[lyapunov][lambda]") {
+  lyapunov_scheduler sched(params(20));  // admission_weight left empty
+  CHECK(sched.admission_weights() == std::vector<double>(scheduled_workers, 1.0));
+  auto explicit_ones = params(20);
+  explicit_ones.admission_weight.assign(scheduled_workers, 1.0);
+  lyapunov_scheduler same(explicit_ones);
+  workload w(gradcode::test::test_seed(41));
+  const double V = 20, ln2 = std::log(2.0);
+  for (Index t = 0; t < 3000; ++t) {
+    const auto o = w.next();
+    const auto H = sched.virtual_queue();
+    const auto d = sched.decide(o);
+    double utility = 0;
+    for (Index m = 0; m < scheduled_workers; ++m) {
+      const auto i = static_cast<std::size_t>(m);
+      // The rule before admission weights existed, typed out.
+      double y = 0;
+      if (o.active[i]) {
+        if (H[i] <= 0)
+          y = o.arrivals[i];
+        else if (V / ln2 > H[i])
+          y = std::min(V / (H[i] * ln2) - 1, o.arrivals[i]);
+        y = std::max(0.0, y);
+      }
+      CHECK(d.auxiliary[i] == y);
+      utility += std::log2(1 + y);
+    }
+    CHECK(d.utility == utility);
+    const auto e = same.decide(o);
+    CHECK(e.auxiliary == d.auxiliary);
+    CHECK(e.channel_time == d.channel_time);
+    sched.apply(o, d);
+    same.apply(o, e);
+  }
+  CHECK(sched.statistics().admission_utility() == same.statistics().admission_utility());
+}
+
+namespace {
+/// Two identical workers on one channel of capacity 1 per slot against mean arrivals 2 (overload):
+/// only the admission weights tell them apart. Returns the second-half statistics.
+gradcode::lyapunov_statistics weighted_pair(std::vector<double> lambda, std::uint64_t seed) {
+  lyapunov_scheduler sched({.transmit_power = {1e-3, 1e-3},
+                            .energy_per_cycle = {0, 0},
+                            .cycles_per_bit = {0, 0},
+                            .battery_capacity = {1e3, 1e3},
+                            .slot_length = 1,
+                            .tradeoff = 10,
+                            .admission_weight = std::move(lambda)});
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (Index t = 0; t < 20000; ++t) {
+    slot_observation o{.arrivals = {2 * u(rng), 2 * u(rng)},
+                       .capacity = {1, 1},
+                       .harvest = {1e-3, 1e-3},
+                       .cpu_cycles = {0, 0},
+                       .new_cycles = {},
+                       .active = {},
+                       .channels = 1,
+                       .server_cycles = 0};
+    if (t == 10000) sched.reset_statistics();
+    sched.step(o);
+  }
+  return sched.statistics();
+}
+}  // namespace
+
+TEST_CASE(
+    "lyapunov: a larger admission weight lambda_m shifts admitted data and channel time to worker m (P2: lambda weighs its "
+    "admission), symmetric in the workers",
+    "[lyapunov][lambda]") {
+  const std::uint64_t seed = gradcode::test::test_seed(43);
+  const auto equal = weighted_pair({1, 1}, seed);
+  const auto first = weighted_pair({4, 1}, seed);
+  const auto second = weighted_pair({1, 4}, seed);
+  WARN("lambda = (1, 1): admitted " << equal.mean_admitted[0] << ", " << equal.mean_admitted[1]
+                                    << "; (4, 1): " << first.mean_admitted[0] << ", " << first.mean_admitted[1]
+                                    << "; (1, 4): " << second.mean_admitted[0] << ", " << second.mean_admitted[1]);
+  // Equal weights: an even split of the one unit of capacity per slot.
+  CHECK(equal.mean_admitted[0] == Approx(equal.mean_admitted[1]).epsilon(0.05));
+  // lambda = 4 for one worker: it gets clearly more, of the same total.
+  CHECK(first.mean_admitted[0] > 1.3 * first.mean_admitted[1]);
+  CHECK(second.mean_admitted[1] > 1.3 * second.mean_admitted[0]);
+  CHECK(first.mean_transmitted[0] > first.mean_transmitted[1]);
+  CHECK(first.mean_backlog[0] > first.mean_backlog[1]);
+  const double total = equal.mean_admitted[0] + equal.mean_admitted[1];
+  CHECK(first.mean_admitted[0] + first.mean_admitted[1] == Approx(total).epsilon(0.05));
+  // P2's objective is weighted: the lambda-weighted scheduler scores its own weighted utility higher.
+  CHECK(first.admission_utility() > equal.admission_utility());
+}
+
+TEST_CASE("lyapunov: admission weights that are not positive and finite, or not one per worker, throw invalid_parameters",
+          "[lyapunov][errors][lambda]") {
+  auto p = params(1);
+  p.admission_weight = {1, 1, 0, 1, 1, 1};
+  CHECK_THROWS_MATCHES(lyapunov_scheduler(p), gradcode::invalid_parameters,
+                       what_contains("worker 2 has admission weight lambda = 0"));
+  p.admission_weight = {1, 1, 1, 1, 1, std::numeric_limits<double>::infinity()};
+  CHECK_THROWS_MATCHES(lyapunov_scheduler(p), gradcode::invalid_parameters, what_contains("worker 5 has admission weight"));
+  p.admission_weight = {1, 2};
+  CHECK_THROWS_MATCHES(lyapunov_scheduler(p), gradcode::invalid_parameters,
+                       what_contains("admission_weight (lambda) has 2 entries, transmit_power has M = 6"));
+}
+
+TEST_CASE("lyapunov: with admission weights H_m stays under V lambda_m/ln2 + D every slot", "[lyapunov][invariants][lambda]") {
+  auto p = params(10);
+  p.admission_weight = {0.25, 0.5, 1, 2, 4, 8};
+  lyapunov_scheduler sched(p);
+  workload w(gradcode::test::test_seed(45));
+  const double ln2 = std::log(2.0);
+  for (Index t = 0; t < 4000; ++t) {
+    sched.step(w.next());
+    for (std::size_t i = 0; i < static_cast<std::size_t>(scheduled_workers); ++i) {
+      CHECK(sched.virtual_queue()[i] <= 10 * p.admission_weight[i] / ln2 + max_arrival + 1e-9);
+      CHECK(sched.backlog()[i] <= 10 * p.admission_weight[i] / ln2 + 2 * max_arrival + 1e-9);
+    }
+  }
+}

@@ -3,10 +3,12 @@
 // the drift-plus-penalty decisions y*, d*, channel times v and stored energy (sub-problems
 // P4–P7 of Lemma 4, eq. (20)) and the queue updates (7), (11)–(13) and the virtual queue H.
 //
-// Algorithm (one slot t; queues Q, H, E, R per worker, R_server; penalty weight V):
+// Algorithm (one slot t; queues Q, H, E, R per worker, R_server; penalty weight V; admission
+// weights λ_m > 0 of P2, eq. (15), default 1):
 //   computation  f_m = min(f_m^max(t), R_m, E_m/δ_m)    (work-conserving: the paper leaves f given)
-//   P4           y_m = 0 if V/ln2 ≤ H_m, else min(V/(H_m ln2) − 1, D_m)  (stationary point of
-//                V·log2(1+y) − H·y; the paper prints "− 1/ln2", a slip: d/dy = 0 at 1 + y = V/(H ln2))
+//   P4           y_m = 0 if V·λ_m/ln2 ≤ H_m, else min(V/(H_m ln2) − 1/λ_m, D_m)  (stationary point
+//                of V·log2(1 + λ_m y) − H·y; at λ_m = 1 the paper's "V/(H ln2) − 1/ln2" with the
+//                slip fixed: d/dy = 0 at 1 + y = V/(H ln2))
 //   P5           d_m = D_m if Q_m < H_m, else 0
 //   P7           channel time by greedy (fractional) knapsack on the per-unit-time weight
 //                w_m = (Q_m − R_server·ξ_m)·r_m + (E_m − θ_m)·p_m, largest first, only w_m > 0:
@@ -18,6 +20,14 @@
 //                E ← E − p·v − δ·f + e_store (9)–(11);  R ← max(R − f, 0) + new cycles (12);
 //                R_server ← max(R_server − F, 0) + Σ c·ξ (13)
 //
+// Admission weights λ_m. P2 (eq. (15)) maximises log(1 + λ_m·d̄_m), "λ_m a positive constant to
+// characterize the weight of the admission data"; Lemma 3 and P3/P4 then drop λ_m (P3 prints
+// log(1 + y)). We keep it: the auxiliary-variable argument of Lemma 3 holds for any concave
+// increasing utility, so P3 is max Σ log2(1 + λ_m ȳ_m) s.t. ȳ_m ≤ d̄_m and P4 becomes
+// max V·log2(1 + λ_m y) − H·y, solved above. A larger λ_m raises y_m, hence H_m, hence the share
+// of worker m's arrivals P5 admits (d = D while Q < H) and, through Q_m, its channel time in P7.
+// The paper gives no values: the caller chooses them (empty = all 1, the unweighted P3 exactly).
+//
 // Energy rule. Minimising E_m·(e_store − e_up − e_com) over e_store ∈ [0, E^H] (P6 as printed)
 // gives e_store = 0 whenever E_m > 0: the battery never charges and the workers stop after the
 // first discharge. We use the standard perturbed battery of energy-harvesting Lyapunov control:
@@ -25,7 +35,7 @@
 // what it harvests below θ_m and energy use is discouraged (P7's (E_m − θ_m)·p_m term) when low.
 //
 // Deterministic bounds (tested every slot in tests/dynamic/lyapunov_test.cpp): starting from
-// empty queues, H_m ≤ V/ln2 + D^max and Q_m ≤ V/ln2 + 2·D^max; 0 ≤ E_m ≤ cap_m; Σ v ≤ T·L(t).
+// empty queues, H_m ≤ V·λ_m/ln2 + D^max and Q_m ≤ V·λ_m/ln2 + 2·D^max; 0 ≤ E_m ≤ cap_m; Σ v ≤ T·L(t).
 #pragma once
 
 #include <algorithm>
@@ -48,6 +58,9 @@ struct lyapunov_params {
   std::vector<double> battery_capacity;  ///< largest battery level of worker m (> 0)
   double slot_length = 1;                ///< T (eq. (5))
   double tradeoff = 1;                   ///< V ≥ 0: utility weight of the drift-plus-penalty
+  /// λ_m > 0, weight of worker m's admitted data in P2's log(1 + λ_m d̄_m) (eq. (15)); M entries,
+  /// or empty for λ_m = 1 (the unweighted P3–P4 of the paper).
+  std::vector<double> admission_weight{};
 };
 
 /// How it is run; all defaulted.
@@ -80,7 +93,7 @@ struct slot_decision {
   std::vector<double> upload_energy;    ///< e_up = p_m v_m (9)
   std::vector<double> compute_energy;   ///< e_com = f_m δ_m (10)
   std::vector<double> stored_energy;    ///< e_store (P6, perturbed)
-  double utility = 0;                   ///< Σ_m log2(1 + y_m)
+  double utility = 0;                   ///< Σ_m log2(1 + λ_m y_m)
 };
 
 /// Running time averages since construction (or reset_statistics()).
@@ -89,11 +102,13 @@ struct lyapunov_statistics {
   std::vector<double> mean_admitted, mean_transmitted, mean_auxiliary;        ///< d̄_m, c̄_m, ȳ_m
   std::vector<double> mean_backlog, mean_virtual, mean_battery, mean_cycles;  ///< Q̄, H̄, Ē, R̄ per worker
   double mean_server_backlog = 0;                                             ///< R̄_server
-  double mean_utility = 0;                                                    ///< mean of Σ log2(1 + y_m(t))
-  /// Σ_m log2(1 + d̄_m): P2's objective (λ_m = 1) evaluated on the time averages.
+  double mean_utility = 0;                                                    ///< mean of Σ log2(1 + λ_m y_m(t))
+  std::vector<double> weights;                                                ///< λ_m of the scheduler (empty: all 1)
+  /// Σ_m log2(1 + λ_m d̄_m): P2's objective (eq. (15)) evaluated on the time averages.
   double admission_utility() const {
     double u = 0;
-    for (double d : mean_admitted) u += std::log2(1 + d);
+    for (std::size_t m = 0; m < mean_admitted.size(); ++m)
+      u += std::log2(1 + (weights.empty() ? 1.0 : weights[m]) * mean_admitted[m]);
     return u;
   }
 };
@@ -101,7 +116,7 @@ struct lyapunov_statistics {
 class lyapunov_scheduler {
  public:
   /// Throws invalid_parameters on empty or mismatched vectors, p_m ≤ 0, negative δ/ξ, a
-  /// non-positive capacity, T ≤ 0, V < 0, or options outside their range.
+  /// non-positive capacity, λ_m ≤ 0 or non-finite, T ≤ 0, V < 0, or options outside their range.
   explicit lyapunov_scheduler(lyapunov_params params, const lyapunov_options& options = {})
       : m_params(std::move(params)), m_options(options) {
     const std::size_t M = m_params.transmit_power.size();
@@ -114,7 +129,12 @@ class lyapunov_scheduler {
     same(m_params.energy_per_cycle, "energy_per_cycle");
     same(m_params.cycles_per_bit, "cycles_per_bit");
     same(m_params.battery_capacity, "battery_capacity");
+    if (m_params.admission_weight.empty()) m_params.admission_weight.assign(M, 1.0);
+    same(m_params.admission_weight, "admission_weight (lambda)");
     for (std::size_t m = 0; m < M; ++m) {
+      if (!(m_params.admission_weight[m] > 0) || !std::isfinite(m_params.admission_weight[m]))
+        throw invalid_parameters("lyapunov scheduler: worker " + std::to_string(m) + " has admission weight lambda = " +
+                                 detail::format_g(m_params.admission_weight[m]) + "; need 0 < lambda < inf (1 = unweighted)");
       if (!(m_params.transmit_power[m] > 0) || !std::isfinite(m_params.transmit_power[m]))
         throw invalid_parameters("lyapunov scheduler: worker " + std::to_string(m) + " has transmit power p = " +
                                  detail::format_g(m_params.transmit_power[m]) + "; need 0 < p < inf");
@@ -154,7 +174,10 @@ class lyapunov_scheduler {
   }
 
   Index workers() const noexcept { return static_cast<Index>(m_backlog.size()); }
+  /// The parameters, admission_weight filled in (λ_m = 1 when it was given empty).
   const lyapunov_params& params() const noexcept { return m_params; }
+  /// λ_m, the admission weights of P2 (eq. (15)).
+  const std::vector<double>& admission_weights() const noexcept { return m_params.admission_weight; }
   /// Q_m(t), data backlog (eq. (7)).
   const std::vector<double>& backlog() const noexcept { return m_backlog; }
   /// H_m(t), virtual queue of the auxiliary constraint C6.
@@ -174,6 +197,7 @@ class lyapunov_scheduler {
     for (auto* v : {&m_stats.mean_admitted, &m_stats.mean_transmitted, &m_stats.mean_auxiliary, &m_stats.mean_backlog,
                     &m_stats.mean_virtual, &m_stats.mean_battery, &m_stats.mean_cycles})
       v->assign(M, 0.0);
+    m_stats.weights = m_params.admission_weight;
   }
 
   /// The slot's decisions for the current queues (no state change). Throws invalid_input on a
@@ -197,12 +221,12 @@ class lyapunov_scheduler {
       if (delta > 0) f = std::min(f, m_battery[m] / delta);
       out.executed_cycles[m] = f;
       out.compute_energy[m] = f * delta;
-      // P4: maximise V·log2(1 + y) − H·y over [0, D].
-      const double H = m_virtual[m];
+      // P4: maximise V·log2(1 + λy) − H·y over [0, D] (λ = 1: exactly the unweighted rule).
+      const double H = m_virtual[m], lambda = m_params.admission_weight[m];
       if (H <= 0)
         out.auxiliary[m] = D;
-      else if (V / ln2 > H)
-        out.auxiliary[m] = std::min(V / (H * ln2) - 1, D);
+      else if (V * lambda / ln2 > H)
+        out.auxiliary[m] = std::min(V / (H * ln2) - 1 / lambda, D);
       out.auxiliary[m] = std::max(0.0, out.auxiliary[m]);
       // P5: minimise (Q − H)·d over [0, D].
       out.admitted[m] = m_backlog[m] < H ? D : 0.0;
@@ -237,7 +261,7 @@ class lyapunov_scheduler {
       const double after_use = m_battery[m] - out.upload_energy[m] - out.compute_energy[m];
       if (m_battery[m] < m_target[m])
         out.stored_energy[m] = std::clamp(m_params.battery_capacity[m] - after_use, 0.0, obs.harvest[m]);
-      out.utility += std::log2(1 + out.auxiliary[m]);
+      out.utility += std::log2(1 + m_params.admission_weight[m] * out.auxiliary[m]);
     }
     return out;
   }

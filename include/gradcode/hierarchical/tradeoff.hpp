@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Computation/communication trade-off calculators of tang2024: the Theorem 1 load bound
 // (eq. 4), Corollary 1's conventional single-layer load D_con (eqs. 8–9), Corollary 2's L-layer
-// bound (eq. 12), and the master's communication load per scheme of §V (Fig. 7).
+// bound (eq. 12), and the master's (§V, Fig. 7) and an edge's communication load per scheme.
 #pragma once
 
 #include <algorithm>
@@ -148,6 +148,17 @@ inline Index master_communication_load(scheme which, std::span<const Index> work
       return total - standard_gc_tolerance(workers, edge_tolerance, worker_tolerance);
   }
   return n;
+}
+
+/// What edge `edge` receives per iteration under HGC (tang2024 §III): it decodes G_i from any
+/// m_i − s_w of its workers' d-vectors, so it waits for m_i − s_w of them. Throws
+/// invalid_parameters for tolerances out of range or an edge outside [0, n).
+inline Index edge_communication_load(std::span<const Index> workers, Index edge, Index edge_tolerance, Index worker_tolerance) {
+  detail::checked_total(workers, edge_tolerance, worker_tolerance);
+  const auto n = static_cast<Index>(workers.size());
+  if (edge < 0 || edge >= n)
+    throw invalid_parameters("trade-off: edge " + std::to_string(edge) + " outside [0, n = " + std::to_string(n) + ")");
+  return workers[static_cast<std::size_t>(edge)] - worker_tolerance;
 }
 
 /// Per-worker computation load D (partitions) of each scheme at tolerances (s_e, s_w), as real
