@@ -24,17 +24,19 @@
 //                                                 + plan construction every call)
 //   BM_heterogeneous_plan_cached<float>/n:…/s:2   plan() on a warm cache (pattern hash + lookup)
 //
-// Plans at scale (issue 16): heterogeneous code, K = n, s ∈ {1, 2}, n ∈ {100, 1000, 3000, 8192,
-// 10000}, plan_cache_size = 0, stragglers 0 … s−1, in ms per plan:
-//   BM_heterogeneous_plan_at_scale<float>/n:…/s:…   plan() every call; f·K > 2^16 takes the sparse
+// Plans at scale (issue 16): heterogeneous and cyclic repetition codes, K = n, s ∈ {1, 2}, n ∈
+// {100, 1000, 3000, 8192, 10000}, plan_cache_size = 0, stragglers 0 … s−1, in ms per plan:
+// (cyclic repetition: stragglers 0 and n/2, as two adjacent ones make its amplification ≈ 0.4·n,
+// which float refuses):
+//   BM_<code>_plan_at_scale<float>/n:…/s:…   plan() every call; f·K > 2^16 takes the sparse
 //       solve (core/decoding_solver.hpp). Counters: nnz = nnz(B_F); band = the widest row span W
-//       + 1 of the ordered B_Fᵀ (the solve holds (f + K)·band doubles of R plus O(nnz));
-//       maxrss_MB = growth of the process's peak RSS over the first plan (getrusage; 0 unless
-//       that plan sets a new peak, so run it alone: --benchmark_filter=at_scale/n:8192).
-//   BM_heterogeneous_construct<float>/n:…/s:…       building the code (null-space construction).
-// n = 10000 is refused at construction: n × K = 10^8 > limits::max_dense_entries = 2^26
-// (check_code_size and null_space_encoding); it is reported as a skipped run with that message,
-// and n = 8192 (n·K = 2^26 exactly) is the largest K = n that builds.
+//       + 1 of the ordered B_Fᵀ (the solve holds f·band doubles of R and ≤ 3·K·band of rotations,
+//       plus O(nnz)); maxrss_MB = growth of the process's peak RSS over the first plan (getrusage; 0
+//       unless that plan sets a new peak, so run it alone: --benchmark_filter=at_scale/n:10000).
+//   BM_<code>_construct<float>/n:…/s:…       building the code (null-space construction and
+//       linear_code's checks, which include the band of B once n × K > limits::max_dense_entries).
+// n = 10000 has n × K = 10^8 > limits::max_dense_entries = 2^26: the codes build because B is
+// banded (linear_code), and their plans run on the sparse solve only (no dense re-solve).
 #include <sys/resource.h>
 
 #include <cstdint>
@@ -255,17 +257,19 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux: KiB
 }
 
-void BM_plan_at_scale(benchmark::State& state) {
+void BM_plan_at_scale(benchmark::State& state, code_kind kind) {
   release_stream_data();
   const Index n = state.range(0), s = state.range(1);
   const code_type* code = nullptr;
   try {
-    code = &code_for(code_kind::heterogeneous, n, n, s, 0);
+    code = &code_for(kind, n, n, s, 0);
   } catch (const std::exception& e) {
     state.SkipWithError((std::string("construction refused: ") + e.what()).c_str());
     return;
   }
-  const auto who = responders(n, s);
+  std::vector<Index> stragglers;
+  for (Index i = 0; i < s; ++i) stragglers.push_back(kind == code_kind::cyclic_repetition ? i * (n / s) : i);
+  const auto who = gradcode::pattern::all_except(n, stragglers);
   const auto ids = who.ids();
   double nnz = 0;
   for (const Index id : ids) nnz += static_cast<double>(code->load(id));
@@ -282,40 +286,32 @@ void BM_plan_at_scale(benchmark::State& state) {
     benchmark::DoNotOptimize(plan.get());
   }
   // the band of the ordered B_Fᵀ, as the sparse solve sees it
-  gradcode::sparse_matrix<double> rows(static_cast<Index>(ids.size()), n);
-  {
-    std::vector<Eigen::Triplet<double, Index>> entries;
-    for (std::size_t r = 0; r < ids.size(); ++r)
-      for (gradcode::sparse_matrix<double>::InnerIterator it(code->encoding_matrix(), ids[r]); it; ++it)
-        entries.emplace_back(static_cast<Index>(r), it.col(), it.value());
-    rows.setFromTriplets(entries.begin(), entries.end());
-  }
-  gradcode::detail::sparse_qr_matrix bt = rows.transpose();
-  bt.makeCompressed();
-  std::vector<int> row_of, col_of;
-  std::vector<Index> kept_rows, kept_cols;
-  gradcode::detail::banded_ordering(bt, row_of, col_of, kept_rows, kept_cols);
   std::vector<Eigen::Triplet<double, int>> entries;
-  for (Index j = 0; j < bt.cols(); ++j)
-    for (gradcode::detail::sparse_qr_matrix::InnerIterator it(bt, j); it; ++it)
-      entries.emplace_back(row_of[static_cast<std::size_t>(it.row())], col_of[static_cast<std::size_t>(j)], it.value());
-  gradcode::detail::staircase_matrix A(static_cast<Index>(kept_rows.size()), static_cast<Index>(kept_cols.size()));
-  A.setFromTriplets(entries.begin(), entries.end());
+  for (std::size_t r = 0; r < ids.size(); ++r)
+    for (gradcode::sparse_matrix<double>::InnerIterator it(code->encoding_matrix(), ids[r]); it; ++it)
+      entries.emplace_back(static_cast<int>(it.col()), static_cast<int>(r), it.value());
+  gradcode::detail::sparse_qr_matrix bt(n, static_cast<Index>(ids.size()));
+  bt.setFromTriplets(entries.begin(), entries.end());
   state.counters["nnz"] = nnz;
-  state.counters["band"] = static_cast<double>(gradcode::detail::band_qr::band_of(A));
+  state.counters["band"] = static_cast<double>(gradcode::detail::banded_form(bt).band);
   state.counters["maxrss_MB"] = grown;
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_construct(benchmark::State& state) {
+void BM_construct(benchmark::State& state, code_kind kind) {
   release_stream_data();
   const Index n = state.range(0), s = state.range(1);
   gradcode::decode_options options;
   options.plan_cache_size = 0;
   for (auto _ : state) {
     try {
-      gradcode::heterogeneous_code<scalar> code({capacities(n), n, s, 1}, options);
-      benchmark::DoNotOptimize(&code);
+      if (kind == code_kind::cyclic_repetition) {
+        gradcode::cyclic_repetition_code<scalar> code({n, n, s, 1}, options);
+        benchmark::DoNotOptimize(&code);
+      } else {
+        gradcode::heterogeneous_code<scalar> code({capacities(n), n, s, 1}, options);
+        benchmark::DoNotOptimize(&code);
+      }
     } catch (const std::exception& e) {
       state.SkipWithError((std::string("construction refused: ") + e.what()).c_str());
       return;
@@ -350,17 +346,19 @@ void BM_construct(benchmark::State& state) {
         ->Args({n, 2})
         ->Unit(benchmark::kNanosecond);
   }
-  for (auto s : {1, 2})
-    for (auto n : {100, 1000, 3000, 8192, 10000}) {
-      benchmark::RegisterBenchmark("BM_heterogeneous_plan_at_scale<float>", &BM_plan_at_scale)
-          ->ArgNames({"n", "s"})
-          ->Args({n, s})
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark("BM_heterogeneous_construct<float>", &BM_construct)
-          ->ArgNames({"n", "s"})
-          ->Args({n, s})
-          ->Unit(benchmark::kMillisecond);
-    }
+  for (auto kind : {code_kind::heterogeneous, code_kind::cyclic_repetition})
+    for (auto s : {1, 2})
+      for (auto n : {100, 1000, 3000, 8192, 10000}) {
+        const std::string prefix = std::string("BM_") + kind_name(kind);
+        benchmark::RegisterBenchmark((prefix + "_plan_at_scale<float>").c_str(), &BM_plan_at_scale, kind)
+            ->ArgNames({"n", "s"})
+            ->Args({n, s})
+            ->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark((prefix + "_construct<float>").c_str(), &BM_construct, kind)
+            ->ArgNames({"n", "s"})
+            ->Args({n, s})
+            ->Unit(benchmark::kMillisecond);
+      }
   return true;
 }();
 

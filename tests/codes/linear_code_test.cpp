@@ -644,12 +644,16 @@ TEST_CASE("linear code: the returning encode and decode validate before allocati
 }
 
 // Regression (issue 13): K = 1e9 or n near 2^40 allocated supports and dense solves before any
-// check (std::bad_alloc after a long attempt); K = 2^62 overflowed K(s+1).
-TEST_CASE("codes: sizes past limits::max_partitions or max_dense_entries throw invalid_parameters before allocating",
+// check (std::bad_alloc after a long attempt); K = 2^62 overflowed K(s+1). Since issue 16 a banded
+// code may exceed max_dense_entries (sparse_decoding_solver_test.cpp builds one at n = 10^4); an
+// unbanded one is refused (below).
+TEST_CASE("codes: sizes past limits::max_partitions or max_support_entries throw invalid_parameters before allocating",
           "[linear_code][errors][limits]") {
   const Index huge = Index{1} << 62;
   CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<double>({.nodes = 4, .partitions = 1'000'000'000, .tolerance = 1}),
-                       gradcode::invalid_parameters, what_contains("exceeds limits::max_dense_entries"));
+                       gradcode::invalid_parameters, what_contains("exceeds limits::max_partitions"));
+  CHECK_THROWS_MATCHES(gradcode::cyclic_repetition_code<double>({.nodes = 8, .partitions = Index{1} << 24, .tolerance = 7}),
+                       gradcode::invalid_parameters, what_contains("exceeds limits::max_support_entries"));
   CHECK_THROWS_AS(gradcode::cyclic_mds_code<double>({.nodes = 5, .partitions = huge, .tolerance = 2}),
                   gradcode::invalid_parameters);
   CHECK_THROWS_MATCHES(
@@ -660,10 +664,30 @@ TEST_CASE("codes: sizes past limits::max_partitions or max_dense_entries throw i
   CHECK_THROWS_MATCHES(gradcode::heterogeneous_code<double>({.capacities = {1, 1, 1}, .partitions = huge, .tolerance = 2}),
                        gradcode::invalid_parameters, what_contains("limits::max_partitions"));
   CHECK_THROWS_MATCHES(gradcode::heterogeneous_code<double>(
-                           {.capacities = std::vector<double>(64, 1.0), .partitions = Index{1} << 21, .tolerance = 1}),
-                       gradcode::invalid_parameters, what_contains("n × K = 64 × 2097152 exceeds limits::max_dense_entries"));
+                           {.capacities = std::vector<double>(64, 1.0), .partitions = Index{1} << 24, .tolerance = 7}),
+                       gradcode::invalid_parameters, what_contains("K(s+1) = 16777216 · 8 partition copies exceeds"));
   // Inside the limits the same codes build.
   CHECK(gradcode::heterogeneous_code<double>({.capacities = {1, 1, 1}, .partitions = 1000, .tolerance = 2}).partitions() == 1000);
+}
+
+// A dense f × K solve past max_dense_entries would need > 0.5 GB; a B without band structure (each
+// partition on s + 1 random nodes) has no sparse solve in that limit either.
+TEST_CASE("codes: an unbanded code past limits::max_dense_entries throws invalid_parameters naming the band",
+          "[linear_code][errors][limits]") {
+  const Index n = 10'000, s = 2;
+  std::mt19937_64 rng(gradcode::test::test_seed(1604));
+  std::vector<std::vector<Index>> holdings(static_cast<std::size_t>(n));
+  for (Index k = 0; k < n; ++k) {
+    std::vector<Index> chosen;
+    while (static_cast<Index>(chosen.size()) < s + 1) {
+      const Index i = std::uniform_int_distribution<Index>(0, n - 1)(rng);
+      if (std::find(chosen.begin(), chosen.end(), i) == chosen.end()) chosen.push_back(i);
+    }
+    for (const Index i : chosen) holdings[static_cast<std::size_t>(i)].push_back(k);
+  }
+  gradcode::assignment random_support(n, std::move(holdings));
+  CHECK_THROWS_MATCHES(gradcode::heterogeneous_code<double>(std::move(random_support), s), gradcode::invalid_parameters,
+                       what_contains("exceeds limits::max_dense_entries") && what_contains("B has no band for the sparse solve"));
 }
 
 // Regression (issue 13): a moved-from code had a null plan cache, and decodable()/decode() on it

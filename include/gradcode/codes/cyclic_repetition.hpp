@@ -44,7 +44,7 @@ class cyclic_repetition_code : public linear_code<Scalar> {
 
  private:
   static code_definition define(const cyclic_repetition_params& p) {
-    const auto cyc = detail::cyclic_support::checked("cyclic repetition", p.nodes, p.partitions, p.tolerance);
+    const auto cyc = checked_support(p);
     switch (p.method) {
       case construction::null_space: {
         auto support = cyc.support();
@@ -64,9 +64,25 @@ class cyclic_repetition_code : public linear_code<Scalar> {
                              " is not a construction; use construction::null_space, tandon_random, automatic or cyclic_mds");
   }
 
+  /// detail::cyclic_support::checked without its n × K ≤ limits::max_dense_entries: B on the
+  /// cyclic support is banded (node i holds blocks i..i+s), so linear_code decodes it with the
+  /// sparse solve at any n × K; what bounds the code is its support, K(s+1) partition copies.
+  /// Parameters outside the support's shape get checked()'s messages.
+  static detail::cyclic_support checked_support(const cyclic_repetition_params& p) {
+    if (p.nodes < 1 || p.tolerance < 0 || p.tolerance >= p.nodes || p.partitions < p.nodes)
+      return detail::cyclic_support::checked("cyclic repetition", p.nodes, p.partitions, p.tolerance);
+    detail::check_sparse_code_size("cyclic repetition", p.nodes, p.partitions);
+    detail::check_support_size("cyclic repetition", p.partitions, p.tolerance + 1, "K(s+1)");
+    return {p.nodes, p.partitions, p.tolerance};
+  }
+
   /// Tandon et al. 2017 Algorithm 2 with a Gaussian H (header comment).
   static code_definition tandon_definition(const detail::cyclic_support& cyc, const cyclic_repetition_params& p) {
     const Index n = p.nodes, s = p.tolerance;
+    if (detail::bounded_product(s, n, limits::max_dense_entries) < 0)  // H is s × n
+      throw invalid_parameters("cyclic repetition: construction::tandon_random draws H with s × n = " + std::to_string(s) +
+                               " × " + std::to_string(n) +
+                               " > limits::max_dense_entries = " + std::to_string(limits::max_dense_entries) + " entries");
     std::mt19937_64 rng(p.seed);
     std::normal_distribution<double> normal;
     matrix<double> rows = matrix<double>::Zero(n, s + 1);  // rows(i, t) = B̃_{i, i+t}

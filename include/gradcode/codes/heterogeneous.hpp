@@ -26,7 +26,9 @@ class heterogeneous_code : public linear_code<Scalar> {
  public:
   /// Loads ℓ_i ∝ c_i with Σℓ_i = K(s+1), ℓ_i ≤ K (largest remainder, water-filled at K).
   /// Throws invalid_parameters when s ≥ n, K < 1, a capacity is not positive and finite (any
-  /// size up to DBL_MAX works: only ratios matter), or n × K > limits::max_dense_entries.
+  /// size up to DBL_MAX works: only ratios matter), n > limits::max_nodes, K > limits::max_partitions
+  /// or K(s+1) > limits::max_support_entries. n × K may exceed limits::max_dense_entries: the cyclic
+  /// consecutive support keeps B banded, so decodes run on the sparse solve (linear_code).
   explicit heterogeneous_code(const heterogeneous_params& params, const decode_options& options = {})
       : linear_code<Scalar>(define(params), options) {}
 
@@ -42,8 +44,9 @@ class heterogeneous_code : public linear_code<Scalar> {
     if (p.tolerance < 0 || p.tolerance >= n)
       throw invalid_parameters("heterogeneous code: s = " + std::to_string(p.tolerance) +
                                " must be in [0, n = " + std::to_string(n) + "); s <= " + std::to_string(n - 1) + " would fit");
-    // Sizes before K(s+1) is formed or anything allocated (K(s+1) ≤ n·K once n·K fits).
-    detail::check_code_size("heterogeneous code", n, p.partitions);
+    // Sizes before K(s+1) is formed or anything allocated (K, s < 2^24: K(s+1) cannot overflow).
+    detail::check_sparse_code_size("heterogeneous code", n, p.partitions);
+    detail::check_support_size("heterogeneous code", p.partitions, p.tolerance + 1, "K(s+1)");
     const auto loads = proportional_loads(p.partitions * (p.tolerance + 1), p.capacities, p.partitions);
     return define(assignment::cyclic_consecutive(p.partitions, loads), p.tolerance, p.seed);
   }

@@ -54,9 +54,10 @@ inline void check_decode_options(const decode_options& o) {
                              " must be below 1 (<= 0 selects the default: 1e-9 for double, 1e-4 for float)");
 }
 
-/// Throws invalid_parameters unless n ≥ 1, 1 ≤ K ≤ limits::max_partitions and n × K ≤
-/// limits::max_dense_entries (a decoding solve works on f × K dense doubles, f ≤ n). Codes call
-/// it before they build anything.
+/// Throws invalid_parameters unless n ≤ limits::max_nodes, K ≤ limits::max_partitions and n × K ≤
+/// limits::max_dense_entries (a dense decoding solve works on f × K doubles, f ≤ n). Codes whose
+/// decodes may need that dense solve call it before they build anything (HGC, fractional
+/// repetition); sparse codes call check_sparse_code_size and let linear_code check the band.
 inline void check_code_size(const std::string& code, Index n, Index K) {
   if (n > limits::max_nodes)
     throw invalid_parameters(code + ": n = " + std::to_string(n) +
@@ -70,15 +71,62 @@ inline void check_code_size(const std::string& code, Index n, Index K) {
                              " (decoding solves are dense f × K)");
 }
 
+/// The part of check_code_size that does not assume dense solves: n ≤ limits::max_nodes and K ≤
+/// limits::max_partitions. For codes built on a sparse support (heterogeneous, cyclic repetition),
+/// whose n × K may exceed limits::max_dense_entries when B is banded (linear_code checks that).
+inline void check_sparse_code_size(const std::string& code, Index n, Index K) {
+  if (n > limits::max_nodes)
+    throw invalid_parameters(code + ": n = " + std::to_string(n) +
+                             " nodes exceeds limits::max_nodes = " + std::to_string(limits::max_nodes));
+  if (K > limits::max_partitions)
+    throw invalid_parameters(code + ": K = " + std::to_string(K) +
+                             " partitions exceeds limits::max_partitions = " + std::to_string(limits::max_partitions));
+}
+
+/// Throws invalid_parameters when n × K > limits::max_dense_entries and B (n × K) has no band
+/// that the sparse decoding solve could work in within the same limit: the doubles of its band
+/// solve (detail::band_solve_entries over Bᵀ in Cuthill–McKee order; a pattern's B_F has about
+/// the same band) must be ≤ limits::max_dense_entries. O(nnz(B)·max holders).
+inline void check_solve_size(const std::string& code, const sparse_matrix<double>& B) {
+  const Index n = B.rows(), K = B.cols();
+  if (bounded_product(n, K, limits::max_dense_entries) >= 0) return;
+  const auto why = [&](const std::string& detail) {
+    return code + ": n × K = " + std::to_string(n) + " × " + std::to_string(K) +
+           " exceeds limits::max_dense_entries = " + std::to_string(limits::max_dense_entries) + " (dense f × K solves) and " +
+           detail;
+  };
+  constexpr Index int_max = std::numeric_limits<int>::max();
+  if (n > int_max || K > int_max || B.nonZeros() > int_max)
+    throw invalid_parameters(why("B is past the int indices of the sparse solve"));
+  sparse_qr_matrix bt = B.transpose();
+  bt.prune([](Index, Index, double v) { return v != 0; });
+  bt.makeCompressed();
+  const auto sys = banded_form(bt);
+  const Index entries = band_solve_entries(sys.A.rows(), sys.A.cols(), sys.band);
+  if (2 * sys.band >= sys.A.rows() || entries > limits::max_dense_entries)
+    throw invalid_parameters(why("B has no band for the sparse solve: band " + std::to_string(sys.band) +
+                                 " after Cuthill–McKee reordering, " + std::to_string(entries) +
+                                 " doubles of band solve; a support with each partition on nearby nodes (cyclic "
+                                 "consecutive placement) fits"));
+}
+
 /// f × K above which a plan's decoding solve runs on the sparse B_F
 /// (solve_decoding_coefficients_sparse) instead of a dense copy. The sparse solve is faster from
-/// n ≈ 30 on (heterogeneous code, s = 1–2: 0.1 ms vs 0.4 ms at n = 100, 0.3 ms vs 9 ms at 300,
-/// 0.8 ms vs 390 ms at 1000, 2 ms vs 15–20 s at 3000), but it rounds differently (coefficients
-/// agree to ~1e-10 relative, tests/core/sparse_decoding_solver_test.cpp); below 2^16 entries
-/// (n ≈ 256) the dense path stays, so small codes decode bit for bit as before and the dense
-/// solve there costs at most a few ms. Above it, a sparse solution that fails the plan checks is
-/// re-solved densely (linear_code::solve), so refusals stay the dense path's.
+/// n ≈ 100 on (heterogeneous code, s = 1–2: 0.3 ms vs 9 ms at 300, ~1 ms vs 390 ms at 1000, a few ms
+/// vs 15–20 s at 3000), but it rounds differently (coefficients agree to ~1e-10 relative,
+/// tests/core/sparse_decoding_solver_test.cpp); below 2^16 entries (n ≈ 256) the dense path stays,
+/// so small codes decode bit for bit as before and the dense solve there costs at most a few ms.
+/// Above it, up to dense_recheck_entries, a sparse solution that fails the plan checks is re-solved
+/// densely (linear_code::solve), so refusals there stay the dense path's.
 inline constexpr Index sparse_solve_entries = Index{1} << 16;
+
+/// f × K up to which linear_code re-solves a sparse refusal densely (n ≈ 1000: ≤ 0.5 s). Beyond,
+/// the sparse verdict is final: a dense COD costs 15–20 s at n = 3000 and minutes at 8192, so a
+/// refusal (an honest one, e.g. cyclic repetition in float at s = 2 with adjacent stragglers, whose
+/// minimum-norm amplification is ≈ 0.4·n) would otherwise cost that on every cold plan; and the
+/// sparse solve reaches the dense verdict on all sampled patterns of the codes at s ≤ 2 and on 99
+/// of 100 at cyclic repetition n = 200, s = 20 (tests/core/sparse_decoding_solver_test.cpp).
+inline constexpr Index dense_recheck_entries = Index{1} << 20;
 
 /// Throws invalid_parameters unless copies ≤ limits::max_support_entries, where copies = a·b
 /// (e.g. K·(s+1)) must not overflow on the way.
@@ -106,8 +154,9 @@ class linear_code {
 
   /// Throws invalid_parameters when B's shape or support disagrees with `support`, when some
   /// partition is held by fewer than s + 1 nodes, when `options` has a NaN or out-of-range field,
-  /// or when n × K exceeds limits::max_dense_entries. The span condition itself is not re-checked
-  /// here (it costs C(n, s) solves); call verify() for that.
+  /// or when n × K exceeds limits::max_dense_entries and B has no band (detail::check_solve_size:
+  /// a banded B, e.g. on a cyclic consecutive support, is solved sparsely at any such size). The
+  /// span condition itself is not re-checked here (it costs C(n, s) solves); call verify() for that.
   explicit linear_code(code_definition def, const decode_options& options = {})
       : m_support(std::move(def.support)),
         m_encoding(std::move(def.encoding)),
@@ -115,7 +164,7 @@ class linear_code {
         m_options(options),
         m_cache(std::make_unique<detail::plan_cache<plan_type>>(options.plan_cache_size)) {
     detail::check_decode_options(options);
-    detail::check_code_size("linear code", m_support.nodes(), m_support.partitions());
+    detail::check_sparse_code_size("linear code", m_support.nodes(), m_support.partitions());
     m_support.require_replication(m_tolerance);
     if (m_encoding.rows() != m_support.nodes() || m_encoding.cols() != m_support.partitions())
       throw invalid_parameters("encoding matrix is " + std::to_string(m_encoding.rows()) + " × " +
@@ -137,6 +186,7 @@ class linear_code {
         m_held_position[static_cast<std::size_t>(&it.value() - m_encoding.valuePtr())] = pos - held.begin();
       }
     }
+    detail::check_solve_size("linear code", m_encoding);
     m_encoding_cast = m_encoding.template cast<Scalar>();
   }
 
@@ -324,10 +374,10 @@ class linear_code {
     const auto ids = p.ids();
     const auto f = static_cast<Index>(ids.size());
     auto sol = f * partitions() > detail::sparse_solve_entries ? solve_sparse(ids) : solve_dense(ids);
-    // A sparse solution that fails the checks is not trusted as a refusal: its greedy basis can be
-    // ill-conditioned where the dense COD's is not (decoding_solver.hpp). The dense solve decides
-    // then, so every refusal is the dense path's, with its message.
-    if (f * partitions() > detail::sparse_solve_entries && !sol.ok(m_options.residual_tolerance, max_amplification()))
+    // A sparse refusal of a small B_F is re-solved densely, so that refusals there are the dense
+    // COD's; beyond dense_recheck_entries the sparse verdict is final (see there).
+    if (f * partitions() > detail::sparse_solve_entries && f * partitions() <= detail::dense_recheck_entries &&
+        !sol.ok(m_options.residual_tolerance, max_amplification()))
       sol = solve_dense(ids);
     if (!sol.ok(m_options.residual_tolerance, max_amplification())) {
       std::string why = sol.residual > m_options.residual_tolerance

@@ -33,8 +33,9 @@ inline constexpr Index max_partitions = Index{1} << 24;
 /// Σ_i |partitions of node i| of an assignment, e.g. K(s+1) or K(s_e+1)(s_w+1) (ids are stored in
 /// both directions: 2 × 8 bytes each).
 inline constexpr Index max_support_entries = Index{1} << 26;
-/// n × K of a linear code: a decoding solve works on the dense f × K rows of its f ≤ n
-/// responders (about three copies of f × K doubles).
+/// Doubles one decoding solve may work on: the dense f × K rows of f ≤ n responders (about three
+/// copies), or, for a linear code with n × K past this, the band of its sparse solve
+/// (detail::band_solve_entries, linear in n·(s+1)); a code with neither is refused at construction.
 inline constexpr Index max_dense_entries = Index{1} << 26;
 }  // namespace limits
 
