@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Helpers every test area shares: the accuracy bound of DESIGN.md, the seed of randomized tests,
-// an exception-message matcher, subset enumeration, Gaussian partials and the error of a sum.
+// an exception-message matcher, subset enumeration, Gaussian partials (independent or correlated) and the error of a sum.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -51,6 +51,20 @@ matrix<Scalar> random_partials(Index d, Index k, std::mt19937_64& rng) {
   matrix<Scalar> g(d, k);
   for (Index i = 0; i < g.size(); ++i) g.data()[i] = static_cast<Scalar>(normal(rng));
   return g;
+}
+
+/// w × m per-sample gradients: a common direction plus 0.7 × noise per sample, so the mean gradient
+/// is large against the noise and the cross terms of li-skoglund's eq. (40) are positive (the
+/// quantize tests: gc_dl against Lemma 2, the theory calculators' bounds not loose by orders of magnitude).
+inline matrix<double> correlated_gradients(Index w, Index m, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  vector<double> common(w);
+  for (Index k = 0; k < w; ++k) common[k] = normal(rng);
+  matrix<double> G(w, m);
+  for (Index i = 0; i < m; ++i)
+    for (Index k = 0; k < w; ++k) G(k, i) = common[k] + 0.7 * normal(rng);
+  return G;
 }
 
 /// ‖got − Σ_k g_k‖ / ‖Σ_k g_k‖, the sum taken in double from the very Scalar partials encoded.

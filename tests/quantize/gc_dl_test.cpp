@@ -30,20 +30,8 @@ using gradcode::placement_kind;
 using gradcode::vector;
 
 namespace {
+using gradcode::test::correlated_gradients;
 using gradcode::test::what_contains;
-
-/// Exception matcher: what() contains `part` (Catch2 2.x string matchers do not apply to exceptions).
-/// Per-sample gradients w × m: a common direction plus noise, so ∇L̂ is large against the noise.
-matrix<double> sample_gradients(Index w, Index m, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  vector<double> common(w);
-  for (Index k = 0; k < w; ++k) common[k] = normal(rng);
-  matrix<double> G(w, m);
-  for (Index i = 0; i < m; ++i)
-    for (Index k = 0; k < w; ++k) G(k, i) = common[k] + 0.7 * normal(rng);
-  return G;
-}
 
 struct setting {
   std::string name;
@@ -83,7 +71,7 @@ TEST_CASE("gc_dl: encode is eq. (5), f_j = Σ_{i∈S_j} ∇L_i/(d_i(1−p)), and
           "[gc_dl][oracle]") {
   const auto placement = place_samples({.workers = 7, .samples = 30, .replications = std::vector<Index>(30, 3), .seed = 4});
   const gc_dl<double> scheme({.placement = placement, .dimension = 50, .straggler_probability = 0.2});
-  const matrix<double> G = sample_gradients(50, 30, 1);
+  const matrix<double> G = correlated_gradients(50, 30, 1);
   for (Index j = 0; j < 7; ++j) {
     vector<double> oracle = vector<double>::Zero(50), f(50), f_held(50);
     const auto held = placement.partitions_of(j);
@@ -106,7 +94,7 @@ TEST_CASE("gc_dl: Σ_j (1 − p) f_j = ∇L̂ exactly for any placement (eq. (11
   const gc_dl<double> scheme({.placement = place_samples({.workers = 9, .samples = 40, .replications = d, .seed = 8}),
                               .dimension = 20,
                               .straggler_probability = 0.3});
-  const matrix<double> G = sample_gradients(20, 40, 2);
+  const matrix<double> G = correlated_gradients(20, 40, 2);
   const vector<double> sum = 0.7 * all_updates(scheme, G).rowwise().sum();
   CHECK((sum - G.rowwise().sum()).norm() <= 1e-12 * G.rowwise().sum().norm());
   CHECK(scheme.sample_weight(3) == Approx(1.0 / (4 * 0.7)));
@@ -122,7 +110,7 @@ TEST_CASE(
   for (const auto& s : settings()) {
     const gc_dl<double> scheme(
         {.placement = s.placement, .dimension = 32, .straggler_probability = p, .method = s.method, .seed = 2024});
-    const matrix<double> G = sample_gradients(32, scheme.partitions(), 9);
+    const matrix<double> G = correlated_gradients(32, scheme.partitions(), 9);
     const matrix<double> F = all_updates(scheme, G);
     const vector<double> g = G.rowwise().sum();
     vector<double> sum = vector<double>::Zero(32), sum2 = vector<double>::Zero(32), g_hat(32);
@@ -163,7 +151,7 @@ TEST_CASE("gc_dl: the Lemma 1 check rejects a biased aggregator (negative contro
   const auto placement =
       place_samples({.workers = 16, .samples = 15, .replication = 8, .kind = placement_kind::pairwise_balanced});
   const gc_dl<double> scheme({.placement = placement, .dimension = 32, .straggler_probability = p, .seed = 2024});
-  const matrix<double> G = sample_gradients(32, 15, 9);
+  const matrix<double> G = correlated_gradients(32, 15, 9);
   const matrix<double> F = (1 - p) * all_updates(scheme, G);  // f_j · (1 − p): the biased update
   const vector<double> g = G.rowwise().sum();
   vector<double> sum = vector<double>::Zero(32), g_hat(32);
@@ -190,7 +178,7 @@ TEST_CASE("gc_dl: Lemma 2 — E‖ĝ‖² over 20000 iterations matches Appendix
   for (auto method : {gc_dl_method::one_bit, gc_dl_method::sgc}) {
     const gc_dl<double> scheme(
         {.placement = placement, .dimension = 24, .straggler_probability = p, .method = method, .seed = 77});
-    const matrix<double> G = sample_gradients(24, 11, 5);
+    const matrix<double> G = correlated_gradients(24, 11, 5);
     const matrix<double> F = all_updates(scheme, G);
     vector<double> g_hat(24);
     double sum = 0, sum2 = 0;
@@ -334,7 +322,7 @@ TEST_CASE("gc_dl: SGC-DL's decode reports exact only for p = 0 with every worker
   const gc_dl<double> exact({.placement = placement, .dimension = 6, .method = gc_dl_method::sgc});
   const gc_dl<double> lossy({.placement = placement, .dimension = 6, .straggler_probability = 0.1, .method = gc_dl_method::sgc});
   CHECK(exact.tolerance() == 4);
-  const matrix<double> G = sample_gradients(6, 8, 5);
+  const matrix<double> G = correlated_gradients(6, 8, 5);
   matrix<double> M(6, 4);
   for (Index j = 0; j < 4; ++j) exact.encode(j, G, M.col(j));
   const std::vector<Index> all{2, 0, 3, 1};
@@ -348,7 +336,7 @@ TEST_CASE("gc_dl: SGC-DL's decode reports exact only for p = 0 with every worker
 }
 
 TEST_CASE("gc_dl: step() equals encode + quantize + decode over responders(t), bit for bit", "[gc_dl][oracle]") {
-  const matrix<double> G = sample_gradients(70, 25, 3);
+  const matrix<double> G = correlated_gradients(70, 25, 3);
   for (auto method : {gc_dl_method::one_bit, gc_dl_method::sgc}) {
     const gc_dl<double> scheme({.placement = place_samples({.workers = 10, .samples = 25, .replication = 3, .seed = 2}),
                                 .dimension = 70,

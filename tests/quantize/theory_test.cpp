@@ -35,6 +35,7 @@ using gradcode::nonconvex_bound_params;
 using gradcode::place_samples;
 using gradcode::placement_kind;
 using gradcode::vector;
+using gradcode::test::correlated_gradients;
 using gradcode::test::what_contains;
 
 /// The system of the hand-worked values: n = 10, m = 5, w = 3, p = 0.5, C = 2, D = 2.
@@ -42,19 +43,6 @@ using gradcode::test::what_contains;
 /// 5·2·2.5 = 20 + 25 = 45; G = 95. Check by (44): (a/q)((m−1)/n + 1/D)Cm = 5·(0.4 + 0.5)·10 = 45.
 gc_dl_bound_params<double> hand_system() {
   return {.workers = 10, .samples = 5, .dimension = 3, .straggler_probability = 0.5, .gradient_bound = 2, .replication = 2};
-}
-
-/// Per-sample gradients w × m: a common direction plus noise (so the cross terms of eq. (40) are
-/// positive and the bound is not loose by orders of magnitude).
-matrix<double> correlated_gradients(Index w, Index m, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  vector<double> common(w);
-  for (Index k = 0; k < w; ++k) common[k] = normal(rng);
-  matrix<double> G(w, m);
-  for (Index i = 0; i < m; ++i)
-    for (Index k = 0; k < w; ++k) G(k, i) = common[k] + 0.7 * normal(rng);
-  return G;
 }
 
 /// All f_j (w × n) of eq. (5) for gradients G.
@@ -620,19 +608,38 @@ struct strongly_convex_run {
   }
 };
 
+/// Theorem 1's test problem, shared by the check and its negative control: n = 16, m = 15, D = 8
+/// pair-wise balanced, w = 8, p = 0.2, μ = 1 (λ = mμ); centres c_i standard normal; β_1 at
+/// distance 3 from β* along the first axis.
+struct theorem1_problem {
+  static constexpr Index w = 8, m = 15, T_max = 200;
+  static constexpr double p = 0.2, mu = 1, lambda = mu * m;
+  std::uint64_t seed = gradcode::test::test_seed(15);
+  gc_dl<double> scheme{{.placement = balanced_16_15_8(), .dimension = w, .straggler_probability = p, .seed = seed}};
+  matrix<double> centres = [this] {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> normal;
+    matrix<double> c(w, m);
+    for (Index i = 0; i < c.size(); ++i) c.data()[i] = normal(rng);
+    return c;
+  }();
+  vector<double> beta1 = [this] {
+    vector<double> b = centres.rowwise().mean();
+    b[0] += 3;
+    return b;
+  }();
+};
+
 TEST_CASE("theory: Monte Carlo — SGD with gc_dl and γ_t = 1/(λt) on a strongly convex problem stays below Theorem 1's eq. (15)",
           "[theory][montecarlo][statistical]") {
-  const Index w = 8, m = 15, T_max = 200;
+  const theorem1_problem problem;
+  const std::uint64_t seed = problem.seed;
+  const auto& beta1 = problem.beta1;
+  const auto& scheme = problem.scheme;
+  const auto& centres = problem.centres;
+  constexpr Index w = theorem1_problem::w, T_max = theorem1_problem::T_max;
+  constexpr double mu = theorem1_problem::mu, lambda = theorem1_problem::lambda;
   const int runs = 200;
-  const double p = 0.2, mu = 1, lambda = mu * m;
-  const std::uint64_t seed = gradcode::test::test_seed(15);
-  const gc_dl<double> scheme({.placement = balanced_16_15_8(), .dimension = w, .straggler_probability = p, .seed = seed});
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  matrix<double> centres(w, m);
-  for (Index i = 0; i < centres.size(); ++i) centres.data()[i] = normal(rng);
-  vector<double> beta1 = centres.rowwise().mean();
-  beta1[0] += 3;  // start at distance 3 from β*
   std::vector<double> distance(static_cast<std::size_t>(T_max + 1), 0.0), distance2 = distance;
   double C = 0;
   const strongly_convex_run run{scheme, centres, mu, vector<double>::Zero(w)};
@@ -671,17 +678,14 @@ TEST_CASE("theory: Monte Carlo — SGD with gc_dl and γ_t = 1/(λt) on a strong
 TEST_CASE(
     "theory: the Theorem 1 check rejects a biased update (negative control: ĝ + b with ‖b‖² = G/10 exceeds eq. (15) at T = 200)",
     "[theory][montecarlo][statistical]") {
-  const Index w = 8, m = 15, T_max = 200;
+  const theorem1_problem problem;
+  const std::uint64_t seed = problem.seed;
+  const auto& beta1 = problem.beta1;
+  const auto& scheme = problem.scheme;
+  const auto& centres = problem.centres;
+  constexpr Index w = theorem1_problem::w, T_max = theorem1_problem::T_max;
+  constexpr double mu = theorem1_problem::mu, lambda = theorem1_problem::lambda;
   const int runs = 50;
-  const double p = 0.2, mu = 1, lambda = mu * m;
-  const std::uint64_t seed = gradcode::test::test_seed(15);
-  const gc_dl<double> scheme({.placement = balanced_16_15_8(), .dimension = w, .straggler_probability = p, .seed = seed});
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  matrix<double> centres(w, m);
-  for (Index i = 0; i < centres.size(); ++i) centres.data()[i] = normal(rng);
-  vector<double> beta1 = centres.rowwise().mean();
-  beta1[0] += 3;
   // Size the bias from the unbiased run's G: first one clean pass for C.
   std::vector<double> scratch(static_cast<std::size_t>(T_max + 1), 0.0);
   double C0 = 0;
